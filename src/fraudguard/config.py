@@ -1,0 +1,146 @@
+"""The one settings model.
+
+Library code receives a :class:`Settings` instance; only entry points (the CLI, ``jobs/*.py``,
+the panel) build one from the environment with :meth:`Settings.from_env`.
+
+>>> s = Settings()
+>>> s.kafka.bootstrap_servers
+'127.0.0.1:9092'
+>>> s.topics.transactions.name
+'transactions'
+>>> Settings.from_env({"FRAUDGUARD_KAFKA__BOOTSTRAP_PORT": "19092"}).kafka.bootstrap_servers
+'127.0.0.1:19092'
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fraudguard.errors import ConfigError
+
+ENV_PREFIX = "FRAUDGUARD_"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(_Frozen):
+    host: str = "127.0.0.1"
+    """Loopback only: the local broker never listens on another interface."""
+    bootstrap_port: int = 9092
+    controller_port: int = 9093
+    heap: str = "768m"
+    """Broker JVM heap (-Xmx)."""
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.bootstrap_port}"
+
+
+class TopicSpec(_Frozen):
+    name: str
+    partitions: int = Field(ge=1)
+    retention_ms: int = 7 * 24 * 3600 * 1000
+    cleanup_policy: Literal["delete", "compact"] = "delete"
+
+
+class TopicsSettings(_Frozen):
+    transactions: TopicSpec = TopicSpec(name="transactions", partitions=4)
+    """Key = card id, so one card's transactions stay in order on one partition."""
+    decisions: TopicSpec = TopicSpec(name="decisions", partitions=4)
+    dlq: TopicSpec = TopicSpec(name="transactions.dlq", partitions=1, retention_ms=30 * 86400000)
+    labels: TopicSpec = TopicSpec(name="labels", partitions=1, retention_ms=-1)
+    control: TopicSpec = TopicSpec(name="control", partitions=1, retention_ms=-1)
+    """One partition: control changes (thresholds, models) must apply in the order issued."""
+
+    def all(self) -> list[TopicSpec]:
+        return [self.transactions, self.decisions, self.dlq, self.labels, self.control]
+
+
+class RedisSettings(_Frozen):
+    host: str = "127.0.0.1"
+    port: int = 6379
+    db: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/{self.db}"
+
+
+class FlinkSettings(_Frozen):
+    parallelism: int = Field(default=1, ge=1)
+    checkpoint_interval_ms: int = Field(default=2000, ge=100)
+    """Decisions become visible to read_committed consumers at each checkpoint, so this bounds
+    committed latency."""
+    execution_mode: Literal["thread", "process"] = "thread"
+    python_executable: str = sys.executable
+    """PyFlink starts Python workers with this interpreter, never whatever `python` is on PATH."""
+    restart_attempts: int = 3
+    restart_delay_ms: int = 2000
+    jobmanager_rest_port: int = 8081
+    remote: str | None = None
+    """host:port of a Flink cluster; None runs the embedded mini-cluster."""
+    transaction_timeout_ms: int = 600_000
+    """Kafka transaction timeout of the exactly-once sink; must stay below the broker's
+    transaction.max.timeout.ms (15 min) and above the longest checkpoint plus restart."""
+    source_group_id: str = "fraudguard-scoring"
+    transactional_id_prefix: str = "fraudguard-scoring"
+    dedupe_ttl_ms: int = 24 * 3600 * 1000
+    """How long a transaction id is remembered to answer payment-system retries exactly once."""
+
+
+class Settings(_Frozen):
+    home: Path = PROJECT_ROOT / ".fraudguard"
+    """The one git-ignored folder holding downloaded jars, service data, logs and checkpoints."""
+    project_root: Path = PROJECT_ROOT
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicsSettings = TopicsSettings()
+    redis: RedisSettings = RedisSettings()
+    flink: FlinkSettings = FlinkSettings()
+
+    @property
+    def lib_dir(self) -> Path:
+        return self.home / "lib"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.home / "flink" / "checkpoints"
+
+    @property
+    def connector_jars(self) -> list[Path]:
+        return sorted((self.lib_dir / "flink").glob("*.jar"))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from ``FRAUDGUARD_*`` variables; ``__`` separates nesting levels.
+
+        Only entry points call this: everything below them gets the instance.
+        """
+        tree: dict[str, Any] = {}
+        for key, value in environ.items():
+            if not key.startswith(ENV_PREFIX):
+                continue
+            path = key[len(ENV_PREFIX):].lower().split("__")
+            node = tree
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = value
+        try:
+            return cls.model_validate(tree)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid FRAUDGUARD_* environment: {exc}") from exc

@@ -1,0 +1,46 @@
+"""One error family for the library, the CLI and the panel.
+
+Each error knows the HTTP status the panel should answer with, so the API raises the same
+errors as the library instead of translating them.
+"""
+
+from __future__ import annotations
+
+
+class FraudGuardError(Exception):
+    """Base class of every error FraudGuard raises on purpose."""
+
+    http_status: int = 500
+
+
+class ConfigError(FraudGuardError):
+    """A setting or a configuration file is invalid."""
+
+    http_status = 400
+
+
+class StackError(FraudGuardError):
+    """A local service (Kafka, Redis, Maven, Java) cannot be installed, started or reached."""
+
+    http_status = 503
+
+
+class InvalidTransaction(FraudGuardError):
+    """A message on the transactions topic is not a valid transaction.
+
+    ``reason`` is a short machine-readable code (for example ``bad_json``) that the
+    dead-letter record carries; the message text explains it for a person.
+    """
+
+    http_status = 422
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class JobError(FraudGuardError):
+    """The streaming job cannot be started, found or stopped."""
+
+    http_status = 409
