@@ -11,10 +11,10 @@ Both are JSON objects. :func:`parse_transaction` is the only way bytes from the
 >>> txn = parse_transaction(raw, now_ms=1_795_428_060_000)
 >>> txn.card_id, txn.amount, txn.ts_ms
 ('c1', 12.5, 1795428000000)
->>> parse_transaction(b'{"txn_id": 1}', now_ms=0)
+>>> parse_transaction(raw.replace(b'"amount": 12.5', b'"amount": -3'))
 Traceback (most recent call last):
 ...
-fraudguard.errors.InvalidTransaction: wrong_type: txn_id must be a string, got int
+fraudguard.errors.InvalidTransaction: bad_amount: amount -3.0 must be positive
 """
 
 from __future__ import annotations
