@@ -90,10 +90,21 @@ class FlinkSettings(_Frozen):
     transaction_timeout_ms: int = 600_000
     """Kafka transaction timeout of the exactly-once sink; must stay below the broker's
     transaction.max.timeout.ms (15 min) and above the longest checkpoint plus restart."""
-    source_group_id: str = "fraudguard-scoring"
-    transactional_id_prefix: str = "fraudguard-scoring"
+    job_name: str = "fraudguard-scoring"
+    """Names the job, its checkpoint folder, its consumer group and its Kafka transactions."""
+    bundle_size: int = 1000
+    """Records a Python operator takes per bundle; smaller bundles lower latency."""
+    bundle_time_ms: int = 50
+    """Longest wait before a partial bundle is processed."""
     dedupe_ttl_ms: int = 24 * 3600 * 1000
     """How long a transaction id is remembered to answer payment-system retries exactly once."""
+
+
+class ValidationSettings(_Frozen):
+    max_future_ms: int = 5 * 60_000
+    """A transaction stamped further ahead of the job clock than this is refused."""
+    max_age_ms: int | None = 35 * 86_400_000
+    """A transaction older than this is refused (None disables the check, for replay)."""
 
 
 class Settings(_Frozen):
@@ -104,6 +115,11 @@ class Settings(_Frozen):
     topics: TopicsSettings = TopicsSettings()
     redis: RedisSettings = RedisSettings()
     flink: FlinkSettings = FlinkSettings()
+    validation: ValidationSettings = ValidationSettings()
+
+    @property
+    def job_dir(self) -> Path:
+        return self.home / "jobs" / self.flink.job_name
 
     @property
     def lib_dir(self) -> Path:

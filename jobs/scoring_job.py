@@ -1,0 +1,66 @@
+"""The FraudGuard scoring job: transactions in, one decision per transaction out.
+
+Runs on the local mini-cluster (`fraudguard job run`, or `python jobs/scoring_job.py`) and
+submits unchanged to a Flink cluster (`flink run -py jobs/scoring_job.py --settings FILE`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from fraudguard.config import Settings
+from fraudguard.flink.connectors import exactly_once_sink, transactions_source
+from fraudguard.flink.environment import make_environment
+from fraudguard.flink.functions import (
+    BYTES,
+    DEAD_LETTERS,
+    DecideCardTransactions,
+    ValidateTransactions,
+)
+
+
+def build_pipeline(env: Any, settings: Settings) -> None:
+    from pyflink.common import WatermarkStrategy
+    from pyflink.common.typeinfo import Types
+
+    raw = env.from_source(
+        transactions_source(settings), WatermarkStrategy.no_watermarks(), "transactions"
+    ).uid("transactions-source")
+    valid = raw.process(
+        ValidateTransactions(settings.validation.max_future_ms, settings.validation.max_age_ms),
+        output_type=Types.PICKLED_BYTE_ARRAY(),
+    ).name("validate").uid("validate")
+    decisions = (
+        valid.key_by(lambda txn: txn.card_id, key_type=Types.STRING())
+        .process(DecideCardTransactions(settings.flink.dedupe_ttl_ms), output_type=BYTES)
+        .name("decide-per-card")
+        .uid("decide-per-card")
+    )
+    decisions.sink_to(
+        exactly_once_sink(settings, settings.topics.decisions.name, "decisions")
+    ).name("decisions-sink").uid("decisions-sink")
+    valid.get_side_output(DEAD_LETTERS).sink_to(
+        exactly_once_sink(settings, settings.topics.dlq.name, "dlq")
+    ).name("dlq-sink").uid("dlq-sink")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--settings", type=Path, help="settings JSON written by `fraudguard job`")
+    parser.add_argument("--restore-from", type=Path, help="checkpoint folder (chk-N) to resume")
+    args = parser.parse_args(argv)
+    if args.settings:
+        settings = Settings.model_validate_json(args.settings.read_text())
+    else:
+        settings = Settings.from_env(os.environ)
+    env = make_environment(settings, restore_from=args.restore_from)
+    build_pipeline(env, settings)
+    env.execute(settings.flink.job_name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

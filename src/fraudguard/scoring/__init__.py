@@ -1,0 +1,1 @@
+"""Scorers turn a transaction and its features into a fraud score in [0, 1]."""
