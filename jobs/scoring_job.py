@@ -30,10 +30,14 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     raw = env.from_source(
         transactions_source(settings), WatermarkStrategy.no_watermarks(), "transactions"
     ).uid("transactions-source")
-    valid = raw.process(
-        ValidateTransactions(settings.validation.max_future_ms, settings.validation.max_age_ms),
-        output_type=Types.PICKLED_BYTE_ARRAY(),
-    ).name("validate").uid("validate")
+    valid = (
+        raw.process(
+            ValidateTransactions(settings.validation.max_future_ms, settings.validation.max_age_ms),
+            output_type=Types.PICKLED_BYTE_ARRAY(),
+        )
+        .name("validate")
+        .uid("validate")
+    )
     decisions = (
         valid.key_by(lambda txn: txn.card_id, key_type=Types.STRING())
         .process(DecideCardTransactions(settings.flink.dedupe_ttl_ms), output_type=BYTES)

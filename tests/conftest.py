@@ -23,7 +23,8 @@ def stack_settings() -> Iterator[Settings]:
 
 @pytest.fixture
 def isolated_settings(stack_settings: Settings) -> Settings:
-    """Stack settings with topics of their own, so tests never see each other's records."""
+    """Stack settings with topics and a job name of their own, so tests never see each other's
+    records, checkpoints, consumer offsets or Kafka transactions."""
     from fraudguard.stack import create_topics
 
     suffix = uuid.uuid4().hex[:8]
@@ -45,6 +46,7 @@ def isolated_settings(stack_settings: Settings) -> Settings:
             )
         }
     )
-    settings = stack_settings.model_copy(update={"topics": topics})
+    flink = stack_settings.flink.model_copy(update={"job_name": f"fraudguard-test-{suffix}"})
+    settings = stack_settings.model_copy(update={"topics": topics, "flink": flink})
     create_topics(settings)
     return settings

@@ -151,7 +151,7 @@ class Settings(_Frozen):
         for key, value in environ.items():
             if not key.startswith(ENV_PREFIX):
                 continue
-            path = key[len(ENV_PREFIX):].lower().split("__")
+            path = key[len(ENV_PREFIX) :].lower().split("__")
             node = tree
             for part in path[:-1]:
                 node = node.setdefault(part, {})

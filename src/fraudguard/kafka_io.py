@@ -51,13 +51,17 @@ def make_consumer(
     return Consumer(config)
 
 
-def end_offsets(settings: Settings, topic: str, isolation: str = "read_committed") -> dict[int, int]:
+def end_offsets(
+    settings: Settings, topic: str, isolation: str = "read_committed"
+) -> dict[int, int]:
     """Per-partition end offsets (the last stable offset under ``read_committed``)."""
     consumer = make_consumer(settings, isolation=isolation)  # type: ignore[arg-type]
     try:
         meta = consumer.list_topics(topic, timeout=10)
         if topic not in meta.topics or meta.topics[topic].error is not None:
-            raise StackError(f"topic {topic!r} does not exist on {settings.kafka.bootstrap_servers}")
+            raise StackError(
+                f"topic {topic!r} does not exist on {settings.kafka.bootstrap_servers}"
+            )
         result: dict[int, int] = {}
         for partition in meta.topics[topic].partitions:
             _low, high = consumer.get_watermark_offsets(
@@ -103,7 +107,10 @@ def read_topic(
                 yield msg
                 if max_messages is not None and seen >= max_messages:
                     return
-            if len(at_end) == len(partitions) and time.monotonic() - last_progress >= idle_timeout_s:
+            if (
+                len(at_end) == len(partitions)
+                and time.monotonic() - last_progress >= idle_timeout_s
+            ):
                 return
             if not batch and time.monotonic() - last_progress >= max(idle_timeout_s, 30.0):
                 return

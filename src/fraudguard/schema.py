@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
@@ -99,7 +99,7 @@ def format_event_time(ts_ms: int) -> str:
     >>> format_event_time(1795428000123)
     '2026-11-23T10:00:00.123Z'
     """
-    dt = datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts_ms % 1000:03d}Z"
 
 
@@ -133,7 +133,9 @@ def parse_transaction(
     except orjson.JSONDecodeError as exc:
         raise InvalidTransaction("bad_json", f"not valid UTF-8 JSON: {exc}") from None
     if not isinstance(doc, dict):
-        raise InvalidTransaction("not_an_object", f"expected a JSON object, got {type(doc).__name__}")
+        raise InvalidTransaction(
+            "not_an_object", f"expected a JSON object, got {type(doc).__name__}"
+        )
 
     missing = [f for f in REQUIRED_FIELDS if f not in doc]
     if missing:
@@ -150,7 +152,9 @@ def parse_transaction(
 
     event_time = doc["event_time"]
     if not isinstance(event_time, str):
-        raise InvalidTransaction("wrong_type", f"event_time must be a string, got {_tname(event_time)}")
+        raise InvalidTransaction(
+            "wrong_type", f"event_time must be a string, got {_tname(event_time)}"
+        )
     ts_ms = _parse_time(event_time)
     if now_ms is not None:
         if ts_ms > now_ms + max_future_ms:
@@ -176,8 +180,12 @@ def parse_transaction(
         raise InvalidTransaction("bad_amount", f"amount {amount} exceeds {MAX_AMOUNT:.0f}")
 
     currency, mcc, country, channel = doc["currency"], doc["mcc"], doc["country"], doc["channel"]
-    for name, value in (("currency", currency), ("mcc", mcc), ("country", country),
-                        ("channel", channel)):
+    for name, value in (
+        ("currency", currency),
+        ("mcc", mcc),
+        ("country", country),
+        ("channel", channel),
+    ):
         if not isinstance(value, str):
             raise InvalidTransaction("wrong_type", f"{name} must be a string, got {_tname(value)}")
     if currency not in CURRENCIES:

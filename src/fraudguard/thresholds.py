@@ -26,10 +26,13 @@ class ThresholdTiers:
         for name in ("review", "block"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"thresholds {self.version!r}: {name} ({value}) must be in [0, 1]")
+                raise ConfigError(
+                    f"thresholds {self.version!r}: {name} ({value}) must be in [0, 1]"
+                )
         if self.review >= self.block:
             raise ConfigError(
-                f"thresholds {self.version!r}: review ({self.review}) must be below block ({self.block})"
+                f"thresholds {self.version!r}: review ({self.review}) "
+                f"must be below block ({self.block})"
             )
 
     def decide(self, score: float) -> str:

@@ -1,0 +1,47 @@
+# The two commands a new user needs: `make demo` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-unit test-integration bench lint install stack-up stack-down clean
+
+demo: install ## Start the stack and the job, stream generated payments, show live decisions
+	$(BIN)/fraudguard demo
+
+test: install ## Unit tests, doctests and integration tests on the real Kafka, Redis and PyFlink
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest -m "not integration"
+
+test-integration: install
+	$(BIN)/pytest -m integration
+
+bench: install ## Throughput and latency through Kafka -> job -> Kafka; writes bench/results/
+	$(BIN)/python bench/throughput.py
+
+lint: install
+	$(BIN)/ruff check src jobs tests bench
+	$(BIN)/mypy
+
+install: $(STAMP)
+
+# Python 3.11 and a virtualenv with exactly the versions in constraints.txt (apache-flink pins
+# apache-beam, which pins numpy; the constraints keep River, numpy and cloudpickle compatible).
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "FraudGuard needs Python 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+stack-up: install
+	$(BIN)/fraudguard stack up
+
+stack-down:
+	@if [ -x $(BIN)/fraudguard ]; then $(BIN)/fraudguard job stop; $(BIN)/fraudguard stack down; fi
+
+clean: stack-down
+	rm -rf .fraudguard $(VENV)

@@ -1,0 +1,203 @@
+"""Start, watch and stop the scoring job on the local mini-cluster.
+
+The job runs as its own process group (the Python driver and the Flink JVM it launches), so a
+stop or a hard kill reaches both. A start resumes from the job's newest completed checkpoint
+unless told to start fresh.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fraudguard.config import Settings
+from fraudguard.errors import JobError
+from fraudguard.flink.environment import checkpoint_root, latest_checkpoint
+
+JOB_SCRIPT = "jobs/scoring_job.py"
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    name: str
+    running: bool
+    pid: int | None
+    latest_checkpoint: Path | None
+    log: Path
+
+    def __str__(self) -> str:
+        state = f"running (pid {self.pid})" if self.running else "stopped"
+        chk = self.latest_checkpoint or "none"
+        return f"job {self.name}: {state}\n  last checkpoint: {chk}\n  log: {self.log}"
+
+
+class JobRunner:
+    """Lifecycle of one named scoring job (``settings.flink.job_name``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.job_dir = settings.job_dir
+        self.pidfile = self.job_dir / "pid"
+        self.log_path = settings.logs_dir / f"{settings.flink.job_name}.log"
+
+    def pid(self) -> int | None:
+        """The job's process-group leader, if it is alive."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if _alive(pid) else None
+
+    def status(self) -> JobStatus:
+        pid = self.pid()
+        return JobStatus(
+            self.settings.flink.job_name,
+            pid is not None,
+            pid,
+            latest_checkpoint(self.settings),
+            self.log_path,
+        )
+
+    def start(self, detached: bool = True, fresh: bool = False) -> subprocess.Popen[bytes]:
+        """Launch the job; resume from the newest checkpoint unless ``fresh``."""
+        if (pid := self.pid()) is not None:
+            raise JobError(f"job {self.settings.flink.job_name} is already running (pid {pid})")
+        if not self.settings.connector_jars:
+            raise JobError("the Flink Kafka connector is missing: run `fraudguard stack up` first")
+        restore = None if fresh else latest_checkpoint(self.settings)
+        if fresh:
+            shutil.rmtree(checkpoint_root(self.settings), ignore_errors=True)
+        else:
+            self._prune_old_runs(keep=restore)
+        self.job_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.logs_dir.mkdir(parents=True, exist_ok=True)
+        settings_file = self.job_dir / "settings.json"
+        settings_file.write_text(self.settings.model_dump_json(indent=2))
+        cmd = [
+            self.settings.flink.python_executable,
+            str(self.settings.project_root / JOB_SCRIPT),
+            "--settings",
+            str(settings_file),
+        ]
+        if restore is not None:
+            cmd += ["--restore-from", str(restore)]
+        env = dict(os.environ)
+        env["FLINK_LOG_DIR"] = str(self.settings.logs_dir / "flink")
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        log.write(f"\n=== start {time.strftime('%Y-%m-%dT%H:%M:%S')} {cmd}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log if detached else None,
+            stderr=subprocess.STDOUT if detached else None,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            cwd=self.settings.project_root,
+        )
+        log.close()
+        self.pidfile.write_text(str(proc.pid))
+        (self.job_dir / "started_at").write_text(str(time.time()))
+        (self.job_dir / "restored_from").write_text(str(restore or ""))
+        return proc
+
+    def wait_running(self, timeout_s: float = 120.0) -> Path:
+        """Block until this run completed a checkpoint: proof every task is up and consuming."""
+        started = float((self.job_dir / "started_at").read_text())
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.pid() is None:
+                raise JobError(f"the job exited during start-up; see {self.log_path}")
+            chk = latest_checkpoint(self.settings)
+            if chk is not None and (chk / "_metadata").stat().st_mtime > started:
+                return chk
+            time.sleep(0.5)
+        raise JobError(f"no checkpoint within {timeout_s:.0f}s of start; see {self.log_path}")
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        """Stop the job (SIGTERM, then SIGKILL); checkpoints stay for the next start."""
+        pid = self.pid()
+        if pid is None:
+            self.pidfile.unlink(missing_ok=True)
+            return False
+        _signal_group(pid, signal.SIGTERM)
+        if not _wait_gone(pid, timeout_s):
+            _signal_group(pid, signal.SIGKILL)
+            _wait_gone(pid, 10)
+        self.pidfile.unlink(missing_ok=True)
+        return True
+
+    def kill_hard(self) -> None:
+        """SIGKILL the driver and the Flink JVM at once: a crash, not a cancel."""
+        pid = self.pid()
+        if pid is None:
+            raise JobError("the job is not running")
+        _signal_group(pid, signal.SIGKILL)
+        _wait_gone(pid, 10)
+
+    def _prune_old_runs(self, keep: Path | None) -> None:
+        # Each run writes checkpoints under a new job id; keep the run we resume from and
+        # anything newer, drop older runs so the folder does not grow without bound.
+        root = checkpoint_root(self.settings)
+        if keep is None or not root.exists():
+            return
+        keep_run = keep.parent
+        cutoff = keep_run.stat().st_mtime
+        for run in root.iterdir():
+            if run.is_dir() and run != keep_run and run.stat().st_mtime < cutoff:
+                shutil.rmtree(run, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); it is gone for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_gone(pid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            # Reap it if it is our child, so it does not linger as a zombie.
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not _alive(pid) and not _group_alive(pid):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _group_alive(pgid: int) -> bool:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().split(")")[-1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        # fields: state, ppid, pgrp, ...
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False

@@ -1,0 +1,70 @@
+"""Flink configuration and checkpoint discovery, without starting Flink."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from fraudguard.config import FlinkSettings, Settings
+from fraudguard.errors import JobError
+from fraudguard.flink.environment import checkpoint_root, flink_configuration, latest_checkpoint
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    (tmp_path / "lib" / "flink").mkdir(parents=True)
+    (tmp_path / "lib" / "flink" / "connector.jar").write_bytes(b"")
+    return Settings(
+        home=tmp_path, flink=FlinkSettings(job_name="j1", python_executable="/x/python")
+    )
+
+
+def test_python_workers_use_the_configured_interpreter(settings: Settings) -> None:
+    conf = flink_configuration(settings)
+    assert conf["python.executable"] == "/x/python"
+    assert conf["python.client.executable"] == "/x/python"
+
+
+def test_checkpoints_are_exactly_once_and_retained(settings: Settings) -> None:
+    conf = flink_configuration(settings)
+    assert conf["execution.checkpointing.mode"] == "EXACTLY_ONCE"
+    assert (
+        conf["execution.checkpointing.externalized-checkpoint-retention"]
+        == "RETAIN_ON_CANCELLATION"
+    )
+    assert conf["pipeline.jars"].endswith("connector.jar")
+    assert "execution.state-recovery.path" not in conf
+
+
+def test_restart_strategy_is_bounded(settings: Settings) -> None:
+    conf = flink_configuration(settings)
+    assert conf["restart-strategy.type"] == "fixed-delay"
+    assert int(conf["restart-strategy.fixed-delay.attempts"]) >= 1
+
+
+def test_restore_path_is_passed_to_flink(settings: Settings, tmp_path: Path) -> None:
+    conf = flink_configuration(settings, restore_from=tmp_path / "chk-3")
+    assert conf["execution.state-recovery.path"].endswith("chk-3")
+
+
+def test_missing_connector_jar_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(JobError, match="stack up"):
+        flink_configuration(Settings(home=tmp_path))
+
+
+def test_latest_checkpoint_is_the_newest_completed_one(settings: Settings) -> None:
+    root = checkpoint_root(settings)
+    assert latest_checkpoint(settings) is None
+    old = root / "run-a" / "chk-7"
+    new = root / "run-b" / "chk-2"
+    unfinished = root / "run-b" / "chk-3"  # no _metadata yet: still being written
+    for chk in (old, new, unfinished):
+        chk.mkdir(parents=True)
+    (old / "_metadata").write_bytes(b"x")
+    (new / "_metadata").write_bytes(b"x")
+    past = time.time() - 100
+    os.utime(old / "_metadata", (past, past))
+    assert latest_checkpoint(settings) == new

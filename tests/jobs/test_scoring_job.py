@@ -1,0 +1,122 @@
+"""The scoring job on the real stack: Kafka in, PyFlink mini-cluster, Kafka out.
+
+Counts are taken from the decisions topic with read_committed, the way a payment system reads
+it, never from the job's own bookkeeping.
+"""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+import pytest
+
+from fraudguard.config import Settings
+from fraudguard.jobrunner import JobRunner
+from fraudguard.kafka_io import make_producer, read_topic
+from fraudguard.schema import format_event_time
+from fraudguard.tally import DecisionTally
+
+pytestmark = pytest.mark.integration
+
+
+def produce_transactions(settings: Settings, count: int, prefix: str) -> list[str]:
+    producer = make_producer(settings)
+    now = int(time.time() * 1000)
+    ids = []
+    for i in range(count):
+        txn_id = f"{prefix}{i:07d}"
+        doc = {
+            "txn_id": txn_id,
+            "event_time": format_event_time(now - (count - i) * 5),
+            "card_id": f"card{i % 997}",
+            "customer_id": f"cust{i % 997}",
+            "merchant_id": f"m{i % 50}",
+            "terminal_id": f"m{i % 50}-t1",
+            "amount": round(5 + (i * 37) % 2500 + 0.99, 2),
+            "currency": "EUR",
+            "mcc": "5411",
+            "country": "FR",
+            "channel": "online" if i % 3 else "card_present",
+            "device_id": f"d{i % 997}" if i % 3 else None,
+        }
+        producer.produce(settings.topics.transactions.name, orjson.dumps(doc), key=doc["card_id"])
+        ids.append(txn_id)
+        if i % 5000 == 0:
+            producer.poll(0)
+    producer.flush(30)
+    return ids
+
+
+def wait_for(tally: DecisionTally, expected: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while tally.decided < expected and time.monotonic() < deadline:
+        tally.poll(0.5)
+    # Keep reading a moment longer: a duplicate would arrive after the last first-decision.
+    settle = time.monotonic() + 3
+    while time.monotonic() < settle:
+        tally.poll(0.5)
+
+
+def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
+    isolated_settings: Settings,
+) -> None:
+    settings = isolated_settings
+    ids = produce_transactions(settings, 3000, "a")
+    producer = make_producer(settings)
+    bad = [b"{not json", b'{"txn_id": 7}', b"\xff\xfe", b"[]"]
+    for raw in bad:
+        producer.produce(settings.topics.transactions.name, raw, key=b"card1")
+    # A payment system retrying: the same transaction sent again must not be decided twice.
+    retry = {"txn_id": ids[10]}
+    for msg in read_topic(settings, settings.topics.transactions.name, max_messages=11):
+        if orjson.loads(msg.value())["txn_id"] == retry["txn_id"]:
+            producer.produce(settings.topics.transactions.name, msg.value(), key=msg.key())
+    producer.flush(30)
+
+    runner = JobRunner(settings)
+    runner.start(detached=True, fresh=True)
+    tally = DecisionTally(settings, expected=ids)
+    try:
+        wait_for(tally, len(ids), timeout_s=180)
+    finally:
+        runner.stop()
+        tally.close()
+    assert tally.decided == len(ids), f"missing {tally.missing()} decisions; see {runner.log_path}"
+    assert tally.duplicates == 0
+    assert sum(tally.by_decision.values()) == len(ids)
+
+    dead = [orjson.loads(m.value()) for m in read_topic(settings, settings.topics.dlq.name)]
+    assert sorted(d["reason"] for d in dead) == sorted(
+        ["bad_json", "bad_json", "missing_field", "not_an_object"]
+    )
+    assert all(d["detail"] and "original" in d for d in dead)
+
+
+def test_a_killed_job_resumes_from_its_checkpoint_without_loss_or_duplicates(
+    isolated_settings: Settings,
+) -> None:
+    settings = isolated_settings
+    ids = produce_transactions(settings, 30_000, "k")
+    runner = JobRunner(settings)
+    tally = DecisionTally(settings, expected=ids, isolation="read_uncommitted")
+    runner.start(detached=True, fresh=True)
+    try:
+        runner.wait_running(timeout_s=120)
+        # Let it get part-way, then crash it: SIGKILL to the driver and the Flink JVM.
+        deadline = time.monotonic() + 120
+        while tally.decided < 3000 and time.monotonic() < deadline:
+            tally.poll(0.5)
+        runner.kill_hard()
+        assert runner.pid() is None
+        runner.start(detached=True)
+        restored = (settings.job_dir / "restored_from").read_text()
+        assert "chk-" in restored, "the restart did not resume from a checkpoint"
+        committed = DecisionTally(settings, expected=ids)
+        wait_for(committed, len(ids), timeout_s=240)
+    finally:
+        runner.stop()
+        tally.close()
+    committed.close()
+    assert committed.decided == len(ids), f"lost {committed.missing()}; see {runner.log_path}"
+    assert committed.duplicates == 0
