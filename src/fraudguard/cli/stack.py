@@ -1,0 +1,63 @@
+"""`fraudguard stack` commands: run the local Kafka broker and Redis server."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import click
+
+from fraudguard.config import Settings
+from fraudguard.stack import LocalStack
+
+
+class _EchoHandler(logging.Handler):
+    """Shows the stack's progress (Maven, starting Kafka, ...) while ``up`` may take a while."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"  {record.getMessage()}", err=True)
+
+
+def _show_progress() -> None:
+    logger = logging.getLogger("fraudguard.stack")
+    if not any(isinstance(handler, _EchoHandler) for handler in logger.handlers):
+        logger.addHandler(_EchoHandler(logging.INFO))
+    logger.setLevel(logging.INFO)
+
+
+@click.group("stack")
+def stack() -> None:
+    """Run the local Kafka broker and Redis server (all files under .fraudguard/)."""
+
+
+@stack.command()
+@click.pass_obj
+def up(settings: Settings) -> None:
+    """Start Kafka and Redis and create the topics; harmless when already running."""
+    _show_progress()
+    started = time.monotonic()
+    status = LocalStack(settings).up()
+    click.echo(str(status))
+    click.echo(f"ready in {time.monotonic() - started:.1f} s")
+
+
+@stack.command()
+@click.pass_obj
+def down(settings: Settings) -> None:
+    """Stop whatever was started from the home folder (the job too), then Redis and Kafka."""
+    _show_progress()
+    stopped = LocalStack(settings).down()
+    for item in stopped:
+        click.echo(str(item))
+    if not stopped:
+        click.echo("nothing was running")
+
+
+@stack.command()
+@click.pass_obj
+def status(settings: Settings) -> None:
+    """Show whether Kafka and Redis run, their pids and ports, and the topics."""
+    click.echo(str(LocalStack(settings).status()))
+
+
+COMMANDS: list[click.Command] = [stack]

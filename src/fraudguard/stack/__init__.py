@@ -1,0 +1,11 @@
+"""The project-owned local stack: a KRaft Kafka broker and a Redis server under ``settings.home``.
+
+Three names are the public face; the modules behind them each hold one concern (jars, the
+broker, Redis, topics, processes, ports, preflight checks).
+"""
+
+from fraudguard.stack.local import LocalStack
+from fraudguard.stack.status import StackStatus
+from fraudguard.stack.topics import create_topics
+
+__all__ = ["LocalStack", "StackStatus", "create_topics"]
