@@ -12,8 +12,6 @@ True
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from fraudguard.dedupe import SeenTransactions
 from fraudguard.schema import DecisionRecord, Transaction
 from fraudguard.scoring.rules import RuleBasedScorer
@@ -42,7 +40,7 @@ class CardDecider:
         if seen is not None and not seen.first_time(txn.txn_id, txn.ts_ms):
             return None
         features: dict[str, float] = {}
-        score = self.scorer.score_one(asdict(txn), features)
+        score = self.scorer.score_one(txn.amount, txn.channel, features)
         return DecisionRecord(
             txn_id=txn.txn_id,
             card_id=txn.card_id,

@@ -256,7 +256,8 @@ class DecisionRecord:
     """True when the rule-based fallback scored the transaction instead of the model."""
 
     def to_json(self) -> bytes:
-        return orjson.dumps(asdict(self))
+        # orjson serialises dataclasses natively, several times faster than asdict + dumps.
+        return orjson.dumps(self)
 
 
 def dead_letter(raw: bytes, error: InvalidTransaction, received_at_ms: int) -> bytes:

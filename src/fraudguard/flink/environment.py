@@ -16,7 +16,11 @@ def flink_configuration(settings: Settings, restore_from: Path | None = None) ->
     Checkpoints are retained on cancellation so a killed or stopped job resumes from its last
     completed checkpoint; ``restore_from`` names that checkpoint (a ``chk-N`` folder).
 
-    >>> conf = flink_configuration(Settings())
+    >>> import tempfile
+    >>> home = Path(tempfile.mkdtemp())
+    >>> (home / "lib" / "flink").mkdir(parents=True)
+    >>> (home / "lib" / "flink" / "connector.jar").touch()
+    >>> conf = flink_configuration(Settings(home=home))
     >>> conf["execution.checkpointing.mode"], conf["python.execution-mode"]
     ('EXACTLY_ONCE', 'thread')
     """

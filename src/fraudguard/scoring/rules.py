@@ -2,16 +2,15 @@
 
 It uses only the transaction itself (and features when present), so it always answers.
 
->>> RuleBasedScorer().score_one({"amount": 20.0, "channel": "card_present"}, {})
+>>> RuleBasedScorer().score_one(20.0, "card_present", {})
 0.02
->>> RuleBasedScorer().score_one({"amount": 4000.0, "channel": "online"}, {})
+>>> RuleBasedScorer().score_one(4000.0, "online", {})
 0.65
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 
 class RuleBasedScorer:
@@ -23,13 +22,12 @@ class RuleBasedScorer:
 
     version = "rules-v1"
 
-    def score_one(self, txn: Mapping[str, Any], features: Mapping[str, float]) -> float:
-        amount = float(txn["amount"])
+    def score_one(self, amount: float, channel: str, features: Mapping[str, float]) -> float:
         score = 0.02
         if amount >= 1000:
             score += 0.4
         elif amount >= 300:
             score += 0.15
-        if txn["channel"] == "online":
+        if channel == "online":
             score += 0.23
         return round(min(score, 1.0), 4)
