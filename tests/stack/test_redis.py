@@ -46,3 +46,29 @@ def test_running_server_on_another_port_is_refused(
     ):
         RedisServer(settings, paths).check_config(1234)
     RedisServer(Settings(home=tmp_path), paths).check_config(1234)
+
+
+def test_a_server_that_dies_while_starting_is_reported_not_waited_for(tmp_path: Path) -> None:
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    settings = Settings(home=tmp_path, redis=RedisSettings(port=1))
+    server = RedisServer(settings, StackPaths.from_settings(settings))
+    with pytest.raises(StackError, match="exited while starting"):
+        server.wait_ready(dead.pid, timeout_s=5)
+
+
+def test_a_launcher_not_yet_exec_ed_counts_as_starting(tmp_path: Path) -> None:
+    import subprocess
+
+    # A live process whose command line is not redis-server: the fork before exec.
+    shell = subprocess.Popen(["sleep", "30"])
+    settings = Settings(home=tmp_path, redis=RedisSettings(port=1))
+    server = RedisServer(settings, StackPaths.from_settings(settings))
+    try:
+        with pytest.raises(StackError, match="did not answer PING"):
+            server.wait_ready(shell.pid, timeout_s=0.5)
+    finally:
+        shell.kill()
+        shell.wait()

@@ -21,6 +21,7 @@ from fraudguard.stack.process import (
     cmdline,
     find_pids,
     home_needle,
+    is_running,
     read_pid,
     spawn_detached,
     tail,
@@ -190,7 +191,9 @@ class KafkaBroker:
         admin = make_admin(self.settings)
         deadline = time.monotonic() + timeout_s
         while True:
-            if not self._ours(pid):
+            # The launcher prints the pid between fork and exec, so for a moment the process
+            # is still a shell: only its end, not its name, means the server died.
+            if not is_running(pid):
                 detail = tail(self.paths.kafka_out) or tail(self.paths.kafka_log)
                 raise StackError(
                     f"Kafka exited while starting; see {self.paths.kafka_log} "

@@ -18,6 +18,7 @@ from fraudguard.stack.process import (
     cmdline,
     find_pids,
     home_needle,
+    is_running,
     read_pid,
     spawn_detached,
     tail,
@@ -106,7 +107,9 @@ class RedisServer:
         deadline = time.monotonic() + timeout_s
         try:
             while True:
-                if not self._ours(pid):
+                # The launcher prints the pid between fork and exec, so for a moment the process
+                # is still a shell: only its end, not its name, means the server died.
+                if not is_running(pid):
                     detail = tail(self.paths.logs / "redis.out") or tail(self.paths.redis_log)
                     raise StackError(
                         f"Redis exited while starting; see {self.paths.redis_log}:\n{detail}"
