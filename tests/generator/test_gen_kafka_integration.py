@@ -15,7 +15,8 @@ from fraudguard.schema import format_event_time, parse_transaction
 @pytest.mark.integration
 def test_produce_and_read_back(isolated_settings):
     now_ms = int(time.time() * 1000)
-    config = GeneratorConfig(seed=21, cards=500, merchants=100, days=3, fraud_rate=0.01)
+    # Five days of 500 cards hold about 5,000 transactions: always more than the limit.
+    config = GeneratorConfig(seed=21, cards=500, merchants=100, days=5, fraud_rate=0.01)
     stream = PaymentStream(config.ending_at(now_ms))
     report = produce_to_kafka(isolated_settings, stream, rate=0, limit=3_000)
     assert report.transactions == 3_000 and report.failed == 0
