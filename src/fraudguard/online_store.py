@@ -1,0 +1,277 @@
+"""The online feature store: the newest features per card and per merchant, never moving back.
+
+Every write carries the event's ``ts_ms`` and ``txn_id``. A write is applied only when
+``(ts_ms, txn_id)`` is greater than the stored one (``ts_ms`` first, then ``txn_id`` compared
+as a string, by code point); equal or older writes are ignored. Replaying a stream after a
+restart therefore never moves a value backwards. An applied write replaces the entity's
+features as a whole, so what is stored is always exactly the newest write.
+
+Writes are buffered and sent by :meth:`flush`; :meth:`get` sees only flushed writes.
+
+>>> store = InMemoryFeatureStore()
+>>> store.put("card", "c1", ts_ms=2_000, txn_id="t2", features={"amount_sum_1h": 80.0})
+>>> store.put("card", "c1", ts_ms=1_000, txn_id="t1", features={"amount_sum_1h": 30.0})
+>>> store.flush()  # both writes were for one key: only the newest is sent
+1
+>>> store.put("card", "c1", ts_ms=1_000, txn_id="t1", features={"amount_sum_1h": 30.0})
+>>> store.flush()  # a replay of an older event is ignored
+0
+>>> store.get("card", "c1")
+StoredFeatures(ts_ms=2000, txn_id='t2', features={'amount_sum_1h': 80.0})
+>>> store.get("card", "c2") is None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, cast, runtime_checkable
+
+import orjson
+import redis
+
+from fraudguard.config import Settings
+
+TS_FIELD = "_ts"
+TXN_FIELD = "_txn"
+MAX_TS_MS = 2**53
+"""Timestamps are compared as Lua numbers (doubles) in Redis, exact below 2**53."""
+
+# KEYS: the entity hashes of one flush. ARGV[1]: ttl_s (0 = no TTL); ARGV[2]: one JSON array
+# with, per key, [ts_ms, txn_id, [name, value, name, value, ...]]. One script call per flush,
+# not per key: redis-py packs every command in Python, which made per-key calls the bottleneck
+# of a flush (about 100 us a write) inside the job's Python worker.
+# txn ids are compared byte by byte: Lua's `<` on strings uses strcoll, and Redis sets
+# LC_COLLATE from its environment, so `<` could disagree with Python's code-point order.
+# Bytewise order of UTF-8 equals code-point order.
+_PUT_IF_NEWER = """
+local function less(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local ttl = tonumber(ARGV[1])
+local writes = cjson.decode(ARGV[2])
+local applied = 0
+for k = 1, #KEYS do
+  local key, w = KEYS[k], writes[k]
+  local ts, txn, fields = tonumber(w[1]), w[2], w[3]
+  local held = redis.call('HMGET', key, '_ts', '_txn')
+  local newer = true
+  if held[1] then
+    local held_ts = tonumber(held[1])
+    if ts < held_ts or (ts == held_ts and not less(held[2] or '', txn)) then
+      newer = false
+    end
+  end
+  if newer then
+    redis.call('DEL', key)
+    redis.call('HSET', key, '_ts', w[1], '_txn', txn)
+    for i = 1, #fields, 1000 do
+      redis.call('HSET', key, unpack(fields, i, math.min(i + 999, #fields)))
+    end
+    if ttl > 0 then
+      redis.call('EXPIRE', key, ttl)
+    end
+    applied = applied + 1
+  end
+end
+return applied
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFeatures:
+    """One entity's features and the version (``ts_ms``, ``txn_id``) of the write that set them."""
+
+    ts_ms: int
+    txn_id: str
+    features: dict[str, float]
+
+    @property
+    def version(self) -> tuple[int, str]:
+        """What writes are ordered by: event time first, then transaction id."""
+        return (self.ts_ms, self.txn_id)
+
+
+@runtime_checkable
+class FeatureStore(Protocol):
+    """Where the job writes the newest features per entity (``"card"``, ``"merchant"``)."""
+
+    def put(
+        self, entity: str, entity_id: str, ts_ms: int, txn_id: str, features: Mapping[str, float]
+    ) -> None: ...
+
+    def flush(self) -> int: ...
+
+    def get(self, entity: str, entity_id: str) -> StoredFeatures | None: ...
+
+
+def _validated(
+    entity: str, entity_id: str, ts_ms: int, txn_id: str, features: Mapping[str, float]
+) -> StoredFeatures:
+    _check_entity(entity, entity_id)
+    if not isinstance(ts_ms, int) or isinstance(ts_ms, bool) or not 0 <= ts_ms < MAX_TS_MS:
+        raise ValueError(f"ts_ms must be an int in [0, 2**53), got {ts_ms!r}")
+    if not isinstance(txn_id, str) or not txn_id:
+        raise ValueError(f"txn_id must be a non-empty string, got {txn_id!r}")
+    copied: dict[str, float] = {}
+    for name, value in features.items():
+        if not isinstance(name, str) or not name or name.startswith("_"):
+            raise ValueError(f"feature names are non-empty and never start with '_': {name!r}")
+        copied[name] = float(value)
+    return StoredFeatures(ts_ms, txn_id, copied)
+
+
+def _check_entity(entity: str, entity_id: str) -> None:
+    if not entity or ":" in entity:
+        raise ValueError(f"entity must be non-empty and without ':', got {entity!r}")
+    if not isinstance(entity_id, str) or not entity_id:
+        raise ValueError(f"entity_id must be a non-empty string, got {entity_id!r}")
+
+
+class _BufferedStore:
+    """The write buffer both stores share: per key, only the newest pending write is kept."""
+
+    def __init__(self, flush_every: int) -> None:
+        if flush_every < 1:
+            raise ValueError(f"flush_every must be >= 1, got {flush_every}")
+        self.flush_every = flush_every
+        self._pending: dict[tuple[str, str], StoredFeatures] = {}
+
+    def put(
+        self, entity: str, entity_id: str, ts_ms: int, txn_id: str, features: Mapping[str, float]
+    ) -> None:
+        """Buffer a write (the features are copied); flush once ``flush_every`` keys wait."""
+        write = _validated(entity, entity_id, ts_ms, txn_id, features)
+        key = (entity, entity_id)
+        held = self._pending.get(key)
+        if held is None or write.version > held.version:
+            self._pending[key] = write
+        if len(self._pending) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> int:
+        """Send the buffered writes; the number applied (newer than what was stored).
+
+        If sending fails the buffer is kept, and flushing again is safe: resent writes that had
+        already landed are equal to the stored version and ignored.
+        """
+        if not self._pending:
+            return 0
+        applied = self._apply(self._pending)
+        self._pending = {}
+        return applied
+
+    def take(self) -> dict[tuple[str, str], StoredFeatures]:
+        """Detach the buffered writes, to :meth:`send` them elsewhere (another thread)."""
+        writes, self._pending = self._pending, {}
+        return writes
+
+    def send(self, writes: Mapping[tuple[str, str], StoredFeatures]) -> int:
+        """Apply writes detached by :meth:`take`; the number applied."""
+        return self._apply(writes) if writes else 0
+
+    def _apply(self, writes: Mapping[tuple[str, str], StoredFeatures]) -> int:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        """Keys waiting in the buffer."""
+        return len(self._pending)
+
+
+class InMemoryFeatureStore(_BufferedStore):
+    """The same semantics as :class:`OnlineFeatureStore` in a dict, for tests and examples."""
+
+    def __init__(self, flush_every: int = 500) -> None:
+        super().__init__(flush_every)
+        self._data: dict[tuple[str, str], StoredFeatures] = {}
+
+    def _apply(self, writes: Mapping[tuple[str, str], StoredFeatures]) -> int:
+        applied = 0
+        for key, write in writes.items():
+            held = self._data.get(key)
+            if held is None or write.version > held.version:
+                self._data[key] = write
+                applied += 1
+        return applied
+
+    def get(self, entity: str, entity_id: str) -> StoredFeatures | None:
+        """The newest flushed features of the entity, or None."""
+        _check_entity(entity, entity_id)
+        held = self._data.get((entity, entity_id))
+        if held is None:
+            return None
+        return StoredFeatures(held.ts_ms, held.txn_id, dict(held.features))
+
+
+class OnlineFeatureStore(_BufferedStore):
+    """Features in Redis: one hash per entity at ``{key_prefix}:{entity}:{entity_id}``.
+
+    The hash holds ``_ts`` (epoch ms), ``_txn`` and one field per feature (``repr`` of the
+    float). One Lua script compares and writes atomically; :meth:`flush` sends all buffered
+    writes in one pipeline. ``ttl_s`` (None: keep forever) is reset by every applied write, so
+    entities that stop transacting expire.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        key_prefix: str = "fg:features",
+        flush_every: int = 500,
+        ttl_s: int | None = 35 * 86400,
+    ) -> None:
+        super().__init__(flush_every)
+        if ttl_s is not None and ttl_s < 1:
+            raise ValueError(f"ttl_s must be >= 1 or None, got {ttl_s}")
+        self.client = client
+        self.key_prefix = key_prefix
+        self.ttl_s = ttl_s
+        self._script = client.register_script(_PUT_IF_NEWER)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OnlineFeatureStore:
+        """A store on the Redis of ``settings``, with the default prefix, buffer and TTL."""
+        r = settings.redis
+        client = redis.Redis(
+            host=r.host, port=r.port, db=r.db, socket_timeout=10, socket_connect_timeout=5
+        )
+        return cls(client, key_prefix=r.feature_prefix)
+
+    def key_for(self, entity: str, entity_id: str) -> str:
+        """The Redis key of one entity's hash."""
+        _check_entity(entity, entity_id)
+        return f"{self.key_prefix}:{entity}:{entity_id}"
+
+    def _apply(self, writes: Mapping[tuple[str, str], StoredFeatures]) -> int:
+        if not writes:
+            return 0
+        keys = [self.key_for(entity, entity_id) for entity, entity_id in writes]
+        batch = [
+            [
+                str(write.ts_ms),
+                write.txn_id,
+                [part for name, value in write.features.items() for part in (name, repr(value))],
+            ]
+            for write in writes.values()
+        ]
+        return int(self._script(keys=keys, args=[self.ttl_s or 0, orjson.dumps(batch)]))
+
+    def get(self, entity: str, entity_id: str) -> StoredFeatures | None:
+        """The newest flushed features of the entity, or None."""
+        # redis-py types every reply as "maybe awaitable"; this client is synchronous.
+        raw = cast(
+            "dict[bytes | str, bytes | str]", self.client.hgetall(self.key_for(entity, entity_id))
+        )
+        if not raw:
+            return None
+        fields = {_text(k): _text(v) for k, v in raw.items()}
+        ts, txn = fields.pop(TS_FIELD), fields.pop(TXN_FIELD)
+        return StoredFeatures(int(ts), txn, {name: float(v) for name, v in fields.items()})
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
