@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fraudguard.currency import EUR_RATES
 from fraudguard.schema import CURRENCIES
 
 
@@ -67,15 +68,7 @@ COUNTRIES: tuple[Country, ...] = (
     Country("ZA", "ZAR", 120, -30.6, 22.9, 0),
 )
 
-# Units of each currency per euro: fixed, because a synthetic stream must not depend on the day
-# it is generated. Close enough to real rates that amounts look plausible in every currency.
-# fmt: off
-EUR_RATES: dict[str, float] = {
-    "EUR": 1.0, "GBP": 0.85, "PLN": 4.3, "SEK": 11.3, "DKK": 7.46, "CHF": 0.95, "CZK": 25.0,
-    "USD": 1.08, "CAD": 1.48, "MXN": 19.0, "BRL": 5.9, "TRY": 36.0, "AED": 3.97, "INR": 90.0,
-    "THB": 38.0, "SGD": 1.45, "CNY": 7.8, "PHP": 62.0, "JPY": 160.0, "AUD": 1.65, "ZAR": 20.0,
-}
-# fmt: on
+# Fixed rates (fraudguard.currency): a synthetic stream must not depend on the day it is made.
 ZERO_DECIMAL: frozenset[str] = frozenset({"JPY"})
 """Currencies without minor units: their amounts are whole numbers."""
 

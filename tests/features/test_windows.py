@@ -1,0 +1,75 @@
+"""Window state against a brute-force reading of the definition: a transaction at ``t`` sees
+its entity's events with ``t - W < ts < t`` plus itself; raw windows exactly, minute buckets
+over whole minutes."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from fraudguard.features.windows import MINUTE_MS, MinuteBucketWindows, RawEventWindows
+
+HOUR = 3_600_000
+
+
+def events(seed: int, n: int = 600) -> list[tuple[int, float, str]]:
+    rng = random.Random(seed)
+    ts, out = 0, []
+    for _ in range(n):
+        # Bursts of simultaneous events, seconds apart, and long gaps.
+        ts += rng.choice([0, 0, 1, 500, 20_000, 90_000, 2 * HOUR])
+        out.append((ts, round(rng.uniform(1, 500), 2), f"c{rng.randrange(12)}"))
+    return out
+
+
+def brute(history: list[tuple[int, float, str]], t: int, amount: float, key: str, lo_ms: int):
+    inside = [e for e in history if lo_ms < e[0] < t]
+    amounts = [e[1] for e in inside] + [amount]
+    return len(amounts), round(sum(amounts), 6), len({e[2] for e in inside} | {key})
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_raw_windows_match_the_definition(seed: int) -> None:
+    state, seen = RawEventWindows(horizon_ms=24 * HOUR), []
+    for t, amount, key in events(seed):
+        lo, hi = state.window(t, HOUR)
+        got = (hi - lo + 1, round(sum(state.column(0, lo, hi)) + amount, 6))
+        assert got == brute(seen, t, amount, key, t - HOUR)[:2]
+        state.add(t, (amount, key))
+        seen.append((t, amount, key))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_minute_buckets_match_the_definition_over_whole_minutes(seed: int) -> None:
+    state, seen = MinuteBucketWindows(window_minutes=(60, 1440)), []
+    for t, amount, key in events(seed):
+        got = state.add(t, amount, key)
+        for (count, total, distinct), minutes in zip(got, (60, 1440), strict=True):
+            # Whole minutes: the window starts at the minute after the one of t - W.
+            lo_ms = (t // MINUTE_MS - minutes + 1) * MINUTE_MS - 1
+            want = brute(seen, t, amount, key, lo_ms)
+            assert (count, pytest.approx(total, abs=1e-6), distinct) == want
+        seen.append((t, amount, key))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_simultaneous_events_see_the_same_values_in_any_order(seed: int) -> None:
+    stream = events(seed)
+    shuffled = sorted(stream, key=lambda e: (e[0], random.Random(seed).random()))
+
+    def run(order: list[tuple[int, float, str]]) -> dict:
+        state = MinuteBucketWindows(window_minutes=(60,))
+        return {(t, a, k): state.add(t, a, k)[0][::2] for t, a, k in order}
+
+    assert run(stream) == run(shuffled)
+
+
+def test_minute_buckets_stay_bounded_for_a_busy_merchant() -> None:
+    state = MinuteBucketWindows(window_minutes=(60, 1440, 10080))
+    for i in range(200_000):  # 100,000 a day for two days
+        state.add(i * 864, 10.0, f"c{i % 50_000}")
+    assert len(state.buckets) <= 10080 + 1
+    count_24h = state.add(200_000 * 864, 10.0, "c1")[1][0]
+    # Exactly 100,000 in (t - 24 h, t]; whole minutes leave out at most one minute's 70.
+    assert 100_000 - 70 <= count_24h <= 100_000
