@@ -1,4 +1,4 @@
-"""The FraudGuard scoring job: transactions in, one decision per transaction out.
+"""The FraudGuard scoring job: transactions in, features, one decision per transaction out.
 
 Runs on the local mini-cluster (`fraudguard job run`, or `python jobs/scoring_job.py`) and
 submits unchanged to a Flink cluster (`flink run -py jobs/scoring_job.py --settings FILE`).
@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from fraudguard.config import Settings
+from fraudguard.features import FeatureEngine
 from fraudguard.flink.connectors import exactly_once_sink, transactions_source
 from fraudguard.flink.environment import make_environment
 from fraudguard.flink.functions import (
     BYTES,
     DEAD_LETTERS,
-    DecideCardTransactions,
+    CardFeatures,
+    DeviceFeaturesAndDecide,
+    MerchantFeatures,
     ValidateTransactions,
 )
 
@@ -27,22 +30,38 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     from pyflink.common import WatermarkStrategy
     from pyflink.common.typeinfo import Types
 
+    flink, engine = settings.flink, FeatureEngine()
+    online_store = settings.redis if settings.redis.online_store else None
+    # Features need no watermark: each step works in arrival order (see flink.functions).
     raw = env.from_source(
         transactions_source(settings), WatermarkStrategy.no_watermarks(), "transactions"
     ).uid("transactions-source")
+    pickled = Types.PICKLED_BYTE_ARRAY()
     valid = (
         raw.process(
             ValidateTransactions(settings.validation.max_future_ms, settings.validation.max_age_ms),
-            output_type=Types.PICKLED_BYTE_ARRAY(),
+            output_type=pickled,
         )
         .name("validate")
         .uid("validate")
     )
-    decisions = (
+    by_card = (
         valid.key_by(lambda txn: txn.card_id, key_type=Types.STRING())
-        .process(DecideCardTransactions(settings.flink.dedupe_ttl_ms), output_type=BYTES)
-        .name("decide-per-card")
-        .uid("decide-per-card")
+        .process(CardFeatures(engine, flink.dedupe_ttl_ms), pickled)
+        .name("card-features")
+        .uid("card-features")
+    )
+    by_merchant = (
+        by_card.key_by(lambda e: e[0].merchant_id, key_type=Types.STRING())
+        .process(MerchantFeatures(engine), pickled)
+        .name("merchant-features")
+        .uid("merchant-features")
+    )
+    decisions = (
+        by_merchant.key_by(lambda e: e[0].device_id or "", key_type=Types.STRING())
+        .process(DeviceFeaturesAndDecide(engine, online_store), BYTES)
+        .name("device-features-and-decide")
+        .uid("device-features-and-decide")
     )
     decisions.sink_to(
         exactly_once_sink(settings, settings.topics.decisions.name, "decisions")

@@ -52,8 +52,13 @@ class TopicSpec(_Frozen):
 
 
 class TopicsSettings(_Frozen):
-    transactions: TopicSpec = TopicSpec(name="transactions", partitions=4)
-    """Key = card id, so one card's transactions stay in order on one partition."""
+    transactions: TopicSpec = TopicSpec(
+        name="transactions", partitions=1, retention_ms=40 * 86_400_000
+    )
+    """Key = card id. One partition by default: the job then reads transactions in the order
+    they were written, which makes merchant and device windows exact (cards are exact with any
+    count, since a card stays on one partition). The record timestamp is the event time, so
+    retention must outlast the 35 days of history accepted."""
     decisions: TopicSpec = TopicSpec(name="decisions", partitions=4)
     dlq: TopicSpec = TopicSpec(name="transactions.dlq", partitions=1, retention_ms=30 * 86400000)
     labels: TopicSpec = TopicSpec(name="labels", partitions=1, retention_ms=-1)
@@ -68,6 +73,10 @@ class RedisSettings(_Frozen):
     host: str = "127.0.0.1"
     port: int = 6379
     db: int = 0
+    feature_prefix: str = "fg:features"
+    """Key prefix of the online feature store (``{prefix}:{entity}:{id}``)."""
+    online_store: bool = True
+    """Whether the job writes the newest card and merchant features to Redis."""
 
     @property
     def url(self) -> str:
@@ -140,6 +149,26 @@ class Settings(_Frozen):
     @property
     def connector_jars(self) -> list[Path]:
         return sorted((self.lib_dir / "flink").glob("*.jar"))
+
+    def isolated(self, suffix: str, job_prefix: str = "fraudguard") -> Settings:
+        """These settings with topics, a job name and a feature-store prefix of their own, so
+        a test or a benchmark run never sees another's records, offsets or checkpoints.
+
+        >>> run = Settings().isolated("x1", job_prefix="fraudguard-bench")
+        >>> run.topics.decisions.name, run.flink.job_name, run.redis.feature_prefix
+        ('decisions-x1', 'fraudguard-bench-x1', 'fg:x1')
+        """
+        topics = TopicsSettings(
+            **{
+                field: spec.model_copy(update={"name": f"{spec.name}-{suffix}"})
+                for field, spec in (
+                    (f, getattr(self.topics, f)) for f in TopicsSettings.model_fields
+                )
+            }
+        )
+        flink = self.flink.model_copy(update={"job_name": f"{job_prefix}-{suffix}"})
+        redis = self.redis.model_copy(update={"feature_prefix": f"fg:{suffix}"})
+        return self.model_copy(update={"topics": topics, "flink": flink, "redis": redis})
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -30,6 +30,7 @@ def test_produce_and_read_back(isolated_settings):
     for msg in messages:
         txn = parse_transaction(msg.value(), now_ms=read_at, max_future_ms=0)
         assert msg.key().decode() == txn.card_id
+        assert msg.timestamp()[1] == txn.ts_ms  # the job orders partitions by it
         ids.add(txn.txn_id)
     assert len(ids) == 3_000
 

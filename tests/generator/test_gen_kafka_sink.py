@@ -41,7 +41,7 @@ class FakeProducer:
         self._fail = fail or set()
         self._calls = 0
 
-    def produce(self, topic, value, key, on_delivery=None):
+    def produce(self, topic, value, key, on_delivery=None, timestamp=0):
         self._calls += 1
         if self._full_every and self._calls % self._full_every == 0:
             raise BufferError("queue full")

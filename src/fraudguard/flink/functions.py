@@ -1,22 +1,44 @@
-"""Thin Flink operators around the library: validation with a dead-letter side output, and the
-per-card decision step with its keyed state."""
+"""Thin Flink operators around the library: validation with a dead-letter side output, the three
+keyed feature steps with their checkpointed state, and the decision.
+
+Each keyed step applies the library's step to its entity's state in arrival order. Window values
+do not depend on the order of simultaneous events (see :mod:`fraudguard.features.windows`), and
+the transactions topic is read in the order it was written, so the stream computes what the
+offline path computes; a transaction that arrives after a later one of the same entity is
+marked ``late`` on its decision (the lateness policy in the README says what that changes).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 from pyflink.common.typeinfo import Types
 from pyflink.datastream import KeyedProcessFunction, OutputTag, ProcessFunction, RuntimeContext
-from pyflink.datastream.state import ValueStateDescriptor
+from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
-from fraudguard.decisions import CardDecider
+from fraudguard.config import RedisSettings, Settings
+from fraudguard.decisions import Decider
 from fraudguard.errors import InvalidTransaction
+from fraudguard.features import (
+    FEATURE_NAMES,
+    CardStep,
+    DeviceStep,
+    FeatureEngine,
+    MerchantStep,
+    feature_name,
+)
 from fraudguard.schema import Transaction, dead_letter, parse_transaction
 
+log = logging.getLogger(__name__)
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
 DEAD_LETTERS = OutputTag("dead-letters", BYTES)
+
+# What flows between the keyed steps: the transaction, its features so far, and whether it
+# was late anywhere on the way.
+Enriched = tuple[Transaction, dict[str, float], bool]
 
 
 class ValidateTransactions(ProcessFunction):
@@ -37,23 +59,203 @@ class ValidateTransactions(ProcessFunction):
             yield DEAD_LETTERS, dead_letter(value, error, now_ms)
 
 
-class DecideCardTransactions(KeyedProcessFunction):
-    """Keyed by card: dedupe and decide, with the card's state checkpointed by Flink."""
-
-    def __init__(self, dedupe_ttl_ms: int) -> None:
-        self.dedupe_ttl_ms = dedupe_ttl_ms
+class _Ordered(KeyedProcessFunction):
+    """Remembers the newest event time of the key, to flag transactions that arrive late."""
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        self.decider = CardDecider(self.dedupe_ttl_ms)
-        self.card_state = runtime_context.get_state(
+        self.newest = runtime_context.get_state(ValueStateDescriptor("newest", Types.LONG()))
+        self.open_state(runtime_context)
+
+    def open_state(self, runtime_context: RuntimeContext) -> None:
+        raise NotImplementedError
+
+    def arrived_late(self, ts_ms: int) -> bool:
+        newest = self.newest.value()
+        if newest is None or ts_ms >= newest:
+            self.newest.update(ts_ms)
+            return False
+        return True
+
+
+class CardFeatures(_Ordered):
+    """Keyed by card: drop retried ids, then transaction-level and card features."""
+
+    def __init__(self, engine: FeatureEngine, dedupe_ttl_ms: int) -> None:
+        self.step = CardStep(engine, dedupe_ttl_ms)
+
+    def open_state(self, runtime_context: RuntimeContext) -> None:
+        self.card = runtime_context.get_state(
             ValueStateDescriptor("card", Types.PICKLED_BYTE_ARRAY())
         )
 
     def process_element(
         self, txn: Transaction, ctx: KeyedProcessFunction.Context
+    ) -> Iterator[Enriched]:
+        state = self.card.value() or self.step.new_state()
+        features = self.step(state, txn)
+        if features is None:
+            return  # a retry of a transaction already answered
+        self.card.update(state)
+        yield txn, features, self.arrived_late(txn.ts_ms)
+
+
+class _LastSeen:
+    """A view of Flink map state as the ``last_seen`` mapping of minute buckets."""
+
+    __slots__ = ("state", "prefix")
+
+    def __init__(self, state: Any, prefix: str) -> None:
+        self.state, self.prefix = state, prefix
+
+    def get(self, key: Hashable, default: int | None = None) -> int | None:
+        value = self.state.get(f"{self.prefix}{key}")
+        return default if value is None else value
+
+    def __setitem__(self, key: Hashable, minute: int) -> None:
+        self.state.put(f"{self.prefix}{key}", minute)
+
+
+class MerchantFeatures(_Ordered):
+    """Keyed by merchant: merchant and terminal features from minute buckets."""
+
+    def __init__(self, engine: FeatureEngine) -> None:
+        self.step = MerchantStep(engine)
+
+    def open_state(self, runtime_context: RuntimeContext) -> None:
+        self.merchant = runtime_context.get_state(
+            ValueStateDescriptor("merchant", Types.PICKLED_BYTE_ARRAY())
+        )
+        self.terminals = runtime_context.get_map_state(
+            MapStateDescriptor("terminals", Types.STRING(), Types.PICKLED_BYTE_ARRAY())
+        )
+        self.last_seen = runtime_context.get_map_state(
+            MapStateDescriptor("last-seen", Types.STRING(), Types.LONG())
+        )
+
+    def process_element(
+        self, element: Enriched, ctx: KeyedProcessFunction.Context
+    ) -> Iterator[Enriched]:
+        txn, features, was_late = element
+        merchant = self.merchant.value()
+        if merchant is None:
+            merchant = self.step.new_merchant_state()
+        merchant.last_seen = _LastSeen(self.last_seen, "m:")
+        terminal = self.terminals.get(txn.terminal_id)
+        if terminal is None:
+            terminal = self.step.new_terminal_state()
+        terminal.last_seen = _LastSeen(self.last_seen, f"t:{txn.terminal_id}:")
+        features.update(self.step(merchant, terminal, txn))
+        self.merchant.update(merchant)
+        self.terminals.put(txn.terminal_id, terminal)
+        yield txn, features, self.arrived_late(txn.ts_ms) or was_late
+
+
+class OnlineStoreWriter:
+    """Sends the newest card and merchant features to the online store without blocking.
+
+    Writes are buffered by the store (newest per key); a full buffer is flushed by one
+    background thread, so the operator waits for Redis only if the previous flush is still
+    running. Lost buffered writes (a crash) are rewritten when the job replays from its
+    checkpoint, and the store never lets a replay move a value backwards.
+    """
+
+    def __init__(self, store: Any, features: tuple[Any, ...], flush_every: int = 500) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.store = store
+        self.by_entity = {
+            entity: [feature_name(f) for f in features if f.entity == entity]
+            for entity in ("card", "merchant")
+        }
+        self.flush_every = flush_every
+        self.pending = 0
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="online-store")
+        self.inflight: Any = None
+        self.failures = 0
+
+    def put(self, txn: Transaction, features: dict[str, float]) -> None:
+        for entity, entity_id in (("card", txn.card_id), ("merchant", txn.merchant_id)):
+            names = self.by_entity[entity]
+            self.store.put(
+                entity, entity_id, txn.ts_ms, txn.txn_id, {n: features[n] for n in names}
+            )
+        self.pending += 1
+        if self.pending >= self.flush_every:
+            self.flush(wait=False)
+
+    def flush(self, wait: bool) -> None:
+        if self.inflight is not None:
+            self._settle(self.inflight)
+        self.pending = 0
+        # Detached here, sent there: the store's buffer is only ever touched by this thread.
+        self.inflight = self.pool.submit(self.store.send, self.store.take())
+        if wait:
+            self._settle(self.inflight)
+            self.inflight = None
+
+    def _settle(self, future: Any) -> None:
+        try:
+            future.result(timeout=30)
+        except Exception as exc:  # noqa: BLE001 - the store must never stop decisions
+            self.failures += 1
+            if self.failures in (1, 10, 100) or self.failures % 1000 == 0:
+                log.warning("online store flush failed (%dx): %s", self.failures, exc)
+
+    def close(self) -> None:
+        self.flush(wait=True)
+        self.pool.shutdown(wait=True)
+
+
+class DeviceFeaturesAndDecide(_Ordered):
+    """Keyed by device: device features, then the score and the decision record.
+
+    Transactions without a device share the empty key and keep no state.
+    """
+
+    def __init__(self, engine: FeatureEngine, redis: RedisSettings | None) -> None:
+        self.step = DeviceStep(engine)
+        self.redis = redis
+
+    def open_state(self, runtime_context: RuntimeContext) -> None:
+        self.device = runtime_context.get_state(
+            ValueStateDescriptor("device", Types.PICKLED_BYTE_ARRAY())
+        )
+        self.decider = Decider()
+        self.online: OnlineStoreWriter | None = None
+        if self.redis is not None:
+            from fraudguard.online_store import OnlineFeatureStore
+
+            store = OnlineFeatureStore.from_settings(Settings(redis=self.redis))
+            store.flush_every = 2**31  # the writer decides when to flush, off this thread
+            self.online = OnlineStoreWriter(store, self.step.engine.features)
+
+    def close(self) -> None:
+        if self.online is not None:
+            self.online.close()
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[bytes]:
+        # Quiet input: send what is buffered instead of waiting for a full buffer.
+        if self.online is not None and self.online.pending:
+            self.online.flush(wait=False)
+        return iter(())
+
+    def process_element(
+        self, element: Enriched, ctx: KeyedProcessFunction.Context
     ) -> Iterator[bytes]:
-        seen = self.card_state.value() or self.decider.new_state()
-        record = self.decider.decide(txn, int(time.time() * 1000), seen)
-        self.card_state.update(seen)
-        if record is not None:
-            yield record.to_json()
+        txn, features, late = element
+        if txn.device_id is None:
+            features.update(self.step(None, txn))
+        else:
+            state = self.device.value()
+            if state is None:
+                state = self.step.new_state()
+            features.update(self.step(state, txn))
+            self.device.update(state)
+            late = self.arrived_late(txn.ts_ms) or late
+        ordered = {name: features[name] for name in FEATURE_NAMES}
+        now_ms = int(time.time() * 1000)
+        record = self.decider.decide(txn, ordered, now_ms, late)
+        if self.online is not None:
+            self.online.put(txn, ordered)
+            ctx.timer_service().register_processing_time_timer((now_ms // 500 + 1) * 500)
+        yield record.to_json()

@@ -33,17 +33,28 @@ class _Stopped(Exception):
 
 
 class ProducerLike(Protocol):
-    def produce(self, topic: str, value: bytes, key: str, on_delivery: Any = None) -> None: ...
+    def produce(
+        self, topic: str, value: bytes, key: str, on_delivery: Any = None, timestamp: int = 0
+    ) -> None: ...
 
     def poll(self, timeout: float = ...) -> int: ...
 
     def flush(self, timeout: float = ...) -> int: ...
 
 
-def _send(producer: ProducerLike, topic: str, value: bytes, key: str, on_delivery: Any) -> None:
+def _send(
+    producer: ProducerLike,
+    topic: str,
+    value: bytes,
+    key: str,
+    on_delivery: Any,
+    timestamp_ms: int = 0,
+) -> None:
     while True:
         try:
-            producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
+            producer.produce(
+                topic, value=value, key=key, on_delivery=on_delivery, timestamp=timestamp_ms
+            )
             return
         except BufferError:  # local queue full: let the client drain it
             producer.poll(0.05)
@@ -110,8 +121,9 @@ def produce_to_kafka(
                     pause = bucket.wait(j - i, now)
                     if pause > 0:
                         sleep(pause)
+                # The record timestamp is the event time: the job orders each partition by it.
                 for k in range(i, j):
-                    _send(producer, txn_topic, values[k], keys[k], delivered)
+                    _send(producer, txn_topic, values[k], keys[k], delivered, int(ts[k]))
                 producer.poll(0)
                 report.add_rows(batch.scenario[i:j])
                 if report.first_event_ms is None:

@@ -1,0 +1,687 @@
+"""Throughput and latency of the scoring job: Kafka -> job -> Kafka, on this machine.
+
+Two phases, on topics and a job name of the bench's own (the demo's topics are never touched):
+
+1. Throughput. ``--transactions`` generated payments are produced into a fresh topic, then the
+   job is started fresh (no checkpoint). ``throughput_tps`` is the rate at which decisions
+   become visible to a ``read_uncommitted`` reader between 10% and 90% of them, so neither the
+   job's start-up nor the tail counts.
+2. Latency. The same job then receives payments stamped with the current time at a fixed rate
+   (``--latency-rate``, default half the measured throughput) for ``--latency-seconds``. Each
+   transaction's latency runs from its ``produce()`` call to the moment its decision is first
+   read, by a ``read_uncommitted`` reader (processing latency) and by a ``read_committed``
+   reader (what a downstream consumer waits for, bounded below by the checkpoint interval).
+
+The last line on stdout is one JSON object, also written to ``bench/results/`` (see
+``bench/README.md``). Progress goes to stderr. The job only runs through ``JobRunner``; the
+job and the topics are removed at the end, the stack stays up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
+
+from fraudguard.config import Settings
+from fraudguard.generator import GeneratorConfig, PaymentStream, ProduceReport, produce_to_kafka
+from fraudguard.jobrunner import JobRunner
+from fraudguard.kafka_io import end_offsets, make_consumer, make_producer
+from fraudguard.schema import format_event_time
+from fraudguard.stack import LocalStack, create_topics
+from fraudguard.stack.topics import make_admin
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+STARTUP_TIMEOUT_S = 240.0
+"""Longest wait from starting the job to its first decision (PyFlink start-up on a busy box)."""
+STALL_TIMEOUT_S = 60.0
+"""A phase gives up, reporting ``incomplete``, when no new decision arrives for this long."""
+MAX_BACKLOG_DAYS = 20.0
+"""Backlog event times span at most this many days (and at most half the retention of the
+transactions topic), well inside the job's 35-day age limit."""
+
+_T0 = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"[{time.monotonic() - _T0:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    """The bench cannot run (stack, topics, producing); exits 2 with the message."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so the ``finally`` clauses stop the job."""
+
+
+# ---------------------------------------------------------------------------------- settings
+
+
+def bench_settings(base: Settings, run_id: str, parallelism: int | None) -> Settings:
+    """``base`` with topics and a job name of this run: the same approach as the tests'
+    ``isolated_settings``, so the bench never sees the demo's records, offsets or checkpoints."""
+    settings = base.isolated(f"b{run_id}", job_prefix="fraudguard-bench")
+    if parallelism is None:
+        return settings
+    flink = settings.flink.model_copy(update={"parallelism": parallelism})
+    return settings.model_copy(update={"flink": flink})
+
+
+def stream_config(
+    n: int, seed: int, prefix: str, now_ms: int, retention_ms: int = -1
+) -> GeneratorConfig:
+    """A generated stream ending now with comfortably more than ``n`` transactions, whose
+    event times all stay within the job's age limit and the topic's retention (more cards
+    rather than more days)."""
+    base = GeneratorConfig(seed=seed, txn_id_prefix=prefix)
+    max_days = MAX_BACKLOG_DAYS
+    if retention_ms > 0:
+        max_days = min(max_days, retention_ms / 86_400_000 / 2)
+    wanted = n * 1.5 + 1000
+    cards = max(base.cards, math.ceil(wanted / (base.daily_txns * max_days)))
+    days = max(wanted / (cards * base.daily_txns), 0.05)
+    return base.model_copy(update={"cards": cards, "days": days}).ending_at(now_ms)
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def git_commit(root: Path) -> tuple[str, bool | None]:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown", None
+    return head or "unknown", bool(status.strip())
+
+
+def feature_count() -> int:
+    try:
+        from fraudguard.features import FEATURES  # type: ignore[import-not-found]
+    except ImportError:
+        return 0
+    return len(FEATURES)
+
+
+def txn_id_of(value: bytes) -> str:
+    return orjson.loads(value)["txn_id"]
+
+
+def percentile_ms(values: np.ndarray, q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 1) if len(values) else None
+
+
+def send(producer: Producer, topic: str, value: bytes, key: str, timestamp_ms: int) -> None:
+    while True:
+        try:
+            producer.produce(topic, value=value, key=key, timestamp=timestamp_ms)
+            return
+        except BufferError:  # local queue full: let the client drain it
+            producer.poll(0.05)
+
+
+def delete_topics_and_group(settings: Settings) -> None:
+    """Best effort: the run's topics and the job's consumer group go; failures are logged."""
+    names = [spec.name for spec in settings.topics.all()]
+    try:
+        admin = make_admin(settings)
+        futures = admin.delete_topics(names, operation_timeout=30)
+        for name, future in futures.items():
+            try:
+                future.result(timeout=40)
+            except Exception as exc:  # noqa: BLE001 - best effort
+                log(f"could not delete topic {name}: {exc}")
+        for future in admin.delete_consumer_groups(
+            [settings.flink.job_name], request_timeout=30
+        ).values():
+            try:
+                future.result(timeout=40)
+            except Exception:  # noqa: BLE001 - the group may never have committed
+                pass
+    except Exception as exc:  # noqa: BLE001 - best effort
+        log(f"could not delete the bench topics {names}: {exc}")
+
+
+# ---------------------------------------------------------------------------------- readers
+
+
+@dataclass
+class DecisionWatcher:
+    """Follows the decisions topic from given offsets in a thread of its own and keeps, per
+    transaction id, the monotonic time its decision was first read."""
+
+    settings: Settings
+    isolation: Literal["read_committed", "read_uncommitted"]
+    start: dict[int, int]
+    expected: set[str] | dict[str, int] | None = None
+    first_seen: dict[str, float] = field(default_factory=dict)
+    records: int = 0
+    duplicates: int = 0
+    foreign: int = 0
+    error: BaseException | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)
+    last_progress: float = field(default_factory=time.monotonic)
+    on_batch: Callable[[DecisionWatcher, float], None] | None = None
+    _thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        consumer = make_consumer(
+            self.settings,
+            isolation=self.isolation,
+            **{"enable.partition.eof": False, "fetch.wait.max.ms": 100},
+        )
+        topic = self.settings.topics.decisions.name
+        try:
+            consumer.assign([TopicPartition(topic, p, o) for p, o in sorted(self.start.items())])
+            first_seen, expected = self.first_seen, self.expected
+            while not self.stop.is_set():
+                batch = consumer.consume(num_messages=1000, timeout=0.1)
+                now = time.monotonic()
+                self.ready.set()
+                for msg in batch:
+                    err = msg.error()
+                    if err is not None:
+                        if err.code() == KafkaError._PARTITION_EOF:
+                            continue
+                        raise KafkaException(err)
+                    txn_id = txn_id_of(msg.value())
+                    if expected is not None and txn_id not in expected:
+                        self.foreign += 1
+                        continue
+                    self.records += 1
+                    if txn_id in first_seen:
+                        self.duplicates += 1
+                    else:
+                        first_seen[txn_id] = now
+                        self.last_progress = now
+                if batch and self.on_batch is not None:
+                    self.on_batch(self, now)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            self.error = exc
+            self.ready.set()
+        finally:
+            consumer.close()
+
+    def begin(self) -> DecisionWatcher:
+        self._thread = threading.Thread(
+            target=self.run, name=f"decisions-{self.isolation}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def end(self) -> None:
+        self.stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+    @property
+    def decided(self) -> int:
+        return len(self.first_seen)
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise BenchError(f"reading decisions ({self.isolation}): {self.error}")
+
+
+def decision_partitions(settings: Settings) -> dict[int, int]:
+    """Every partition of the decisions topic at its current end (read_uncommitted)."""
+    return end_offsets(settings, settings.topics.decisions.name, "read_uncommitted")
+
+
+# ---------------------------------------------------------------------------------- phases
+
+
+@dataclass
+class ThroughputResult:
+    decided: int = 0
+    throughput_tps: float | None = None
+    job_startup_s: float | None = None
+    first_checkpoint_s: float | None = None
+    drain_s: float | None = None
+    incomplete_reason: str | None = None
+
+
+def produce_backlog(settings: Settings, n: int, config: GeneratorConfig) -> ProduceReport:
+    log(f"producing a backlog of {n:,} transactions to {settings.topics.transactions.name}")
+
+    def progress(report: ProduceReport) -> None:
+        log(f"  produced {report.transactions:,}/{n:,} ({report.rate:,.0f} tx/s)")
+
+    report = produce_to_kafka(
+        settings, PaymentStream(config), limit=n, labels=False, on_progress=progress
+    )
+    if report.failed or report.transactions != n:
+        raise BenchError(
+            f"backlog: {report.transactions:,} of {n:,} produced, {report.failed} not delivered"
+        )
+    on_topic = sum(end_offsets(settings, settings.topics.transactions.name).values())
+    if on_topic != n:
+        raise BenchError(f"backlog: {on_topic:,} records on the topic, expected {n:,}")
+    log(f"backlog ready: {report.describe()}")
+    return report
+
+
+def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> ThroughputResult:
+    """Start the job on the backlog and time the decisions as they appear (read_uncommitted)."""
+    result = ThroughputResult()
+    lo_target, hi_target = math.ceil(0.1 * n), math.ceil(0.9 * n)
+    marks: dict[str, tuple[int, float]] = {}
+
+    def on_batch(watcher: DecisionWatcher, now: float) -> None:
+        decided = watcher.decided
+        if "first" not in marks:
+            marks["first"] = (decided, now)
+        if "lo" not in marks and decided >= lo_target:
+            marks["lo"] = (decided, now)
+        if "hi" not in marks and decided >= hi_target:
+            marks["hi"] = (decided, now)
+        if "all" not in marks and decided >= n:
+            marks["all"] = (decided, now)
+
+    start = {p: 0 for p in decision_partitions(settings)}
+    watcher = DecisionWatcher(settings, "read_uncommitted", start, on_batch=on_batch).begin()
+    try:
+        log(
+            f"starting job {settings.flink.job_name} (fresh, parallelism "
+            f"{settings.flink.parallelism}); log: {runner.log_path}"
+        )
+        started = time.monotonic()
+        runner.start(detached=True, fresh=True)
+        last_status, last_decided = started, 0
+        while "all" not in marks:
+            time.sleep(0.2)
+            watcher.check()
+            now = time.monotonic()
+            if result.first_checkpoint_s is None:
+                status = runner.status()
+                if status.latest_checkpoint is not None:
+                    result.first_checkpoint_s = round(now - started, 2)
+            if now - last_status >= 1.0:
+                decided = watcher.decided
+                tps = (decided - last_decided) / (now - last_status)
+                log(f"  decided {decided:,}/{n:,} ({tps:,.0f}/s)")
+                last_status, last_decided = now, decided
+            if runner.pid() is None:
+                result.incomplete_reason = f"the job exited; see {runner.log_path}"
+                break
+            if "first" not in marks and now - started > STARTUP_TIMEOUT_S:
+                result.incomplete_reason = f"no decision within {STARTUP_TIMEOUT_S:.0f} s of start"
+                break
+            if "first" in marks and now - watcher.last_progress > STALL_TIMEOUT_S:
+                result.incomplete_reason = (
+                    f"no new decision for {STALL_TIMEOUT_S:.0f} s "
+                    f"({watcher.decided:,} of {n:,} decided)"
+                )
+                break
+    finally:
+        watcher.end()
+    result.decided = watcher.decided
+    if "first" in marks:
+        result.job_startup_s = round(marks["first"][1] - started, 2)
+    if "all" in marks:
+        result.drain_s = round(marks["all"][1] - started, 2)
+    if "lo" in marks and "hi" in marks and marks["hi"][1] > marks["lo"][1]:
+        (c_lo, t_lo), (c_hi, t_hi) = marks["lo"], marks["hi"]
+        result.throughput_tps = round((c_hi - c_lo) / (t_hi - t_lo), 1)
+    if result.incomplete_reason is not None:
+        log(f"throughput phase incomplete: {result.incomplete_reason}")
+    else:
+        log(
+            f"drained {n:,} in {result.drain_s} s (first decision after "
+            f"{result.job_startup_s} s): {result.throughput_tps:,.0f} decisions/s"
+        )
+    return result
+
+
+def wait_committed(settings: Settings, timeout_s: float) -> float | None:
+    """Seconds until every record on the decisions topic is committed (no open transaction)."""
+    topic = settings.topics.decisions.name
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if end_offsets(settings, topic, "read_committed") == end_offsets(
+            settings, topic, "read_uncommitted"
+        ):
+            return time.monotonic() - started
+        time.sleep(0.2)
+    return None
+
+
+@dataclass
+class LatencyResult:
+    sent: int = 0
+    rate_target_tps: float = 0.0
+    rate_tps: float | None = None
+    uncommitted_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
+    committed_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
+    missing: int = 0
+    missing_uncommitted: int = 0
+    duplicates: int = 0
+    duplicates_uncommitted: int = 0
+    incomplete_reason: str | None = None
+
+
+def live_rows(n: int, seed: int, prefix: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """``n`` generated transactions as wire dicts (their event time is set when sent)."""
+    config = stream_config(n, seed, prefix, int(time.time() * 1000))
+    rows: list[dict[str, Any]] = []
+    for batch in PaymentStream(config).batches():
+        rows.extend(batch.wire_dicts()[: n - len(rows)])
+        if len(rows) >= n:
+            break
+    if len(rows) < n:
+        raise BenchError(f"the generator gave {len(rows):,} transactions, {n:,} wanted")
+    return rows, [row["card_id"] for row in rows]
+
+
+def measure_latency(
+    settings: Settings, runner: JobRunner, rate: float, seconds: float, prefix: str, seed: int
+) -> LatencyResult:
+    total = max(1, math.ceil(rate * seconds))
+    result = LatencyResult(rate_target_tps=round(rate, 1))
+    rows, keys = live_rows(total, seed, prefix)
+    index = {row["txn_id"]: k for k, row in enumerate(rows)}
+    sent_at = np.full(total, np.nan)
+
+    start = decision_partitions(settings)
+    watchers = [
+        DecisionWatcher(settings, iso, start, expected=index).begin()
+        for iso in ("read_uncommitted", "read_committed")
+    ]
+    uncommitted, committed = watchers
+    try:
+        for w in watchers:
+            if not w.ready.wait(30):
+                raise BenchError(f"the {w.isolation} reader did not start within 30 s")
+            w.check()
+        # Latency is measured from produce(): the producer sends at once instead of lingering.
+        producer = make_producer(settings, **{"linger.ms": 0})
+        topic = settings.topics.transactions.name
+        log(f"latency: producing {total:,} live transactions at {rate:,.0f}/s for {seconds:g} s")
+        t0 = time.monotonic()
+        last_status, i = t0, 0
+        dumps, clock = orjson.dumps, time.monotonic
+        while i < total:
+            now = clock()
+            due = min(total, int((now - t0) * rate) + 1)
+            if due > i:
+                # Event time and record timestamp are both now, as for a live payment.
+                now_ms = int(time.time() * 1000)
+                event_time = format_event_time(now_ms)
+                for k in range(i, due):
+                    row = rows[k]
+                    row["event_time"] = event_time
+                    value = dumps(row)
+                    sent_at[k] = clock()
+                    send(producer, topic, value, keys[k], now_ms)
+                i = due
+                producer.poll(0)
+            else:
+                time.sleep(min(0.002, max(0.0, t0 + i / rate - now)))
+            if now - last_status >= 1.0:
+                last_status = now
+                log(
+                    f"  sent {i:,}/{total:,}, decided {uncommitted.decided:,} uncommitted, "
+                    f"{committed.decided:,} committed"
+                )
+                for w in watchers:
+                    w.check()
+                if runner.pid() is None:
+                    result.incomplete_reason = f"the job exited; see {runner.log_path}"
+                    break
+        t_end = clock()
+        result.sent = i
+        result.rate_tps = round((i - 1) / (t_end - t0), 1) if i > 1 and t_end > t0 else None
+        if (left := producer.flush(30)) > 0:
+            log(f"  {left} transactions still undelivered after 30 s")
+        log("latency: waiting for the last decisions")
+        last_status = clock()
+        while result.incomplete_reason is None and (
+            committed.decided < i or uncommitted.decided < i
+        ):
+            time.sleep(0.2)
+            for w in watchers:
+                w.check()
+            now = clock()
+            if now - last_status >= 1.0:
+                last_status = now
+                log(
+                    f"  decided {uncommitted.decided:,}/{i:,} uncommitted, "
+                    f"{committed.decided:,}/{i:,} committed"
+                )
+            if runner.pid() is None:
+                result.incomplete_reason = f"the job exited; see {runner.log_path}"
+                break
+            if now - max(t_end, *(w.last_progress for w in watchers)) > STALL_TIMEOUT_S:
+                result.incomplete_reason = (
+                    f"no new decision for {STALL_TIMEOUT_S:.0f} s "
+                    f"({committed.decided:,} of {i:,} committed)"
+                )
+                break
+        # A duplicate would arrive after the first decision: keep reading a little longer.
+        time.sleep(max(3.0, 2 * settings.flink.checkpoint_interval_ms / 1000))
+    finally:
+        for w in watchers:
+            w.end()
+
+    def latencies(watcher: DecisionWatcher) -> np.ndarray:
+        ks = np.fromiter((index[t] for t in watcher.first_seen), dtype=np.int64)
+        seen = np.fromiter(watcher.first_seen.values(), dtype=np.float64)
+        return (seen - sent_at[ks]) * 1000.0 if len(ks) else np.empty(0)
+
+    result.uncommitted_ms = latencies(uncommitted)
+    result.committed_ms = latencies(committed)
+    result.missing = result.sent - committed.decided
+    result.missing_uncommitted = result.sent - uncommitted.decided
+    result.duplicates = committed.duplicates
+    result.duplicates_uncommitted = uncommitted.duplicates
+    if result.incomplete_reason is not None:
+        log(f"latency phase incomplete: {result.incomplete_reason}")
+    return result
+
+
+# ---------------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--transactions", type=int, default=100_000, help="backlog size (default 100000)"
+    )
+    parser.add_argument(
+        "--latency-rate",
+        type=float,
+        default=None,
+        help="transactions/s of the latency phase (default: half the measured throughput)",
+    )
+    parser.add_argument(
+        "--latency-seconds",
+        type=float,
+        default=20.0,
+        help="length of the latency phase; 0 skips it (default 20)",
+    )
+    parser.add_argument(
+        "--parallelism", type=int, default=None, help="Flink parallelism (default: settings)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS_DIR, help=f"results folder (default {RESULTS_DIR})"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
+    args = parser.parse_args(argv)
+    if args.transactions < 100:
+        parser.error("--transactions must be at least 100")
+    if args.latency_rate is not None and args.latency_rate <= 0:
+        parser.error("--latency-rate must be positive")
+    if args.latency_seconds < 0:
+        parser.error("--latency-seconds must be >= 0")
+    if args.parallelism is not None and args.parallelism < 1:
+        parser.error("--parallelism must be >= 1")
+    return args
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    started_at = datetime.now(UTC)
+    wall_started = time.monotonic()
+    base = Settings.from_env(os.environ)
+    run_id = uuid.uuid4().hex[:8]
+    settings = bench_settings(base, run_id, args.parallelism)
+    n = args.transactions
+    commit, dirty = git_commit(settings.project_root)
+    out: dict[str, Any] = {
+        "date": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "transactions": n,
+        "cpu_count": os.cpu_count(),
+        "flink_parallelism": settings.flink.parallelism,
+        "execution_mode": settings.flink.execution_mode,
+        "checkpoint_interval_ms": settings.flink.checkpoint_interval_ms,
+        "bundle_size": settings.flink.bundle_size,
+        "bundle_time_ms": settings.flink.bundle_time_ms,
+        "transaction_partitions": settings.topics.transactions.partitions,
+        "features": feature_count(),
+        "job_name": settings.flink.job_name,
+    }
+
+    log(f"bench run {run_id}: starting the local stack if needed")
+    try:
+        LocalStack(base).up()
+        create_topics(settings)
+    except Exception as exc:  # noqa: BLE001 - any failure here means "no stack"
+        raise BenchError(
+            f"cannot start the local stack on {base.kafka.bootstrap_servers} "
+            f"(redis port {base.redis.port}): {exc}"
+        ) from exc
+
+    runner = JobRunner(settings)
+    complete = False
+    try:
+        prefix = f"bench{run_id}-"
+        retention = settings.topics.transactions.retention_ms
+        config = stream_config(n, args.seed, prefix, int(time.time() * 1000), retention)
+        produce_backlog(settings, n, config)
+        tp = measure_throughput(settings, runner, n)
+        out.update(
+            throughput_tps=tp.throughput_tps,
+            job_startup_s=tp.job_startup_s,
+            first_checkpoint_s=tp.first_checkpoint_s,
+            drain_s=tp.drain_s,
+            backlog_decided=tp.decided,
+        )
+        reasons = [f"throughput: {tp.incomplete_reason}"] if tp.incomplete_reason else []
+        if not tp.incomplete_reason:
+            settled = wait_committed(settings, 60.0)
+            out["backlog_committed_after_s"] = None if settled is None else round(settled, 2)
+        rate = args.latency_rate or (0.5 * tp.throughput_tps if tp.throughput_tps else None)
+        if args.latency_seconds > 0 and not tp.incomplete_reason and rate:
+            lat = measure_latency(
+                settings, runner, rate, args.latency_seconds, f"{prefix}L-", args.seed + 1
+            )
+            unc, com = lat.uncommitted_ms, lat.committed_ms
+            out.update(
+                p50_ms=percentile_ms(unc, 50),
+                p99_ms=percentile_ms(unc, 99),
+                max_ms=round(float(unc.max()), 1) if len(unc) else None,
+                p50_ms_committed=percentile_ms(com, 50),
+                p99_ms_committed=percentile_ms(com, 99),
+                max_ms_committed=round(float(com.max()), 1) if len(com) else None,
+                latency_rate_tps=lat.rate_tps,
+                latency_rate_target_tps=lat.rate_target_tps,
+                latency_samples=len(unc),
+                latency_samples_committed=len(com),
+                latency_sent=lat.sent,
+                missing=lat.missing,
+                duplicates=lat.duplicates,
+                missing_uncommitted=lat.missing_uncommitted,
+                duplicates_uncommitted=lat.duplicates_uncommitted,
+            )
+            if lat.incomplete_reason:
+                reasons.append(f"latency: {lat.incomplete_reason}")
+        elif args.latency_seconds > 0:
+            reasons.append("latency: skipped because the throughput phase did not finish")
+        out["dlq"] = sum(end_offsets(settings, settings.topics.dlq.name).values())
+        out["incomplete"] = bool(reasons)
+        if reasons:
+            out["incomplete_reasons"] = reasons
+            out["job_log"] = str(runner.log_path)
+        complete = not reasons
+    finally:
+        if runner.stop():
+            log(f"stopped job {settings.flink.job_name}")
+        delete_topics_and_group(settings)
+        shutil.rmtree(settings.checkpoint_dir / settings.flink.job_name, ignore_errors=True)
+        shutil.rmtree(runner.job_dir, ignore_errors=True)
+        if complete:
+            runner.log_path.unlink(missing_ok=True)
+        elif runner.log_path.exists():
+            log(f"job log kept: {runner.log_path}")
+    out["bench_s"] = round(time.monotonic() - wall_started, 1)
+    return out
+
+
+def write_results(result: dict[str, Any], out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    data = orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n"
+    path = out_dir / f"throughput-{stamp}.json"
+    path.write_bytes(data)
+    (out_dir / "latest-throughput.json").write_bytes(data)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    def terminated(_signum: int, _frame: Any) -> None:
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        result = run(args)
+    except BenchError as exc:
+        log(f"error: {exc}")
+        return 2
+    except (KeyboardInterrupt, _Terminated):
+        log("interrupted: the bench job was stopped and its topics deleted")
+        return 130
+    path = write_results(result, args.out)
+    log(f"results: {path}")
+    print(orjson.dumps(result).decode(), flush=True)
+    return 1 if result["incomplete"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
