@@ -15,9 +15,10 @@ import time
 from collections.abc import Hashable, Iterator
 from typing import Any
 
+from pyflink.common.time import Time
 from pyflink.common.typeinfo import Types
 from pyflink.datastream import KeyedProcessFunction, OutputTag, ProcessFunction, RuntimeContext
-from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
+from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
 from fraudguard.config import RedisSettings, Settings
 from fraudguard.decisions import Decider
@@ -128,9 +129,17 @@ class MerchantFeatures(_Ordered):
         self.terminals = runtime_context.get_map_state(
             MapStateDescriptor("terminals", Types.STRING(), Types.PICKLED_BYTE_ARRAY())
         )
-        self.last_seen = runtime_context.get_map_state(
-            MapStateDescriptor("last-seen", Types.STRING(), Types.LONG())
+        last_seen = MapStateDescriptor("last-seen", Types.STRING(), Types.LONG())
+        # A card's last minute at a merchant matters for 7 days; after that an entry is dead
+        # weight (a missing entry and an expired one count the same), so Flink may drop it.
+        last_seen.enable_time_to_live(
+            StateTtlConfig.new_builder(Time.days(8))
+            .set_update_type(StateTtlConfig.UpdateType.OnCreateAndWrite)
+            .set_state_visibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+            .cleanup_full_snapshot()
+            .build()
         )
+        self.last_seen = runtime_context.get_map_state(last_seen)
 
     def process_element(
         self, element: Enriched, ctx: KeyedProcessFunction.Context
