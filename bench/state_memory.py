@@ -47,7 +47,7 @@ def merchant_state(per_day: int, days: int = 8) -> dict[str, float]:
     entry = len(pickle.dumps(("m:c0000123", 29_000_000)))  # one map entry, key and value
     return {
         "merchant_value_state_bytes": len(pickle.dumps(merchant)),
-        "minute_buckets": len(merchant.buckets),
+        "buckets_per_window": [len(s.buckets) for s in merchant.series],
         "last_seen_entries": last_seen,
         "last_seen_bytes_estimate": last_seen * entry,
     }

@@ -98,7 +98,7 @@ def read_topic(
                 err = msg.error()
                 if err is not None:
                     if err.code() == KafkaError._PARTITION_EOF:
-                        at_end.add(msg.partition())
+                        at_end.add(msg.partition() or 0)
                         continue
                     raise StackError(f"reading {topic}: {err}")
                 at_end.discard(msg.partition())

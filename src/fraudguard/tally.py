@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from confluent_kafka import KafkaError, TopicPartition
@@ -43,9 +43,8 @@ class DecisionTally:
         self.records = 0
         self.foreign = 0
         self.degraded = 0
-        self._consumer = make_consumer(
-            settings, isolation=isolation, **{"enable.partition.eof": False}
-        )
+        no_eof: dict[str, Any] = {"enable.partition.eof": False}
+        self._consumer = make_consumer(settings, isolation=isolation, **no_eof)
         offsets = start_offsets if start_offsets is not None else {}
         meta = self._consumer.list_topics(self.topic, timeout=10)
         if self.topic not in meta.topics:
@@ -82,7 +81,7 @@ class DecisionTally:
                 if err.code() == KafkaError._PARTITION_EOF:
                     continue
                 raise StackError(f"reading {self.topic}: {err}")
-            record = orjson.loads(msg.value())
+            record = orjson.loads(msg.value() or b"{}")
             txn_id = record["txn_id"]
             if (self.expected is not None and txn_id not in self.expected) or (
                 self.id_prefix is not None and not txn_id.startswith(self.id_prefix)

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from fraudguard.features.windows import MINUTE_MS, MinuteBucketWindows, RawEventWindows
+from fraudguard.features.windows import MINUTE_MS, BucketWindows, RawEventWindows
 
 HOUR = 3_600_000
 
@@ -40,14 +40,17 @@ def test_raw_windows_match_the_definition(seed: int) -> None:
         seen.append((t, amount, key))
 
 
+WINDOWS = ((HOUR, MINUTE_MS), (24 * HOUR, 5 * MINUTE_MS), (7 * 24 * HOUR, 30 * MINUTE_MS))
+
+
 @pytest.mark.parametrize("seed", range(5))
-def test_minute_buckets_match_the_definition_over_whole_minutes(seed: int) -> None:
-    state, seen = MinuteBucketWindows(window_minutes=(60, 1440)), []
+def test_buckets_match_the_definition_over_whole_buckets(seed: int) -> None:
+    state, seen = BucketWindows(WINDOWS), []
     for t, amount, key in events(seed):
         got = state.add(t, amount, key)
-        for (count, total, distinct), minutes in zip(got, (60, 1440), strict=True):
-            # Whole minutes: the window starts at the minute after the one of t - W.
-            lo_ms = (t // MINUTE_MS - minutes + 1) * MINUTE_MS - 1
+        for (count, total, distinct), (window, bucket) in zip(got, WINDOWS, strict=True):
+            # Whole buckets: the window starts at the bucket after the one of t - W.
+            lo_ms = (t // bucket - window // bucket + 1) * bucket - 1
             want = brute(seen, t, amount, key, lo_ms)
             assert (count, pytest.approx(total, abs=1e-6), distinct) == want
         seen.append((t, amount, key))
@@ -59,17 +62,17 @@ def test_simultaneous_events_see_the_same_values_in_any_order(seed: int) -> None
     shuffled = sorted(stream, key=lambda e: (e[0], random.Random(seed).random()))
 
     def run(order: list[tuple[int, float, str]]) -> dict:
-        state = MinuteBucketWindows(window_minutes=(60,))
+        state = BucketWindows(WINDOWS)
         return {(t, a, k): state.add(t, a, k)[0][::2] for t, a, k in order}
 
     assert run(stream) == run(shuffled)
 
 
-def test_minute_buckets_stay_bounded_for_a_busy_merchant() -> None:
-    state = MinuteBucketWindows(window_minutes=(60, 1440, 10080))
+def test_buckets_stay_bounded_for_a_busy_merchant() -> None:
+    state = BucketWindows(WINDOWS)
     for i in range(200_000):  # 100,000 a day for two days
         state.add(i * 864, 10.0, f"c{i % 50_000}")
-    assert len(state.buckets) <= 10080 + 1
+    assert [len(s.buckets) for s in state.series] == [60, 288, 96]
     count_24h = state.add(200_000 * 864, 10.0, "c1")[1][0]
-    # Exactly 100,000 in (t - 24 h, t]; whole minutes leave out at most one minute's 70.
-    assert 100_000 - 70 <= count_24h <= 100_000
+    # Exactly 100,000 in (t - 24 h, t]; whole 5-minute buckets leave out at most 5 minutes' 348.
+    assert 100_000 - 348 <= count_24h <= 100_000

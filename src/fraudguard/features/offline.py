@@ -16,7 +16,7 @@ from typing import Any
 from fraudguard.features.engine import FeatureEngine, Features
 from fraudguard.features.registry import FEATURE_NAMES
 from fraudguard.features.steps import CardState, CardStep, DeviceStep, MerchantStep
-from fraudguard.features.windows import MinuteBucketWindows, RawEventWindows
+from fraudguard.features.windows import BucketWindows, RawEventWindows
 from fraudguard.schema import Transaction
 
 
@@ -42,8 +42,8 @@ def build_features(
         DeviceStep(engine),
     )
     cards: dict[str, CardState] = {}
-    merchants: dict[str, MinuteBucketWindows] = {}
-    terminals: dict[str, MinuteBucketWindows] = {}
+    merchants: dict[str, BucketWindows] = {}
+    terminals: dict[str, BucketWindows] = {}
     devices: dict[str, RawEventWindows] = {}
     for txn in sorted(transactions, key=processing_order):
         card = cards.get(txn.card_id)

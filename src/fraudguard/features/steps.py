@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fraudguard.dedupe import SeenTransactions
 from fraudguard.features.engine import FeatureEngine, Features
-from fraudguard.features.windows import MinuteBucketWindows, RawEventWindows
+from fraudguard.features.windows import BucketWindows, RawEventWindows
 from fraudguard.schema import Transaction
 
 
@@ -51,16 +51,16 @@ class MerchantStep:
 
     def new_merchant_state(
         self, last_seen: MutableMapping[Hashable, int] | None = None
-    ) -> MinuteBucketWindows:
+    ) -> BucketWindows:
         return self.engine.new_bucket_state("merchant", last_seen)
 
     def new_terminal_state(
         self, last_seen: MutableMapping[Hashable, int] | None = None
-    ) -> MinuteBucketWindows:
+    ) -> BucketWindows:
         return self.engine.new_bucket_state("terminal", last_seen)
 
     def __call__(
-        self, merchant: MinuteBucketWindows, terminal: MinuteBucketWindows, txn: Transaction
+        self, merchant: BucketWindows, terminal: BucketWindows, txn: Transaction
     ) -> Features:
         features = self.engine.merchant(merchant, txn)
         features.update(self.engine.terminal(terminal, txn))

@@ -5,11 +5,11 @@ itself. Events stamped the same millisecond do not see each other, so the value 
 on the order in which simultaneous events arrive.
 
 :class:`RawEventWindows` keeps every event of the longest horizon: exact, and small for cards
-and devices (a card makes a few payments a day). :class:`MinuteBucketWindows` keeps one
-``(count, sum)`` per minute plus, for distinct counts, the minute each card was last seen:
-bounded for busy merchants, exact except at the old edge of each window, where it covers whole
-minutes, so it leaves out the events of up to the first 60 s of the window (those in
-``(t - W, start of the minute of t - W + 1 min)``).
+and devices (a card makes a few payments a day). :class:`BucketWindows` keeps, per window,
+``(count, sum)`` per time bucket plus, for distinct counts, when each key was last seen:
+bounded for busy merchants (at most window / bucket buckets per window), exact except at the
+old edge of each window, which covers whole buckets, so it leaves out the events of up to one
+bucket width at the start of the window.
 
 >>> raw = RawEventWindows(horizon_ms=3_600_000)
 >>> for ts, amount in ((0, 10.0), (60_000, 5.0), (3_600_000, 1.0)):
@@ -18,7 +18,7 @@ minutes, so it leaves out the events of up to the first 60 s of the window (thos
 >>> raw.column(0, lo, hi), len(raw)
 ([5.0], 2)
 
->>> buckets = MinuteBucketWindows(window_minutes=(60,))
+>>> buckets = BucketWindows(windows=((3_600_000, MINUTE_MS),))
 >>> buckets.add(0, 10.0, "c1"), buckets.add(30_000, 5.0, "c2"), buckets.add(30_000, 2.0, "c3")
 ([(1, 10.0, 1)], [(2, 15.0, 2)], [(2, 12.0, 2)])
 >>> buckets.add(3_630_000, 1.0, "c1")  # the minute of 0 s has left the hour
@@ -81,43 +81,102 @@ class RawEventWindows:
         return bisect_right(self.ts, ts_ms) - 1
 
 
-class MinuteBucketWindows:
-    """Count, sum and distinct keys over several windows of whole minutes, updated in O(1).
+class BucketSeries:
+    """One window kept as ``(count, sum, keys last seen here)`` per bucket of ``bucket_ms``.
 
-    Each window keeps running totals over its range of minute buckets; as time moves on, the
-    buckets that leave a window are subtracted. Distinct keys use the minute each key was last
-    seen (``last_seen``, which the job keeps in Flink map state so it is not rewritten whole
-    on every event): a key counts in a window when its last minute is inside it.
+    The window covers whole buckets: the bucket of ``t`` and the ones before it, back to the
+    bucket after the one holding ``t - window``. Running totals move in O(1) as time advances.
     """
 
-    __slots__ = (
-        "minutes", "buckets", "order", "left", "totals_", "last_seen", "current", "peer_ts",
-        "peers", "_entered",
-    )  # fmt: skip
+    __slots__ = ("window_ms", "bucket_ms", "n", "buckets", "order", "totals", "current")
+
+    def __init__(self, window_ms: int, bucket_ms: int) -> None:
+        if window_ms % bucket_ms:
+            raise ValueError(f"a {window_ms} ms window is not a whole number of {bucket_ms} ms")
+        self.window_ms, self.bucket_ms, self.n = window_ms, bucket_ms, window_ms // bucket_ms
+        self.buckets: dict[int, list[float]] = {}
+        self.order: list[int] = []  # buckets held, ascending
+        self.totals = [0, 0.0, 0]
+        self.current = -(2**62)
+
+    def inside(self, bucket: int) -> bool:
+        return bucket > self.current - self.n
+
+    def add(self, ts_ms: int, amount: float, previous_ms: int | None) -> bool:
+        """Count an event; ``previous_ms`` is when its key was last seen (None: never).
+        Returns whether the key entered this window."""
+        bucket = ts_ms // self.bucket_ms
+        if bucket > self.current:
+            self._advance(bucket)
+        held = self.buckets.get(bucket)
+        if held is None:
+            held = self._insert(bucket)
+        held[0] += 1
+        held[1] += amount
+        if self.inside(bucket):
+            self.totals[0] += 1
+            self.totals[1] += amount
+        previous = None if previous_ms is None else previous_ms // self.bucket_ms
+        if previous is not None and previous >= bucket:
+            return False  # seen in this bucket already, or a late event of a key seen since
+        old = self.buckets.get(previous) if previous is not None else None
+        if old is not None:
+            old[2] -= 1
+        held[2] += 1
+        lo = self.current - self.n
+        if bucket > lo and (previous is None or previous <= lo):
+            self.totals[2] += 1
+            return True
+        return False
+
+    def _advance(self, bucket: int) -> None:
+        self.current = bucket
+        lo, pos, totals, order = bucket - self.n, 0, self.totals, self.order
+        while pos < len(order) and order[pos] <= lo:
+            count, total, seen = self.buckets.pop(order[pos])
+            totals[0] -= count
+            totals[1] -= total
+            totals[2] -= seen
+            pos += 1
+        if pos:
+            del order[:pos]
+
+    def _insert(self, bucket: int) -> list[float]:
+        held = [0, 0.0, 0]
+        self.buckets[bucket] = held
+        if not self.order or bucket > self.order[-1]:
+            self.order.append(bucket)
+        else:  # a late event in a bucket not held yet
+            insort(self.order, bucket)
+        return held
+
+
+class BucketWindows:
+    """Count, sum and distinct keys over several windows, each with buckets of its own width,
+    so that state stays small for busy entities: ``len(buckets) <= window / bucket`` per window.
+
+    ``last_seen`` maps each key to the event time it was last seen; the job keeps it in Flink
+    map state (with a TTL), the offline path in a dict.
+    """
+
+    __slots__ = ("series", "last_seen", "peer_ts", "peers")
 
     def __init__(
         self,
-        window_minutes: tuple[int, ...],
+        windows: tuple[tuple[int, int], ...],
         last_seen: MutableMapping[Hashable, int] | None = None,
     ) -> None:
-        self.minutes = window_minutes
-        self.buckets: dict[int, list[float]] = {}  # minute -> [count, sum, keys last seen here]
-        self.order: list[int] = []  # minutes with a bucket, ascending
-        self.left = [0] * len(window_minutes)  # per window: position in order of its oldest
-        self.totals_ = [[0, 0.0, 0] for _ in window_minutes]
+        self.series = [BucketSeries(window_ms, bucket_ms) for window_ms, bucket_ms in windows]
         self.last_seen = last_seen if last_seen is not None else {}
-        self.current = -(2**62)
-        # What events of the newest millisecond added, so a simultaneous event can leave it out.
+        # What events of the newest millisecond added, so a simultaneous event leaves them out.
         self.peer_ts = -(2**62)
-        self.peers: list[list] = [[0, 0.0, set()] for _ in window_minutes]
+        self.peers: list[list] = [[0, 0.0, set()] for _ in windows]
 
-    def __getstate__(self) -> dict[str, object]:
-        # The last-seen map lives in separate state in the job; the offline path keeps it here.
-        return {s: getattr(self, s) for s in self.__slots__ if s not in ("last_seen", "_entered")}
+    def __getstate__(self) -> tuple:
+        return self.series, self.peer_ts, self.peers
 
-    def __setstate__(self, state: dict[str, object]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
+    def __setstate__(self, state: tuple) -> None:
+        self.series, self.peer_ts, self.peers = state
         self.last_seen = {}
 
     def add(self, ts_ms: int, amount: float, key: Hashable) -> list[tuple[int, float, int]]:
@@ -125,12 +184,15 @@ class MinuteBucketWindows:
         it plus this one (events of the same millisecond excluded)."""
         if ts_ms > self.peer_ts:
             self.peer_ts = ts_ms
-            self.peers = [[0, 0.0, set()] for _ in self.minutes]
+            self.peers = [[0, 0.0, set()] for _ in self.series]
         peers = self.peers if ts_ms == self.peer_ts else None  # a late event: no peers known
-        self._add(ts_ms, amount, key)
-        entered = self._entered
+        previous = self.last_seen.get(key)
+        if previous is None or ts_ms > previous:
+            self.last_seen[key] = ts_ms
         out = []
-        for w, (count, total, distinct) in enumerate(self.totals_):
+        for w, series in enumerate(self.series):
+            entered = series.add(ts_ms, amount, previous)
+            count, total, distinct = series.totals
             if peers is not None:
                 peer = peers[w]
                 count -= peer[0]
@@ -138,71 +200,7 @@ class MinuteBucketWindows:
                 distinct -= len(peer[2]) - (key in peer[2])
                 peer[0] += 1
                 peer[1] += amount
-                if w in entered:
+                if entered:
                     peer[2].add(key)
             out.append((int(count), round(total, 6), int(distinct)))
         return out
-
-    def _add(self, ts_ms: int, amount: float, key: Hashable) -> None:
-        minute = ts_ms // MINUTE_MS
-        if minute > self.current:
-            self._advance(minute)
-        bucket = self.buckets.get(minute)
-        if bucket is None:
-            bucket = self._insert(minute)
-        bucket[0] += 1
-        bucket[1] += amount
-        for w, n in enumerate(self.minutes):
-            if minute > self.current - n:
-                totals = self.totals_[w]
-                totals[0] += 1
-                totals[1] += amount
-        self._see(key, minute, bucket)
-
-    def _see(self, key: Hashable, minute: int, bucket: list[float]) -> None:
-        self._entered: set[int] = set()
-        previous = self.last_seen.get(key)
-        if previous is not None and previous >= minute:
-            return  # seen this minute already, or a late event of a key seen since
-        self.last_seen[key] = minute
-        old = self.buckets.get(previous) if previous is not None else None
-        if old is not None:
-            old[2] -= 1
-        bucket[2] += 1
-        for w, n in enumerate(self.minutes):
-            lo = self.current - n
-            # The key moves forward in time, so it can only enter a window, never leave one.
-            if minute > lo and (previous is None or previous <= lo):
-                self.totals_[w][2] += 1
-                self._entered.add(w)
-
-    def _advance(self, minute: int) -> None:
-        self.current = minute
-        for w, n in enumerate(self.minutes):
-            lo, pos, totals = minute - n, self.left[w], self.totals_[w]
-            while pos < len(self.order) and self.order[pos] <= lo:
-                count, total, seen = self.buckets[self.order[pos]]
-                totals[0] -= count
-                totals[1] -= total
-                totals[2] -= seen
-                pos += 1
-            self.left[w] = pos
-        # Buckets every window has left are no longer needed.
-        drop = min(self.left)
-        if drop:
-            for old in self.order[:drop]:
-                del self.buckets[old]
-            del self.order[:drop]
-            self.left = [pos - drop for pos in self.left]
-
-    def _insert(self, minute: int) -> list[float]:
-        bucket = [0, 0.0, 0]
-        self.buckets[minute] = bucket
-        if not self.order or minute > self.order[-1]:
-            self.order.append(minute)
-            return bucket
-        # A late event in a minute with no bucket yet: keep order sorted, and window
-        # positions pointing at the same buckets.
-        insort(self.order, minute)
-        self.left = [bisect_right(self.order, self.current - n) for n in self.minutes]
-        return bucket
