@@ -57,7 +57,8 @@ def _delete_topics(settings: Settings, names: list[str]) -> None:
     """Best effort: a test's topics are its own, and the broker should not keep collecting them."""
     from fraudguard.stack.topics import make_admin
 
-    futures = make_admin(settings).delete_topics(names, operation_timeout=10)
+    admin = make_admin(settings)  # held: a collected client fails its own pending futures
+    futures = admin.delete_topics(names, operation_timeout=10)
     for future in futures.values():
         try:
             future.result()
