@@ -31,17 +31,19 @@ class Decider:
         self, txn: Transaction, features: dict[str, float], now_ms: int, late: bool = False
     ) -> DecisionRecord:
         score = self.scorer.score_one(txn.amount, txn.channel, features)
+        decision, tier = self.tiers.decide(score, txn, features)
         return DecisionRecord(
             txn_id=txn.txn_id,
             card_id=txn.card_id,
             event_time=txn.event_time,
-            decision=self.tiers.decide(score),
+            decision=decision,
             score=score,
             model_version=self.scorer.version,
             threshold_version=self.tiers.version,
             decided_at_ms=now_ms,
             features=features,
             feature_version=FEATURE_SET_VERSION,
+            tier=tier,
             degraded=True,
             late=late,
         )

@@ -44,3 +44,33 @@ class JobError(FraudGuardError):
     """The streaming job cannot be started, found or stopped."""
 
     http_status = 409
+
+
+class ControlMessageError(ConfigError):
+    """A message on the control topic is not one the job can apply (unknown type, bad JSON,
+    invalid content); the job skips it and says why."""
+
+
+class RerankerError(FraudGuardError):
+    """The re-ranker got an input it cannot use (a score outside [0, 1], an unknown snapshot
+    version, a snapshot of another format)."""
+
+    http_status = 422
+
+
+class TrainingError(FraudGuardError):
+    """The training data cannot train a model: columns missing, no fraud, an empty period."""
+
+    http_status = 422
+
+
+class ModelError(FraudGuardError):
+    """A model cannot be registered, loaded, promoted or rolled back as asked."""
+
+    http_status = 409
+
+
+class ModelNotFound(ModelError):
+    """No model of that version is in the registry."""
+
+    http_status = 404

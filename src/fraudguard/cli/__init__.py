@@ -19,9 +19,9 @@ def cli(ctx: click.Context) -> None:
 
 def _register() -> None:
     # Subcommand modules import click and the library only; registering here keeps one root.
-    from fraudguard.cli import demo, features, generate, job, stack
+    from fraudguard.cli import demo, features, generate, job, stack, thresholds
 
-    for module in (stack, job, generate, features, demo):
+    for module in (stack, job, generate, features, thresholds, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 
