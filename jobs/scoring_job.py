@@ -14,10 +14,11 @@ from typing import Any
 
 from fraudguard.config import Settings
 from fraudguard.features import FeatureEngine
-from fraudguard.flink.connectors import exactly_once_sink, transactions_source
+from fraudguard.flink.connectors import control_source, exactly_once_sink, transactions_source
 from fraudguard.flink.environment import make_environment
 from fraudguard.flink.functions import (
     BYTES,
+    CONTROL_STATE,
     DEAD_LETTERS,
     CardFeatures,
     DeviceFeaturesAndDecide,
@@ -57,8 +58,14 @@ def build_pipeline(env: Any, settings: Settings) -> None:
         .name("merchant-features")
         .uid("merchant-features")
     )
+    control = (
+        env.from_source(control_source(settings), WatermarkStrategy.no_watermarks(), "control")
+        .uid("control-source")
+        .broadcast(CONTROL_STATE)
+    )
     decisions = (
         by_merchant.key_by(lambda e: e[0].device_id or "", key_type=Types.STRING())
+        .connect(control)
         .process(DeviceFeaturesAndDecide(engine, online_store), BYTES)
         .name("device-features-and-decide")
         .uid("device-features-and-decide")

@@ -28,10 +28,17 @@ class Decider:
         self.scorer = RuleBasedScorer()
 
     def decide(
-        self, txn: Transaction, features: dict[str, float], now_ms: int, late: bool = False
+        self,
+        txn: Transaction,
+        features: dict[str, float],
+        now_ms: int,
+        late: bool = False,
+        tiers: ThresholdTiers | None = None,
     ) -> DecisionRecord:
+        """``tiers`` overrides the decider's own (the job passes the newest published ones)."""
+        tiers = tiers or self.tiers
         score = self.scorer.score_one(txn.amount, txn.channel, features)
-        decision, tier = self.tiers.decide(score, txn, features)
+        decision, tier = tiers.decide(score, txn, features)
         return DecisionRecord(
             txn_id=txn.txn_id,
             card_id=txn.card_id,
@@ -39,7 +46,7 @@ class Decider:
             decision=decision,
             score=score,
             model_version=self.scorer.version,
-            threshold_version=self.tiers.version,
+            threshold_version=tiers.version,
             decided_at_ms=now_ms,
             features=features,
             feature_version=FEATURE_SET_VERSION,

@@ -35,6 +35,25 @@ def transactions_source(settings: Settings) -> Any:
     )
 
 
+def control_source(settings: Settings) -> Any:
+    """The ``control`` topic from its beginning: every change is replayed at start, in order,
+    so the newest of each type is in force (and a restart restores it from the checkpoint)."""
+    from pyflink.common.serialization import ByteArraySchema
+    from pyflink.datastream.connectors.kafka import KafkaOffsetsInitializer, KafkaSource
+
+    return (
+        KafkaSource.builder()
+        .set_bootstrap_servers(settings.kafka.bootstrap_servers)
+        .set_topics(settings.topics.control.name)
+        .set_group_id(f"{settings.flink.job_name}-control")
+        .set_starting_offsets(KafkaOffsetsInitializer.earliest())
+        .set_value_only_deserializer(ByteArraySchema())
+        .set_property("isolation.level", "read_committed")
+        .set_property("partition.discovery.interval.ms", "30000")
+        .build()
+    )
+
+
 def exactly_once_sink(settings: Settings, topic: str, purpose: str) -> Any:
     """A transactional Kafka sink: records become visible to ``read_committed`` readers when the
     checkpoint that covers them completes, and a restart never writes them twice."""

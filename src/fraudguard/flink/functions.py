@@ -17,12 +17,19 @@ from typing import Any
 
 from pyflink.common.time import Time
 from pyflink.common.typeinfo import Types
-from pyflink.datastream import KeyedProcessFunction, OutputTag, ProcessFunction, RuntimeContext
+from pyflink.datastream import (
+    KeyedBroadcastProcessFunction,
+    KeyedProcessFunction,
+    OutputTag,
+    ProcessFunction,
+    RuntimeContext,
+)
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
 from fraudguard.config import RedisSettings, Settings
+from fraudguard.control import ThresholdsChange, parse_control
 from fraudguard.decisions import Decider
-from fraudguard.errors import InvalidTransaction
+from fraudguard.errors import ControlMessageError, InvalidTransaction
 from fraudguard.features import (
     FEATURE_NAMES,
     CardStep,
@@ -60,8 +67,10 @@ class ValidateTransactions(ProcessFunction):
             yield DEAD_LETTERS, dead_letter(value, error, now_ms)
 
 
-class _Ordered(KeyedProcessFunction):
+class _LateTracking:
     """Remembers the newest event time of the key, to flag transactions that arrive late."""
+
+    newest: Any
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.newest = runtime_context.get_state(ValueStateDescriptor("newest", Types.LONG()))
@@ -76,6 +85,10 @@ class _Ordered(KeyedProcessFunction):
             self.newest.update(ts_ms)
             return False
         return True
+
+
+class _Ordered(_LateTracking, KeyedProcessFunction):
+    pass
 
 
 class CardFeatures(_Ordered):
@@ -215,10 +228,16 @@ class OnlineStoreWriter:
         self.pool.shutdown(wait=True)
 
 
-class DeviceFeaturesAndDecide(_Ordered):
+CONTROL_STATE = MapStateDescriptor("control", Types.STRING(), Types.PICKLED_BYTE_ARRAY())
+"""Broadcast state of the decision step: the newest control message of each type."""
+
+
+class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
     """Keyed by device: device features, then the score and the decision record.
 
-    Transactions without a device share the empty key and keep no state.
+    Transactions without a device share the empty key and keep no state. The ``control``
+    topic arrives as broadcast state: new threshold tiers apply from the next transaction on,
+    without a restart, and are checkpointed with the job.
     """
 
     def __init__(self, engine: FeatureEngine, redis: RedisSettings | None) -> None:
@@ -242,15 +261,22 @@ class DeviceFeaturesAndDecide(_Ordered):
         if self.online is not None:
             self.online.close()
 
-    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[bytes]:
+    def process_broadcast_element(self, value: bytes, ctx: Any) -> None:
+        try:
+            change = parse_control(value)
+        except ControlMessageError as exc:
+            log.warning("skipped a control message: %s", exc)
+            return
+        ctx.get_broadcast_state(CONTROL_STATE).put(change.type, change)
+        log.info("control: %s %s applied", change.type, getattr(change.tiers, "version", ""))
+
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[bytes]:
         # Quiet input: send what is buffered instead of waiting for a full buffer.
         if self.online is not None and self.online.pending:
             self.online.flush(wait=False)
         return iter(())
 
-    def process_element(
-        self, element: Enriched, ctx: KeyedProcessFunction.Context
-    ) -> Iterator[bytes]:
+    def process_element(self, element: Enriched, ctx: Any) -> Iterator[bytes]:
         txn, features, late = element
         if txn.device_id is None:
             features.update(self.step(None, txn))
@@ -263,7 +289,9 @@ class DeviceFeaturesAndDecide(_Ordered):
             late = self.arrived_late(txn.ts_ms) or late
         ordered = {name: features[name] for name in FEATURE_NAMES}
         now_ms = int(time.time() * 1000)
-        record = self.decider.decide(txn, ordered, now_ms, late)
+        change = ctx.get_broadcast_state(CONTROL_STATE).get(ThresholdsChange.type)
+        tiers = change.tiers if change is not None else None
+        record = self.decider.decide(txn, ordered, now_ms, late, tiers)
         if self.online is not None:
             self.online.put(txn, ordered)
             ctx.timer_service().register_processing_time_timer((now_ms // 500 + 1) * 500)

@@ -1,0 +1,84 @@
+"""Threshold tiers published on the control topic reach the running job without a restart."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import orjson
+import pytest
+
+from fraudguard.config import Settings
+from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
+from fraudguard.jobrunner import JobRunner
+from fraudguard.kafka_io import make_consumer
+from fraudguard.thresholds import tiers_from_dict
+from fraudguard.thresholds.publish import publish_tiers
+
+pytestmark = pytest.mark.integration
+
+
+def produce_live(settings: Settings, count: int, seed: int) -> str:
+    prefix = f"c{uuid.uuid4().hex[:6]}-"
+    config = GeneratorConfig(seed=seed, cards=800, merchants=100, days=0.5, txn_id_prefix=prefix)
+    report = produce_to_kafka(
+        settings, PaymentStream(config.ending_at(int(time.time() * 1000))), limit=count,
+        labels=False,
+    )  # fmt: skip
+    assert report.transactions == count
+    return prefix
+
+
+def test_a_threshold_change_reaches_the_running_job_within_seconds(
+    isolated_settings: Settings,
+) -> None:
+    from confluent_kafka import TopicPartition
+
+    settings = isolated_settings
+    topic = settings.topics.decisions.name
+    consumer = make_consumer(settings, isolation="read_uncommitted")
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+    seen: dict[str, dict] = {}
+    first_at: dict[str, float] = {}
+
+    def read(prefix: str, count: int, timeout_s: float) -> list[dict]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for msg in consumer.consume(num_messages=5000, timeout=0.2):
+                if msg.error():
+                    continue
+                record = orjson.loads(msg.value())
+                seen[record["txn_id"]] = record
+                first_at.setdefault(record["threshold_version"], time.monotonic())
+            mine = [r for t, r in seen.items() if t.startswith(prefix)]
+            if len(mine) >= count:
+                return mine
+        raise AssertionError(f"only {sum(t.startswith(prefix) for t in seen)} of {count}")
+
+    runner = JobRunner(settings)
+    runner.start(detached=True, fresh=True)
+    try:
+        runner.wait_running(timeout_s=120)
+        before = read(produce_live(settings, 500, seed=1), 500, timeout_s=120)
+        assert {r["threshold_version"] for r in before} == {"builtin-v1"}
+        assert {r["decision"] for r in before} != {"block"}
+
+        strict = tiers_from_dict({"version": f"strict-{uuid.uuid4().hex[:6]}", "review": 0.005,
+                                  "block": 0.01})  # fmt: skip
+        published_at = time.monotonic()
+        publish_tiers(settings, strict)
+        # Keep paying while the change travels; every decision after it is a block.
+        deadline = time.monotonic() + 30
+        while strict.version not in first_at and time.monotonic() < deadline:
+            read(produce_live(settings, 50, seed=2), 50, timeout_s=30)
+        assert strict.version in first_at, "the change never reached the job"
+        reached_s = first_at[strict.version] - published_at
+        after = read(produce_live(settings, 300, seed=3), 300, timeout_s=60)
+    finally:
+        runner.stop()
+        consumer.close()
+    print(f"new thresholds in decisions {reached_s:.1f} s after publishing")
+    assert reached_s <= 10
+    assert {r["threshold_version"] for r in after} == {strict.version}
+    assert {r["decision"] for r in after} == {"block"}
