@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fraudguard.config import Settings
+from fraudguard.exploration import ExplorationPolicy
 from fraudguard.features import FeatureEngine
 from fraudguard.flink.connectors import control_source, exactly_once_sink, transactions_source
 from fraudguard.flink.environment import make_environment
@@ -20,8 +21,10 @@ from fraudguard.flink.functions import (
     BYTES,
     CONTROL_STATE,
     DEAD_LETTERS,
+    STOPPED,
     CardFeatures,
     DeviceFeaturesAndDecide,
+    ExploreStopped,
     MerchantFeatures,
     ValidateTransactions,
 )
@@ -33,6 +36,7 @@ def build_pipeline(env: Any, settings: Settings) -> None:
 
     flink, engine = settings.flink, FeatureEngine()
     online_store = settings.redis if settings.redis.online_store else None
+    explore = settings.exploration.share > 0
     # Features need no watermark: each step works in arrival order (see flink.functions).
     raw = env.from_source(
         transactions_source(settings), WatermarkStrategy.no_watermarks(), "transactions"
@@ -66,10 +70,19 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     decisions = (
         by_merchant.key_by(lambda e: e[0].device_id or "", key_type=Types.STRING())
         .connect(control)
-        .process(DeviceFeaturesAndDecide(engine, online_store), BYTES)
+        .process(DeviceFeaturesAndDecide(engine, online_store, explore), BYTES)
         .name("device-features-and-decide")
         .uid("device-features-and-decide")
     )
+    if explore:
+        released = (
+            decisions.get_side_output(STOPPED)
+            .key_by(lambda _: "exposure", key_type=Types.STRING())
+            .process(ExploreStopped(ExplorationPolicy(**settings.exploration.model_dump())), BYTES)
+            .name("exploration")
+            .uid("exploration")
+        )
+        decisions = decisions.union(released)
     decisions.sink_to(
         exactly_once_sink(settings, settings.topics.decisions.name, "decisions")
     ).name("decisions-sink").uid("decisions-sink")

@@ -116,6 +116,16 @@ class ValidationSettings(_Frozen):
     """A transaction older than this is refused (None disables the check, for replay)."""
 
 
+class ExplorationSettings(_Frozen):
+    """The share of would-be reviews and blocks released for unbiased labels, and its caps."""
+
+    share: float = Field(default=0.01, ge=0.0, le=0.2)
+    seed: int = Field(default=20261123, ge=0)
+    max_count_per_window: int = Field(default=50, ge=0)
+    max_amount_eur_per_window: float = Field(default=5_000.0, ge=0.0)
+    window_ms: int = Field(default=3_600_000, gt=0)
+
+
 class Settings(_Frozen):
     home: Path = PROJECT_ROOT / ".fraudguard"
     """The one git-ignored folder holding downloaded jars, service data, logs and checkpoints."""
@@ -125,6 +135,7 @@ class Settings(_Frozen):
     redis: RedisSettings = RedisSettings()
     flink: FlinkSettings = FlinkSettings()
     validation: ValidationSettings = ValidationSettings()
+    exploration: ExplorationSettings = ExplorationSettings()
 
     @property
     def job_dir(self) -> Path:
@@ -145,6 +156,11 @@ class Settings(_Frozen):
     @property
     def checkpoint_dir(self) -> Path:
         return self.home / "flink" / "checkpoints"
+
+    @property
+    def models_dir(self) -> Path:
+        """The model registry: one folder per trained model and the champion pointer."""
+        return self.home / "models"
 
     @property
     def connector_jars(self) -> list[Path]:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 def produce_live(settings: Settings, count: int, seed: int) -> str:
     prefix = f"c{uuid.uuid4().hex[:6]}-"
-    config = GeneratorConfig(seed=seed, cards=800, merchants=100, days=0.5, txn_id_prefix=prefix)
+    config = GeneratorConfig(seed=seed, cards=800, merchants=100, days=1.5, txn_id_prefix=prefix)
     report = produce_to_kafka(
         settings, PaymentStream(config.ending_at(int(time.time() * 1000))), limit=count,
         labels=False,
@@ -81,4 +81,52 @@ def test_a_threshold_change_reaches_the_running_job_within_seconds(
     print(f"new thresholds in decisions {reached_s:.1f} s after publishing")
     assert reached_s <= 10
     assert {r["threshold_version"] for r in after} == {strict.version}
-    assert {r["decision"] for r in after} == {"block"}
+    # Exploration (on by default) may release a few: everything else is blocked.
+    assert {r["decision"] for r in after if not r["explored"]} == {"block"}
+
+
+def test_exploration_releases_a_capped_share_of_stopped_payments(
+    isolated_settings: Settings,
+) -> None:
+    from collections import Counter
+
+    from fraudguard.config import ExplorationSettings
+    from fraudguard.exploration import draw
+
+    policy = ExplorationSettings(share=0.2, seed=11, max_count_per_window=15, window_ms=3_600_000)
+    settings = isolated_settings.model_copy(update={"exploration": policy})
+    strict = tiers_from_dict({"version": f"all-{uuid.uuid4().hex[:6]}", "review": 0.005,
+                              "block": 0.01})  # fmt: skip
+    publish_tiers(settings, strict)  # before the job starts: read from the topic's beginning
+    prefix = produce_live(settings, 1500, seed=4)
+    runner = JobRunner(settings)
+    runner.start(detached=True, fresh=True)
+    records: dict[str, dict] = {}
+    try:
+        from confluent_kafka import TopicPartition
+
+        topic = settings.topics.decisions.name
+        consumer = make_consumer(settings, isolation="read_committed")
+        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in parts])
+        deadline = time.monotonic() + 180
+        while len(records) < 1500 and time.monotonic() < deadline:
+            for msg in consumer.consume(num_messages=5000, timeout=0.5):
+                if not msg.error():
+                    record = orjson.loads(msg.value())
+                    assert record["txn_id"] not in records, "a second decision"
+                    records[record["txn_id"]] = record
+        consumer.close()
+    finally:
+        runner.stop()
+    assert len(records) == 1500 and all(t.startswith(prefix) for t in records)
+    released = [r for r in records.values() if r["explored"]]
+    assert released and all(r["decision"] == "approve" for r in released)
+    assert {r["propensity"] for r in released} == {0.2}
+    # Every release is the seeded draw; no window holds more than the cap.
+    assert all(draw(11, r["txn_id"]) < 0.2 for r in released)
+    per_hour = Counter(r["event_time"][:13] for r in released)
+    assert max(per_hour.values()) <= 15
+    kept = [r for r in records.values() if not r["explored"]]
+    assert {r["decision"] for r in kept} == {"block"}
+    assert {r["propensity"] for r in kept} <= {0.8, 1.0}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Hashable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from pyflink.common.time import Time
@@ -30,6 +31,7 @@ from fraudguard.config import RedisSettings, Settings
 from fraudguard.control import ThresholdsChange, parse_control
 from fraudguard.decisions import Decider
 from fraudguard.errors import ControlMessageError, InvalidTransaction
+from fraudguard.exploration import ExplorationPolicy
 from fraudguard.features import (
     FEATURE_NAMES,
     CardStep,
@@ -43,6 +45,8 @@ from fraudguard.schema import Transaction, dead_letter, parse_transaction
 log = logging.getLogger(__name__)
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
 DEAD_LETTERS = OutputTag("dead-letters", BYTES)
+STOPPED = OutputTag("stopped", Types.PICKLED_BYTE_ARRAY())
+"""Decisions the tiers made review or block: they pass the exploration step before the sink."""
 
 # What flows between the keyed steps: the transaction, its features so far, and whether it
 # was late anywhere on the way.
@@ -240,9 +244,12 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
     without a restart, and are checkpointed with the job.
     """
 
-    def __init__(self, engine: FeatureEngine, redis: RedisSettings | None) -> None:
+    def __init__(
+        self, engine: FeatureEngine, redis: RedisSettings | None, explore: bool = False
+    ) -> None:
         self.step = DeviceStep(engine)
         self.redis = redis
+        self.explore = explore
 
     def open_state(self, runtime_context: RuntimeContext) -> None:
         self.device = runtime_context.get_state(
@@ -295,4 +302,32 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
         if self.online is not None:
             self.online.put(txn, ordered)
             ctx.timer_service().register_processing_time_timer((now_ms // 500 + 1) * 500)
-        yield record.to_json()
+        if self.explore and record.decision != "approve":
+            yield STOPPED, (record, txn.ts_ms, ordered["txn_amount_eur"])
+        else:
+            yield record.to_json()
+
+
+class ExploreStopped(KeyedProcessFunction):
+    """One key for all stopped decisions, so the exposure caps hold for the whole job: a small
+    share of would-be reviews and blocks is approved instead, with its propensity recorded."""
+
+    def __init__(self, policy: ExplorationPolicy) -> None:
+        self.policy = policy
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self.exposure = runtime_context.get_state(
+            ValueStateDescriptor("exposure", Types.PICKLED_BYTE_ARRAY())
+        )
+
+    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[bytes]:
+        record, ts_ms, amount_eur = value
+        state = self.exposure.value() or self.policy.new_state()
+        outcome = self.policy.apply(state, record.decision, record.txn_id, ts_ms, amount_eur)
+        self.exposure.update(state)
+        yield replace(
+            record,
+            decision=outcome.decision,
+            explored=outcome.explored,
+            propensity=outcome.propensity,
+        ).to_json()
