@@ -1,0 +1,125 @@
+"""Re-ranker snapshots as ``control`` topic messages, so the running job can apply them.
+
+The learner publishes a snapshot only once the guard has accepted it (every snapshot a
+:class:`~fraudguard.scoring.reranker.Reranker` hands out is a stable one); the job applies the
+newest one it reads. The message follows the conventions of :mod:`fraudguard.control` (compact
+JSON, a ``type``, the type as the Kafka key) and :func:`parse_reranker` has the signature of
+its parsers, so registering the type there is one line:
+
+``{"type": "reranker", "version": ..., "created_at_ms": ..., "n_updates": ..., "metrics": {...},
+"blob_b64": ...}``
+
+>>> from fraudguard.scoring.reranker import Reranker
+>>> snapshot = Reranker(clock=lambda: 1_795_428_000_000).snapshot()
+>>> raw = reranker_message(snapshot)
+>>> len(raw) < 2_000, raw[:34]
+(True, b'{"type":"reranker","version":"rr-0')
+>>> parse_reranker_message(raw) == snapshot
+True
+>>> parse_reranker_message(raw.replace(b'"n_updates":0', b'"n_updates":9'))
+Traceback (most recent call last):
+...
+fraudguard.errors.ControlMessageError: control message (reranker): n_updates: 9, the blob says 0
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import orjson
+
+from fraudguard.errors import ControlMessageError, RerankerError
+from fraudguard.scoring.reranker import RerankerSnapshot
+
+MAX_RERANKER_MESSAGE_BYTES = 64_000
+"""A snapshot message larger than this is refused (a snapshot is about 1 KB; the topic's
+limit is 1 MB)."""
+_SOURCE = "control message (reranker)"
+_KEYS = {"type", "version", "created_at_ms", "n_updates", "metrics", "blob_b64"}
+
+
+@dataclass(frozen=True, slots=True)
+class RerankerChange:
+    """A new re-ranker snapshot for the job, from the moment it reads this message."""
+
+    type: ClassVar[str] = "reranker"
+    snapshot: RerankerSnapshot
+
+    def to_json(self) -> bytes:
+        """The compact JSON message."""
+        s = self.snapshot
+        raw = orjson.dumps(
+            {
+                "type": self.type,
+                "version": s.version,
+                "created_at_ms": s.created_at_ms,
+                "n_updates": s.n_updates,
+                "metrics": dict(s.metrics),
+                "blob_b64": base64.b64encode(s.blob).decode("ascii"),
+            }
+        )
+        if len(raw) > MAX_RERANKER_MESSAGE_BYTES:
+            raise RerankerError(
+                f"re-ranker snapshot message is {len(raw)} bytes, over {MAX_RERANKER_MESSAGE_BYTES}"
+            )
+        return raw
+
+
+def reranker_message(snapshot: RerankerSnapshot) -> bytes:
+    """The control message that publishes ``snapshot``."""
+    return RerankerChange(snapshot).to_json()
+
+
+def parse_reranker_message(raw: bytes) -> RerankerSnapshot:
+    """The snapshot in one reranker control message; ``ControlMessageError`` says what is wrong."""
+    if len(raw) > MAX_RERANKER_MESSAGE_BYTES:
+        raise ControlMessageError(f"{_SOURCE}: over {MAX_RERANKER_MESSAGE_BYTES} bytes")
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ControlMessageError(f"{_SOURCE}: not JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("type") != RerankerChange.type:
+        raise ControlMessageError(f"{_SOURCE}: not an object of type 'reranker'")
+    return parse_reranker(doc).snapshot
+
+
+def parse_reranker(doc: dict[str, Any]) -> RerankerChange:
+    """Validate a decoded reranker message down to its blob (the job can apply what passes)."""
+    unknown = sorted(set(doc) - _KEYS)
+    if unknown:
+        raise ControlMessageError(f"{_SOURCE}: {unknown[0]}: unknown key")
+    missing = sorted(_KEYS - set(doc))
+    if missing:
+        raise ControlMessageError(f"{_SOURCE}: {missing[0]}: is required")
+    version, created, n_updates, metrics, blob_b64 = (
+        doc["version"], doc["created_at_ms"], doc["n_updates"], doc["metrics"], doc["blob_b64"],
+    )  # fmt: skip
+    if not isinstance(version, str):
+        raise ControlMessageError(f"{_SOURCE}: version: must be a string")
+    for name, value in (("created_at_ms", created), ("n_updates", n_updates)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ControlMessageError(f"{_SOURCE}: {name}: must be a non-negative integer")
+    if not isinstance(metrics, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in metrics.values()
+    ):
+        raise ControlMessageError(f"{_SOURCE}: metrics: must map names to numbers")
+    try:
+        blob = base64.b64decode(blob_b64, validate=True)
+        snapshot = RerankerSnapshot.of(blob, created, {k: float(v) for k, v in metrics.items()})
+        snapshot.restore()  # refuses what the job could not apply
+    except (TypeError, binascii.Error) as exc:
+        raise ControlMessageError(f"{_SOURCE}: blob_b64: not base64 ({exc})") from None
+    except RerankerError as exc:
+        raise ControlMessageError(f"{_SOURCE}: {exc}") from None
+    if snapshot.n_updates != n_updates:
+        raise ControlMessageError(
+            f"{_SOURCE}: n_updates: {n_updates}, the blob says {snapshot.n_updates}"
+        )
+    if snapshot.version != version:
+        raise ControlMessageError(
+            f"{_SOURCE}: version: {version} does not match the blob ({snapshot.version})"
+        )
+    return RerankerChange(snapshot)
