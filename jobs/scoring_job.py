@@ -70,7 +70,9 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     decisions = (
         by_merchant.key_by(lambda e: e[0].device_id or "", key_type=Types.STRING())
         .connect(control)
-        .process(DeviceFeaturesAndDecide(engine, online_store, explore), BYTES)
+        .process(
+            DeviceFeaturesAndDecide(engine, online_store, explore, str(settings.models_dir)), BYTES
+        )
         .name("device-features-and-decide")
         .uid("device-features-and-decide")
     )

@@ -136,6 +136,8 @@ class Settings(_Frozen):
     flink: FlinkSettings = FlinkSettings()
     validation: ValidationSettings = ValidationSettings()
     exploration: ExplorationSettings = ExplorationSettings()
+    models_root: Path | None = None
+    """Where the model registry lives; None: ``home/models``."""
 
     @property
     def job_dir(self) -> Path:
@@ -160,7 +162,7 @@ class Settings(_Frozen):
     @property
     def models_dir(self) -> Path:
         """The model registry: one folder per trained model and the champion pointer."""
-        return self.home / "models"
+        return self.models_root or self.home / "models"
 
     @property
     def connector_jars(self) -> list[Path]:

@@ -10,22 +10,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fraudguard.features.registry import FEATURE_SET_VERSION
 from fraudguard.schema import DecisionRecord, Transaction
-from fraudguard.scoring.rules import RuleBasedScorer
+from fraudguard.scoring.champion import ChampionScorer
 from fraudguard.thresholds import BUILTIN_TIERS, ThresholdTiers
 
 
 class Decider:
     """Scores a transaction's features and applies the threshold tiers.
 
-    Until the scoring issue lands the model, the rule-based scorer answers and every decision
-    is marked degraded, because that is what the rule path is.
+    The scorer follows the champion model of ``models_dir``; without one (or when it fails)
+    the rule-based score answers and the decision is marked degraded.
     """
 
-    def __init__(self, tiers: ThresholdTiers = BUILTIN_TIERS) -> None:
+    def __init__(
+        self, tiers: ThresholdTiers = BUILTIN_TIERS, models_dir: Path | None = None
+    ) -> None:
         self.tiers = tiers
-        self.scorer = RuleBasedScorer()
+        self.scorer = ChampionScorer(models_dir)
 
     def decide(
         self,
@@ -37,7 +41,7 @@ class Decider:
     ) -> DecisionRecord:
         """``tiers`` overrides the decider's own (the job passes the newest published ones)."""
         tiers = tiers or self.tiers
-        score = self.scorer.score_one(txn.amount, txn.channel, features)
+        score, model_version, degraded = self.scorer.score(txn.amount, txn.channel, features)
         decision, tier = tiers.decide(score, txn, features)
         return DecisionRecord(
             txn_id=txn.txn_id,
@@ -45,12 +49,12 @@ class Decider:
             event_time=txn.event_time,
             decision=decision,
             score=score,
-            model_version=self.scorer.version,
+            model_version=model_version,
             threshold_version=tiers.version,
             decided_at_ms=now_ms,
             features=features,
             feature_version=FEATURE_SET_VERSION,
             tier=tier,
-            degraded=True,
+            degraded=degraded,
             late=late,
         )

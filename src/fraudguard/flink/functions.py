@@ -245,17 +245,24 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
     """
 
     def __init__(
-        self, engine: FeatureEngine, redis: RedisSettings | None, explore: bool = False
+        self,
+        engine: FeatureEngine,
+        redis: RedisSettings | None,
+        explore: bool = False,
+        models_dir: str | None = None,
     ) -> None:
         self.step = DeviceStep(engine)
         self.redis = redis
         self.explore = explore
+        self.models_dir = models_dir
 
     def open_state(self, runtime_context: RuntimeContext) -> None:
         self.device = runtime_context.get_state(
             ValueStateDescriptor("device", Types.PICKLED_BYTE_ARRAY())
         )
-        self.decider = Decider()
+        from pathlib import Path
+
+        self.decider = Decider(models_dir=Path(self.models_dir) if self.models_dir else None)
         self.online: OnlineStoreWriter | None = None
         if self.redis is not None:
             from fraudguard.online_store import OnlineFeatureStore
@@ -283,7 +290,7 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
             self.online.flush(wait=False)
         return iter(())
 
-    def process_element(self, element: Enriched, ctx: Any) -> Iterator[bytes]:
+    def process_element(self, element: Enriched, ctx: Any) -> Iterator[Any]:
         txn, features, late = element
         if txn.device_id is None:
             features.update(self.step(None, txn))
