@@ -29,6 +29,7 @@ class DemoSummary:
     dlq: int
     degraded: int
     elapsed_s: float
+    explored: int
     job_started: bool
     fraud: int = 0
     extra: dict[str, str] = field(default_factory=dict)
@@ -47,6 +48,7 @@ class DemoSummary:
             "review": self.by_decision.get("review", 0),
             "block": self.by_decision.get("block", 0),
             "degraded": self.degraded,
+            "explored": self.explored,
             "dlq": self.dlq,
             "fraud_generated": self.fraud,
             "elapsed_s": f"{self.elapsed_s:.1f}",
@@ -67,6 +69,42 @@ def demo_generator_config(limit: int | None, seed: int, now_ms: int) -> Generato
     return base.ending_at(now_ms)
 
 
+def ensure_bootstrap_model(settings: Settings, on_status: Callable[[str], None]) -> str | None:
+    """Train and promote a model on generated history when the registry has no champion.
+
+    The history is a separate stream (another seed, ending before the demo's payments), so the
+    demo's decisions are out of sample. Returns the version trained, or None if a champion
+    was already there.
+    """
+    from fraudguard.models.registry import ModelRegistry
+
+    registry = ModelRegistry.from_settings(settings)
+    if registry.champion() is not None:
+        return None
+    from fraudguard.training.history import generated_history
+    from fraudguard.training.pipeline import TrainConfig, train
+    from fraudguard.training.register import register_result
+
+    started = time.monotonic()
+    history = GeneratorConfig(seed=BOOTSTRAP_SEED, cards=3000, merchants=600, days=21)
+    on_status("no champion model yet: training a bootstrap model on 21 days of generated history")
+    data = generated_history(history, settings.flink.dedupe_ttl_ms)
+    result = train(data, TrainConfig(weights=(1.0, 10.0, 50.0), compare=False), progress=False)
+    entry = register_result(
+        registry, result, {"generated": history.model_dump(mode="json")}, settings.project_root
+    )
+    registry.promote(entry.version)
+    ap = result.metrics.get("test", {}).get("average_precision")
+    on_status(
+        f"champion {entry.version} promoted in {time.monotonic() - started:.0f} s"
+        + (f" (held-out average precision {ap:.3f})" if isinstance(ap, float) else "")
+    )
+    return entry.version
+
+
+BOOTSTRAP_SEED = 1001
+
+
 def run_demo(
     settings: Settings,
     limit: int | None,
@@ -75,15 +113,19 @@ def run_demo(
     on_status: Callable[[str], None],
     timeout_s: float = 600.0,
     stop: threading.Event | None = None,
+    bootstrap: bool = True,
 ) -> DemoSummary:
     """Run the loop; ``on_status`` receives a status line about once a second."""
     stop = stop or threading.Event()
     LocalStack(settings).up()
+    if bootstrap:
+        ensure_bootstrap_model(settings, on_status)
     runner = JobRunner(settings)
     job_started = runner.pid() is None
     if job_started:
         runner.start(detached=True)
-        on_status(f"started the scoring job (log: {runner.log_path})")
+        on_status(f"starting the scoring job (log: {runner.log_path})")
+        runner.wait_running(timeout_s=180)  # fails fast, with the reason, if it cannot start
 
     config = demo_generator_config(limit, seed, int(time.time() * 1000))
     tally = DecisionTally.from_now(settings, id_prefix=config.txn_id_prefix)
@@ -138,6 +180,7 @@ def run_demo(
         dlq=dlq,
         degraded=tally.degraded,
         elapsed_s=elapsed,
+        explored=tally.explored,
         job_started=job_started,
         fraud=produced["fraud"],
     )

@@ -112,12 +112,28 @@ class JobRunner:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.pid() is None:
-                raise JobError(f"the job exited during start-up; see {self.log_path}")
+                raise JobError(self._why_it_exited())
             chk = latest_checkpoint(self.settings)
             if chk is not None and (chk / "_metadata").stat().st_mtime > started:
                 return chk
             time.sleep(0.5)
         raise JobError(f"no checkpoint within {timeout_s:.0f}s of start; see {self.log_path}")
+
+    def _why_it_exited(self) -> str:
+        try:
+            with self.log_path.open("rb") as f:
+                f.seek(max(0, self.log_path.stat().st_size - 200_000))
+                tail = f.read().decode(errors="replace")
+        except OSError:
+            tail = ""
+        restored = (self.job_dir / "restored_from").read_text().strip()
+        if "Cannot map checkpoint/savepoint state" in tail and restored:
+            return (
+                f"the job cannot resume from {restored}: its operators changed since that "
+                "checkpoint (a new version of the job). Start it without the old state: "
+                "`fraudguard job run --fresh --detached`"
+            )
+        return f"the job exited during start-up; see {self.log_path}"
 
     def stop(self, timeout_s: float = 30.0) -> bool:
         """Stop the job (SIGTERM, then SIGKILL); checkpoints stay for the next start."""

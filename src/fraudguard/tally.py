@@ -43,6 +43,7 @@ class DecisionTally:
         self.records = 0
         self.foreign = 0
         self.degraded = 0
+        self.explored = 0
         no_eof: dict[str, Any] = {"enable.partition.eof": False}
         self._consumer = make_consumer(settings, isolation=isolation, **no_eof)
         offsets = start_offsets if start_offsets is not None else {}
@@ -92,6 +93,7 @@ class DecisionTally:
             self.seen[txn_id] += 1
             self.by_decision[record["decision"]] += 1
             self.degraded += bool(record.get("degraded"))
+            self.explored += bool(record.get("explored"))
         return len(batch)
 
     @property
