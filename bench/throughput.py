@@ -45,7 +45,7 @@ from fraudguard.jobrunner import JobRunner
 from fraudguard.kafka_io import end_offsets, make_consumer, make_producer
 from fraudguard.schema import format_event_time
 from fraudguard.stack import LocalStack, create_topics
-from fraudguard.stack.topics import make_admin
+from fraudguard.stack.topics import delete_topics, make_admin
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 STARTUP_TIMEOUT_S = 240.0
@@ -155,13 +155,9 @@ def delete_topics_and_group(settings: Settings) -> None:
     """Best effort: the run's topics and the job's consumer group go; failures are logged."""
     names = [spec.name for spec in settings.topics.all()]
     try:
+        for name, why in delete_topics(settings, names).items():
+            log(f"could not delete topic {name}: {why}")
         admin = make_admin(settings)
-        futures = admin.delete_topics(names, operation_timeout=30)
-        for name, future in futures.items():
-            try:
-                future.result(timeout=40)
-            except Exception as exc:  # noqa: BLE001 - best effort
-                log(f"could not delete topic {name}: {exc}")
         for future in admin.delete_consumer_groups(
             [settings.flink.job_name], request_timeout=30
         ).values():

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from fraudguard.config import Settings, TopicsSettings
+from fraudguard.config import Settings
 
 # Before any test loads XGBoost or scikit-learn: spinning OpenMP threads make 2-thread training
 # many times slower while the integration stack holds a core (see fraudguard.training).
@@ -40,14 +40,13 @@ def stack_settings() -> Iterator[Settings]:
 def isolated_settings(stack_settings: Settings) -> Iterator[Settings]:
     """Stack settings with topics and a job name of their own, so tests never see each other's
     records, checkpoints, consumer offsets or Kafka transactions."""
-    from fraudguard.stack import create_topics
+    from fraudguard.stack import create_topics, delete_topics
 
     suffix = uuid.uuid4().hex[:8]
     settings = stack_settings.isolated(f"t{suffix}", job_prefix="fraudguard-test")
     create_topics(settings)
     yield settings
-    topics = settings.topics
-    _delete_topics(settings, [getattr(topics, field).name for field in TopicsSettings.model_fields])
+    delete_topics(settings, [spec.name for spec in settings.topics.all()])  # best effort
     _delete_feature_keys(settings)
 
 
@@ -61,19 +60,6 @@ def _delete_feature_keys(settings: Settings) -> None:
             client.delete(*keys[start : start + 1000])
     finally:
         client.close()
-
-
-def _delete_topics(settings: Settings, names: list[str]) -> None:
-    """Best effort: a test's topics are its own, and the broker should not keep collecting them."""
-    from fraudguard.stack.topics import make_admin
-
-    admin = make_admin(settings)  # held: a collected client fails its own pending futures
-    futures = admin.delete_topics(names, operation_timeout=10)
-    for future in futures.values():
-        try:
-            future.result()
-        except Exception:  # noqa: BLE001 - cleanup must never fail a test
-            pass
 
 
 # Labelled history for training, registry and scoring tests: generated and featurised once per

@@ -51,6 +51,27 @@ def make_consumer(
     return Consumer(config)
 
 
+def assigned_consumer(
+    settings: Settings,
+    topic: str,
+    isolation: Literal["read_committed", "read_uncommitted"] = "read_committed",
+    start_offsets: dict[int, int] | None = None,
+    **overrides: Any,
+) -> Consumer:
+    """A consumer assigned every partition of ``topic``, from ``start_offsets`` (default: the
+    beginning); no group membership, so readers never rebalance each other."""
+    consumer = make_consumer(settings, isolation=isolation, **overrides)
+    meta = consumer.list_topics(topic, timeout=10)
+    if topic not in meta.topics or meta.topics[topic].error is not None:
+        consumer.close()
+        raise StackError(f"topic {topic!r} does not exist on {settings.kafka.bootstrap_servers}")
+    offsets = start_offsets or {}
+    consumer.assign(
+        [TopicPartition(topic, p, offsets.get(p, 0)) for p in meta.topics[topic].partitions]
+    )
+    return consumer
+
+
 def end_offsets(
     settings: Settings, topic: str, isolation: str = "read_committed"
 ) -> dict[int, int]:
@@ -82,13 +103,9 @@ def read_topic(
 ) -> Iterator[Message]:
     """Every message of ``topic`` from the beginning, until ``max_messages`` are read or no new
     message arrives for ``idle_timeout_s`` after each partition reached its end."""
-    consumer = make_consumer(settings, isolation=isolation)
+    consumer = assigned_consumer(settings, topic, isolation)
     try:
-        meta = consumer.list_topics(topic, timeout=10)
-        if topic not in meta.topics:
-            raise StackError(f"topic {topic!r} does not exist")
-        partitions = list(meta.topics[topic].partitions)
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        partitions = list(consumer.assignment())
         at_end: set[int] = set()
         seen = 0
         last_progress = time.monotonic()

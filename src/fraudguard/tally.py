@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 import orjson
-from confluent_kafka import KafkaError, TopicPartition
+from confluent_kafka import KafkaError
 
 from fraudguard.config import Settings
 from fraudguard.errors import StackError
-from fraudguard.kafka_io import end_offsets, make_consumer
+from fraudguard.kafka_io import assigned_consumer, end_offsets
 
 
 class DecisionTally:
@@ -45,17 +45,7 @@ class DecisionTally:
         self.degraded = 0
         self.explored = 0
         no_eof: dict[str, Any] = {"enable.partition.eof": False}
-        self._consumer = make_consumer(settings, isolation=isolation, **no_eof)
-        offsets = start_offsets if start_offsets is not None else {}
-        meta = self._consumer.list_topics(self.topic, timeout=10)
-        if self.topic not in meta.topics:
-            raise StackError(f"topic {self.topic!r} does not exist")
-        self._consumer.assign(
-            [
-                TopicPartition(self.topic, p, offsets.get(p, 0))
-                for p in meta.topics[self.topic].partitions
-            ]
-        )
+        self._consumer = assigned_consumer(settings, self.topic, isolation, start_offsets, **no_eof)
 
     @classmethod
     def from_now(

@@ -17,12 +17,12 @@ from collections.abc import Callable
 
 import orjson
 import pytest
-from confluent_kafka import KafkaError, TopicPartition
+from confluent_kafka import KafkaError
 
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.jobrunner import JobRunner
-from fraudguard.kafka_io import make_consumer, make_producer, read_topic
+from fraudguard.kafka_io import assigned_consumer, make_producer, read_topic
 from fraudguard.schema import MAX_MESSAGE_BYTES, REASONS, format_event_time
 from fraudguard.tally import DecisionTally
 
@@ -115,10 +115,8 @@ class DlqReader:
     def __init__(self, settings: Settings) -> None:
         self.topic = settings.topics.dlq.name
         self.records: list[dict] = []
-        self._consumer = make_consumer(settings, **{"enable.partition.eof": False})
-        meta = self._consumer.list_topics(self.topic, timeout=10)
-        partitions = meta.topics[self.topic].partitions
-        self._consumer.assign([TopicPartition(self.topic, p, 0) for p in partitions])
+        no_eof: dict = {"enable.partition.eof": False}
+        self._consumer = assigned_consumer(settings, self.topic, **no_eof)
 
     def poll(self, timeout_s: float = 0.5) -> None:
         for msg in self._consumer.consume(num_messages=10_000, timeout=timeout_s):

@@ -11,7 +11,7 @@ import pytest
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.jobrunner import JobRunner
-from fraudguard.kafka_io import make_consumer
+from fraudguard.kafka_io import assigned_consumer
 from fraudguard.thresholds import tiers_from_dict
 from fraudguard.thresholds.publish import publish_tiers
 
@@ -32,13 +32,8 @@ def produce_live(settings: Settings, count: int, seed: int) -> str:
 def test_a_threshold_change_reaches_the_running_job_within_seconds(
     isolated_settings: Settings,
 ) -> None:
-    from confluent_kafka import TopicPartition
-
     settings = isolated_settings
-    topic = settings.topics.decisions.name
-    consumer = make_consumer(settings, isolation="read_uncommitted")
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+    consumer = assigned_consumer(settings, settings.topics.decisions.name, "read_uncommitted")
     seen: dict[str, dict] = {}
     first_at: dict[str, float] = {}
 
@@ -103,12 +98,7 @@ def test_exploration_releases_a_capped_share_of_stopped_payments(
     runner.start(detached=True, fresh=True)
     records: dict[str, dict] = {}
     try:
-        from confluent_kafka import TopicPartition
-
-        topic = settings.topics.decisions.name
-        consumer = make_consumer(settings, isolation="read_committed")
-        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        consumer.assign([TopicPartition(topic, p, 0) for p in parts])
+        consumer = assigned_consumer(settings, settings.topics.decisions.name)
         deadline = time.monotonic() + 180
         while len(records) < 1500 and time.monotonic() < deadline:
             for msg in consumer.consume(num_messages=5000, timeout=0.5):

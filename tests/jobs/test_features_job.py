@@ -19,7 +19,7 @@ from fraudguard.config import Settings
 from fraudguard.features import FEATURE_NAMES, build_features
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.jobrunner import JobRunner
-from fraudguard.kafka_io import make_consumer
+from fraudguard.kafka_io import assigned_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -28,12 +28,7 @@ class DecisionReader:
     """Every decision of a topic with its features, counting duplicates."""
 
     def __init__(self, settings: Settings, isolation: str = "read_committed") -> None:
-        from confluent_kafka import TopicPartition
-
-        topic = settings.topics.decisions.name
-        self.consumer = make_consumer(settings, isolation=isolation)
-        partitions = self.consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        self.consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        self.consumer = assigned_consumer(settings, settings.topics.decisions.name, isolation)
         self.features: dict[str, dict[str, float]] = {}
         self.records: dict[str, dict] = {}
         self.duplicates = 0

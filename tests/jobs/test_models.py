@@ -15,7 +15,7 @@ from fraudguard.config import Settings
 from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.jobrunner import JobRunner
-from fraudguard.kafka_io import make_consumer
+from fraudguard.kafka_io import assigned_consumer
 from fraudguard.models.metadata import ModelMetadata
 from fraudguard.models.registry import TREES_FILE, ModelRegistry
 from fraudguard.scoring.compiled import compile_booster
@@ -45,7 +45,6 @@ def register_model(registry: ModelRegistry, version: str, seed: int) -> None:
 def test_promote_and_rollback_switch_the_model_of_the_running_job(
     isolated_settings: Settings, tmp_path: Path
 ) -> None:
-    from confluent_kafka import TopicPartition
 
     settings = isolated_settings.model_copy(update={"models_root": tmp_path / "models"})
     registry = ModelRegistry.from_settings(settings)
@@ -54,10 +53,7 @@ def test_promote_and_rollback_switch_the_model_of_the_running_job(
     register_model(registry, second, seed=2)
     registry.promote(first)
 
-    topic = settings.topics.decisions.name
-    consumer = make_consumer(settings, isolation="read_uncommitted")
-    parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in parts])
+    consumer = assigned_consumer(settings, settings.topics.decisions.name, "read_uncommitted")
     versions_seen: dict[str, float] = {}
     records: list[dict] = []
 

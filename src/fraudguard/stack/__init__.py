@@ -6,6 +6,6 @@ broker, Redis, topics, processes, ports, preflight checks).
 
 from fraudguard.stack.local import LocalStack
 from fraudguard.stack.status import StackStatus
-from fraudguard.stack.topics import create_topics
+from fraudguard.stack.topics import create_topics, delete_topics
 
-__all__ = ["LocalStack", "StackStatus", "create_topics"]
+__all__ = ["LocalStack", "StackStatus", "create_topics", "delete_topics"]

@@ -138,3 +138,15 @@ def create_topics(settings: Settings, timeout_s: float = 60.0) -> list[str]:
                 if error.code() not in _TRANSIENT:
                     raise StackError(f"cannot create topic {name!r} on {servers}: {error}") from exc
         time.sleep(0.2)
+
+
+def delete_topics(settings: Settings, names: Iterable[str]) -> dict[str, str]:
+    """Delete topics and wait for the broker; the ones that could not go, with the reason."""
+    admin = make_admin(settings)  # held: a collected client fails its own pending futures
+    failed: dict[str, str] = {}
+    for name, future in admin.delete_topics(list(names), operation_timeout=30).items():
+        try:
+            future.result(timeout=40)
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, per topic
+            failed[name] = str(exc)
+    return failed
