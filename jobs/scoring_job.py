@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from fraudguard.config import Settings
-from fraudguard.exploration import ExplorationPolicy
 from fraudguard.features import FeatureEngine
 from fraudguard.flink.connectors import control_source, exactly_once_sink, transactions_source
 from fraudguard.flink.environment import make_environment
@@ -27,6 +26,10 @@ from fraudguard.flink.functions import (
     ExploreStopped,
     MerchantFeatures,
     ValidateTransactions,
+    card_key,
+    device_key,
+    exposure_key,
+    merchant_key,
 )
 
 
@@ -35,8 +38,6 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     from pyflink.common.typeinfo import Types
 
     flink, engine = settings.flink, FeatureEngine()
-    online_store = settings.redis if settings.redis.online_store else None
-    explore = settings.exploration.share > 0
     # Features need no watermark: each step works in arrival order (see flink.functions).
     raw = env.from_source(
         transactions_source(settings), WatermarkStrategy.no_watermarks(), "transactions"
@@ -51,13 +52,13 @@ def build_pipeline(env: Any, settings: Settings) -> None:
         .uid("validate")
     )
     by_card = (
-        valid.key_by(lambda txn: txn.card_id, key_type=Types.STRING())
+        valid.key_by(card_key, key_type=Types.STRING())
         .process(CardFeatures(engine, flink.dedupe_ttl_ms), pickled)
         .name("card-features")
         .uid("card-features")
     )
     by_merchant = (
-        by_card.key_by(lambda e: e[0].merchant_id, key_type=Types.STRING())
+        by_card.key_by(merchant_key, key_type=Types.STRING())
         .process(MerchantFeatures(engine), pickled)
         .name("merchant-features")
         .uid("merchant-features")
@@ -68,19 +69,17 @@ def build_pipeline(env: Any, settings: Settings) -> None:
         .broadcast(CONTROL_STATE)
     )
     decisions = (
-        by_merchant.key_by(lambda e: e[0].device_id or "", key_type=Types.STRING())
+        by_merchant.key_by(device_key, key_type=Types.STRING())
         .connect(control)
-        .process(
-            DeviceFeaturesAndDecide(engine, online_store, explore, str(settings.models_dir)), BYTES
-        )
+        .process(DeviceFeaturesAndDecide.from_settings(engine, settings), BYTES)
         .name("device-features-and-decide")
         .uid("device-features-and-decide")
     )
-    if explore:
+    if settings.exploration.share > 0:
         released = (
             decisions.get_side_output(STOPPED)
-            .key_by(lambda _: "exposure", key_type=Types.STRING())
-            .process(ExploreStopped(ExplorationPolicy(**settings.exploration.model_dump())), BYTES)
+            .key_by(exposure_key, key_type=Types.STRING())
+            .process(ExploreStopped.from_settings(settings), BYTES)
             .name("exploration")
             .uid("exploration")
         )

@@ -53,6 +53,24 @@ STOPPED = OutputTag("stopped", Types.PICKLED_BYTE_ARRAY())
 Enriched = tuple[Transaction, dict[str, float], bool]
 
 
+def card_key(txn: Transaction) -> str:
+    return txn.card_id
+
+
+def merchant_key(element: Enriched) -> str:
+    return element[0].merchant_id
+
+
+def device_key(element: Enriched) -> str:
+    """Transactions without a device share the empty key (they keep no device state)."""
+    return element[0].device_id or ""
+
+
+def exposure_key(_element: Any) -> str:
+    """One key for every stopped decision, so the exposure caps hold for the whole job."""
+    return "exposure"
+
+
 class ValidateTransactions(ProcessFunction):
     """Bytes from Kafka to :class:`Transaction`; anything else goes to ``DEAD_LETTERS``."""
 
@@ -256,6 +274,15 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
         self.explore = explore
         self.models_dir = models_dir
 
+    @classmethod
+    def from_settings(cls, engine: FeatureEngine, settings: Settings) -> DeviceFeaturesAndDecide:
+        return cls(
+            engine,
+            settings.redis if settings.redis.online_store else None,
+            explore=settings.exploration.share > 0,
+            models_dir=str(settings.models_dir),
+        )
+
     def open_state(self, runtime_context: RuntimeContext) -> None:
         self.device = runtime_context.get_state(
             ValueStateDescriptor("device", Types.PICKLED_BYTE_ARRAY())
@@ -321,6 +348,10 @@ class ExploreStopped(KeyedProcessFunction):
 
     def __init__(self, policy: ExplorationPolicy) -> None:
         self.policy = policy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ExploreStopped:
+        return cls(ExplorationPolicy(**settings.exploration.model_dump()))
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.exposure = runtime_context.get_state(
