@@ -335,7 +335,8 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
         record = self.decider.decide(txn, ordered, now_ms, late, tiers)
         if self.online is not None:
             self.online.put(txn, ordered)
-            ctx.timer_service().register_processing_time_timer((now_ms // 500 + 1) * 500)
+            if self.online.pending == 1:  # the first write since a flush: one timer, not one each
+                ctx.timer_service().register_processing_time_timer(now_ms + 500)
         if self.explore and record.decision != "approve":
             yield STOPPED, (record, txn.ts_ms, ordered["txn_amount_eur"])
         else:
