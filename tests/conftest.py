@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -37,13 +38,16 @@ def stack_settings() -> Iterator[Settings]:
 
 
 @pytest.fixture
-def isolated_settings(stack_settings: Settings) -> Iterator[Settings]:
-    """Stack settings with topics and a job name of their own, so tests never see each other's
-    records, checkpoints, consumer offsets or Kafka transactions."""
+def isolated_settings(stack_settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """Stack settings with topics, a job name and a model registry of their own, so tests never
+    see each other's records, checkpoints, consumer offsets, Kafka transactions, or a champion
+    model someone promoted on this machine (the job scores with the rules unless a test
+    promotes a model)."""
     from fraudguard.stack import create_topics, delete_topics
 
     suffix = uuid.uuid4().hex[:8]
     settings = stack_settings.isolated(f"t{suffix}", job_prefix="fraudguard-test")
+    settings = settings.model_copy(update={"models_root": tmp_path / "models"})
     create_topics(settings)
     yield settings
     delete_topics(settings, [spec.name for spec in settings.topics.all()])  # best effort
