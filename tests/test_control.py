@@ -58,7 +58,7 @@ _GOOD_TIERS = orjson.loads(thresholds_message(EXAMPLE))["tiers"]
         (b"", "control message: empty"),
         (b"{nope", "control message: not JSON"),
         (b"[1]", "control message: must be a JSON object"),
-        (b"{}", "control message: unknown type None (known: thresholds)"),
+        (b"{}", "control message: unknown type None (known: reranker, thresholds)"),
         (b'{"type": 3}', "control message: unknown type 3"),
         (b'{"type": "model", "version": "m1"}', "control message: unknown type 'model'"),
         (b" " * (MAX_CONTROL_BYTES + 1), "over 1000000 bytes"),
@@ -86,3 +86,15 @@ def test_control_errors_are_config_errors() -> None:
     assert issubclass(ControlMessageError, ConfigError)
     assert issubclass(ControlMessageError, FraudGuardError)
     assert ControlMessageError.http_status == 400
+
+
+def test_a_reranker_snapshot_travels_as_a_control_message() -> None:
+    from fraudguard.scoring.reranker import Reranker
+    from fraudguard.scoring.reranker_control import RerankerChange, reranker_message
+
+    reranker = Reranker(clock=lambda: 1_795_428_000_000)
+    reranker.learn_batch([(0.9, {"card_count_1h": 4.0}, True), (0.1, {}, False)])
+    change = parse_control(reranker_message(reranker.snapshot()))
+    assert isinstance(change, RerankerChange) and control_key(change) == b"reranker"
+    assert change.snapshot == reranker.snapshot()
+    assert change.snapshot.restore().weights == reranker.weights

@@ -5,11 +5,14 @@ can pick its messages without parsing the others. The topic has one partition, s
 apply in the order they were issued, and it is never truncated: it is the log of every change.
 Rolling back is publishing the earlier version again.
 
-Types (one parser each in ``_PARSERS``; model promotions will join them):
+Types (one parser each in ``_PARSERS``; model promotions follow the registry's champion
+pointer instead, see :mod:`fraudguard.scoring.champion`):
 
 - ``thresholds``: ``{"type": "thresholds", "version": ..., "tiers": {...}, "issued_at_ms": ...}``
   where ``tiers`` is a thresholds file without its ``version`` (``review``, ``block``,
   optional ``overrides`` and ``description``) and ``issued_at_ms`` is optional.
+- ``reranker``: a re-ranker snapshot the learner's guard accepted (or an earlier one published
+  again to roll back); see :mod:`fraudguard.scoring.reranker_control`.
 
 >>> from fraudguard.thresholds import BUILTIN_TIERS
 >>> raw = thresholds_message(BUILTIN_TIERS, issued_at_ms=5)
@@ -17,10 +20,10 @@ Types (one parser each in ``_PARSERS``; model promotions will join them):
 b'{"type":"thresholds","version":"builtin-v1","tiers":{"review":0.5,"block":0.8},"issued_at_ms":5}'
 >>> parse_control(raw).tiers == BUILTIN_TIERS
 True
->>> parse_control(b'{"type": "coffee"}')
+>>> parse_control(b'{"type": "coffee"}')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-fraudguard.errors.ControlMessageError: control message: unknown type 'coffee' (known: thresholds)
+fraudguard.errors.ControlMessageError: control message: unknown type 'coffee' (known: ...)
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, ClassVar
 import orjson
 
 from fraudguard.errors import ConfigError, ControlMessageError
+from fraudguard.scoring.reranker_control import RerankerChange, parse_reranker
 from fraudguard.thresholds import ThresholdTiers, tiers_from_dict
 
 MAX_CONTROL_BYTES = 1_000_000
@@ -55,8 +59,8 @@ class ThresholdsChange:
         return orjson.dumps(doc)
 
 
-ControlMessage = ThresholdsChange
-"""Every control message type (a union once there are several)."""
+ControlMessage = ThresholdsChange | RerankerChange
+"""Every control message type."""
 
 
 def control_key(message: ControlMessage) -> bytes:
@@ -113,4 +117,5 @@ def _parse_thresholds(doc: dict[str, Any]) -> ThresholdsChange:
 
 _PARSERS: dict[str, Callable[[dict[str, Any]], ControlMessage]] = {
     ThresholdsChange.type: _parse_thresholds,
+    RerankerChange.type: parse_reranker,
 }

@@ -6,16 +6,30 @@
 >>> record = Decider().decide(txn, {"card_count_1h": 1.0}, now_ms=7)
 >>> record.decision, record.score, record.model_version, record.degraded, record.late
 ('review', 0.65, 'rules-v1', True, False)
+
+A re-ranker snapshot re-scores what the model scored (here none is promoted, so the rules
+answered, degraded, and the re-ranker, trained on a model's logit, stays out of it):
+
+>>> from fraudguard.scoring.reranker import Reranker
+>>> record = Decider().decide(txn, {}, now_ms=7, reranker=Reranker())
+>>> record.reranker_version, record.base_score == record.score
+('none', True)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fraudguard.features.registry import FEATURE_SET_VERSION
 from fraudguard.schema import DecisionRecord, Transaction
 from fraudguard.scoring.champion import ChampionScorer
 from fraudguard.thresholds import BUILTIN_TIERS, ThresholdTiers
+
+if TYPE_CHECKING:
+    from fraudguard.scoring.reranker import Reranker
+
+NO_RERANKER = "none"
 
 
 class Decider:
@@ -38,10 +52,15 @@ class Decider:
         now_ms: int,
         late: bool = False,
         tiers: ThresholdTiers | None = None,
+        reranker: Reranker | None = None,
     ) -> DecisionRecord:
-        """``tiers`` overrides the decider's own (the job passes the newest published ones)."""
+        """``tiers`` overrides the decider's own (the job passes the newest published ones);
+        ``reranker`` re-scores a model's score (not the rules': it learnt a model's logit)."""
         tiers = tiers or self.tiers
-        score, model_version, degraded = self.scorer.score(txn.amount, txn.channel, features)
+        base, model_version, degraded = self.scorer.score(txn.amount, txn.channel, features)
+        score, reranker_version = base, NO_RERANKER
+        if reranker is not None and not degraded:
+            score, reranker_version = reranker.score(base, features), reranker.version
         decision, tier = tiers.decide(score, txn, features)
         return DecisionRecord(
             txn_id=txn.txn_id,
@@ -54,6 +73,8 @@ class Decider:
             decided_at_ms=now_ms,
             features=features,
             feature_version=FEATURE_SET_VERSION,
+            base_score=base,
+            reranker_version=reranker_version,
             tier=tier,
             degraded=degraded,
             late=late,

@@ -377,6 +377,9 @@ class DecisionRecord:
     decided_at_ms: int
     features: dict[str, float]
     feature_version: str = "none"
+    base_score: float | None = None
+    """The base model's (or the rules') score before the re-ranker; ``score`` is what the tiers
+    saw. Equal to ``score`` when no re-ranker snapshot applied (``reranker_version`` none)."""
     reranker_version: str = "none"
     tier: str = "default"
     explored: bool = False

@@ -41,6 +41,8 @@ from fraudguard.features import (
     feature_name,
 )
 from fraudguard.schema import Transaction, dead_letter, parse_transaction
+from fraudguard.scoring.reranker import Reranker
+from fraudguard.scoring.reranker_control import RerankerChange
 
 log = logging.getLogger(__name__)
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
@@ -258,8 +260,8 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
     """Keyed by device: device features, then the score and the decision record.
 
     Transactions without a device share the empty key and keep no state. The ``control``
-    topic arrives as broadcast state: new threshold tiers apply from the next transaction on,
-    without a restart, and are checkpointed with the job.
+    topic arrives as broadcast state: new threshold tiers and re-ranker snapshots apply from the
+    next transaction on, without a restart, and are checkpointed with the job.
     """
 
     def __init__(
@@ -290,6 +292,7 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
         from pathlib import Path
 
         self.decider = Decider(models_dir=Path(self.models_dir) if self.models_dir else None)
+        self._reranker_in_force: Reranker | None = None
         self.online: OnlineStoreWriter | None = None
         if self.redis is not None:
             from fraudguard.online_store import OnlineFeatureStore
@@ -309,7 +312,21 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
             log.warning("skipped a control message: %s", exc)
             return
         ctx.get_broadcast_state(CONTROL_STATE).put(change.type, change)
-        log.info("control: %s %s applied", change.type, getattr(change.tiers, "version", ""))
+        version = change.snapshot.version if isinstance(change, RerankerChange) else (
+            change.tiers.version
+        )  # fmt: skip
+        log.info("control: %s %s applied", change.type, version)
+
+    def _reranker(self, change: RerankerChange | None) -> Reranker | None:
+        # Restoring a snapshot costs far more than a score: keep the one in force until the
+        # broadcast state names another (it survives a restart; this cache does not).
+        if change is None:
+            return None
+        if self._reranker_in_force is None or (
+            self._reranker_in_force.version != change.snapshot.version
+        ):
+            self._reranker_in_force = change.snapshot.restore()
+        return self._reranker_in_force
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[bytes]:
         # Quiet input: send what is buffered instead of waiting for a full buffer.
@@ -330,9 +347,11 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
             late = self.arrived_late(txn.ts_ms) or late
         ordered = {name: features[name] for name in FEATURE_NAMES}
         now_ms = int(time.time() * 1000)
-        change = ctx.get_broadcast_state(CONTROL_STATE).get(ThresholdsChange.type)
+        control = ctx.get_broadcast_state(CONTROL_STATE)
+        change = control.get(ThresholdsChange.type)
         tiers = change.tiers if change is not None else None
-        record = self.decider.decide(txn, ordered, now_ms, late, tiers)
+        reranker = self._reranker(control.get(RerankerChange.type))
+        record = self.decider.decide(txn, ordered, now_ms, late, tiers, reranker)
         if self.online is not None:
             self.online.put(txn, ordered)
             if self.online.pending == 1:  # the first write since a flush: one timer, not one each

@@ -3,8 +3,7 @@
 The learner publishes a snapshot only once the guard has accepted it (every snapshot a
 :class:`~fraudguard.scoring.reranker.Reranker` hands out is a stable one); the job applies the
 newest one it reads. The message follows the conventions of :mod:`fraudguard.control` (compact
-JSON, a ``type``, the type as the Kafka key) and :func:`parse_reranker` has the signature of
-its parsers, so registering the type there is one line:
+JSON, a ``type``, the type as the Kafka key), where :func:`parse_reranker` is registered:
 
 ``{"type": "reranker", "version": ..., "created_at_ms": ..., "n_updates": ..., "metrics": {...},
 "blob_b64": ...}``

@@ -12,12 +12,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from confluent_kafka import KafkaError, Message
-
 from fraudguard.config import Settings
-from fraudguard.control import ThresholdsChange, control_key, parse_control
-from fraudguard.errors import ConfigError, ControlMessageError, StackError
-from fraudguard.kafka_io import make_producer, read_topic
+from fraudguard.control import ThresholdsChange
+from fraudguard.control_log import publish_control, read_control
+from fraudguard.errors import ConfigError
 from fraudguard.thresholds.tiers import ThresholdTiers
 
 
@@ -38,15 +36,7 @@ def published_tiers(settings: Settings) -> list[tuple[int, ThresholdsChange]]:
 
     Messages that do not parse are left out: they were never applied, so they bind nothing.
     """
-    found = []
-    for msg in read_topic(settings, settings.topics.control.name, idle_timeout_s=0.0):
-        try:
-            change = parse_control(msg.value())
-        except ControlMessageError:
-            continue
-        if isinstance(change, ThresholdsChange):
-            found.append((msg.offset() or 0, change))
-    return found
+    return read_control(settings, ThresholdsChange)
 
 
 def publish_tiers(
@@ -64,23 +54,5 @@ def publish_tiers(
             )
         again = True
     change = ThresholdsChange(tiers, issued_at_ms or int(time.time() * 1000))
-    topic = settings.topics.control.name
-    delivered: list[Message] = []
-    errors: list[KafkaError] = []
-
-    def on_delivery(err: KafkaError | None, msg: Message) -> None:
-        if err is not None:
-            errors.append(err)
-        else:
-            delivered.append(msg)
-
-    producer = make_producer(settings, **{"linger.ms": 0})
-    producer.produce(
-        topic, value=change.to_json(), key=control_key(change), on_delivery=on_delivery
-    )
-    producer.flush(30)
-    if errors or not delivered:
-        reason = errors[0] if errors else "no delivery report within 30 s"
-        raise StackError(f"publishing thresholds to {topic!r} failed: {reason}")
-    msg = delivered[0]
-    return Published(tiers.version, topic, msg.partition() or 0, msg.offset() or 0, again)
+    where = publish_control(settings, change)
+    return Published(tiers.version, where.topic, where.partition, where.offset, again)

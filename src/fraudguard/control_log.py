@@ -1,0 +1,69 @@
+"""Reading and writing the ``control`` topic: the log of every change a running job applies.
+
+:mod:`fraudguard.control` says what a message is; this module moves messages to and from Kafka,
+for the commands that publish changes (thresholds, re-ranker snapshots) and the learner that
+follows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+from confluent_kafka import KafkaError, Message
+
+from fraudguard.config import Settings
+from fraudguard.control import ControlMessage, control_key, parse_control
+from fraudguard.errors import ControlMessageError, StackError
+from fraudguard.kafka_io import make_producer, read_topic
+
+C = TypeVar("C", bound=ControlMessage)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Where a control message landed."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+def read_control(settings: Settings, kind: type[C]) -> list[tuple[int, C]]:
+    """Every message of type ``kind`` on the control topic, oldest first, with its offset.
+
+    Messages that do not parse are left out: the job skipped them too, so they bind nothing.
+    """
+    found: list[tuple[int, C]] = []
+    for msg in read_topic(settings, settings.topics.control.name, idle_timeout_s=0.0):
+        try:
+            change = parse_control(msg.value())
+        except ControlMessageError:
+            continue
+        if isinstance(change, kind):
+            found.append((msg.offset() or 0, change))
+    return found
+
+
+def publish_control(settings: Settings, change: ControlMessage) -> Delivered:
+    """Produce ``change`` to the control topic and wait until Kafka has it."""
+    topic = settings.topics.control.name
+    delivered: list[Message] = []
+    errors: list[KafkaError] = []
+
+    def on_delivery(err: KafkaError | None, msg: Message) -> None:
+        if err is not None:
+            errors.append(err)
+        else:
+            delivered.append(msg)
+
+    producer = make_producer(settings, **{"linger.ms": 0})
+    producer.produce(
+        topic, value=change.to_json(), key=control_key(change), on_delivery=on_delivery
+    )
+    producer.flush(30)
+    if errors or not delivered:
+        reason = errors[0] if errors else "no delivery report within 30 s"
+        raise StackError(f"publishing {change.type} to {topic!r} failed: {reason}")
+    msg = delivered[0]
+    return Delivered(topic, msg.partition() or 0, msg.offset() or 0)
