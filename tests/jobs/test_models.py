@@ -4,46 +4,23 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import orjson
 import pytest
-import xgboost as xgb
 
 from fraudguard.config import Settings
-from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.jobrunner import JobRunner
 from fraudguard.kafka_io import assigned_consumer
-from fraudguard.models.metadata import ModelMetadata
-from fraudguard.models.registry import TREES_FILE, ModelRegistry
-from fraudguard.scoring.compiled import compile_booster
+from fraudguard.models.registry import ModelRegistry
 
 pytestmark = pytest.mark.integration
 
 
-def register_model(registry: ModelRegistry, version: str, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(400, len(FEATURE_NAMES))).astype(np.float32)
-    y = (X[:, seed % len(FEATURE_NAMES)] > 1).astype(int)
-    booster = xgb.train({"nthread": 1, "objective": "binary:logistic", "max_depth": 3},
-                        xgb.DMatrix(X, label=y, feature_names=list(FEATURE_NAMES)), 5)  # fmt: skip
-    metadata = ModelMetadata(
-        version=version, created_at="2026-11-25T00:00:00Z", framework=f"xgboost {xgb.__version__}",
-        feature_set_version=FEATURE_SET_VERSION, feature_names=list(FEATURE_NAMES),
-        scale_pos_weight=1.0, code_version="test",
-    )  # fmt: skip
-    trees = compile_booster(booster)  # what the job scores with
-    registry.register(
-        bytes(booster.save_raw("ubj")),
-        metadata,
-        attach=lambda d: (d / TREES_FILE).write_bytes(trees),
-    )
-
-
 def test_promote_and_rollback_switch_the_model_of_the_running_job(
-    isolated_settings: Settings, tmp_path: Path
+    isolated_settings: Settings, tmp_path: Path, register_model: Callable[..., None]
 ) -> None:
 
     settings = isolated_settings.model_copy(update={"models_root": tmp_path / "models"})

@@ -19,9 +19,19 @@ def cli(ctx: click.Context) -> None:
 
 def _register() -> None:
     # Subcommand modules import click and the library only; registering here keeps one root.
-    from fraudguard.cli import demo, features, generate, job, model, stack, thresholds, train
+    from fraudguard.cli import (
+        demo,
+        features,
+        generate,
+        job,
+        model,
+        reranker,
+        stack,
+        thresholds,
+        train,
+    )
 
-    for module in (stack, job, generate, features, train, model, thresholds, demo):
+    for module in (stack, job, generate, features, train, model, reranker, thresholds, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

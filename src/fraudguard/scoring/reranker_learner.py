@@ -1,0 +1,421 @@
+"""The re-ranker learner: investigation labels joined to the decision log, learnt in guarded
+batches, accepted snapshots published to the running job on the ``control`` topic.
+
+One process (``fraudguard reranker learn``) follows three topics:
+
+- ``decisions`` (``read_committed``): the decision log. For every decision a model scored, the
+  learner keeps what the re-ranker needs (the base score and the re-ranker's few features) by
+  transaction id, in a bounded index. Rules-scored (degraded) decisions are left out: the
+  re-ranker learns on a model's logit.
+- ``labels``: what investigators and chargebacks found. Each round reads up to ``batch_size``
+  labels, joins them to the index and hands the batch to
+  :meth:`~fraudguard.scoring.reranker.Reranker.learn_batch`, whose guard keeps it or falls back
+  to the last stable snapshot. A label whose transaction is not in the index (never decided,
+  decided by the rules, or older than the index holds) is counted and skipped.
+- ``control``: the snapshots it published and any rollback an operator published. The learner
+  continues from the newest one, so it always learns on the parameters the job is using.
+
+Exactly-once learning across restarts: each published snapshot carries, in its metrics, the
+``labels`` offsets its batch ended at (``labels_offset.<partition>``). A restarted learner takes
+the newest snapshot from ``control`` and reads labels from those offsets, so no label is learnt
+twice or skipped, whenever it was killed. A refused batch publishes nothing; its labels are
+skipped again after a restart, as the guard refuses the same step again (the guard's loss
+window is not in the snapshot and starts empty, so only the step check runs at first).
+
+>>> labelled = parse_label(b'{"txn_id": "t1", "label": "fraud", "reported_at": "x"}')
+>>> labelled
+('t1', True)
+>>> parse_label(b'{"txn_id": "t1", "label": "maybe"}')
+Traceback (most recent call last):
+...
+fraudguard.errors.RerankerError: label: label must be 'fraud' or 'legit', not 'maybe'
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer, KafkaError
+from pydantic import BaseModel, ConfigDict, Field
+
+from fraudguard.config import Settings
+from fraudguard.control_log import publish_control
+from fraudguard.errors import RerankerError, StackError
+from fraudguard.kafka_io import assigned_consumer
+from fraudguard.scoring.reranker import (
+    FeatureScaling,
+    Reranker,
+    RerankerConfig,
+    RerankerSnapshot,
+    Row,
+)
+from fraudguard.scoring.reranker_control import RerankerChange
+from fraudguard.scoring.reranker_guard import GuardConfig, GuardVerdict
+
+log = logging.getLogger(__name__)
+
+OFFSET_METRIC = "labels_offset."
+"""Prefix of the snapshot metrics that record where in ``labels`` its batch ended."""
+
+
+class LearnerConfig(BaseModel):
+    """How the learner batches labels and how much of the decision log it keeps."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    batch_size: int = Field(default=2_000, ge=1)
+    """Most labels in one guarded batch (one round)."""
+    max_wait_s: float = Field(default=5.0, gt=0)
+    """A round ends after this long even with fewer labels, so a quiet day still learns."""
+    index_capacity: int = Field(default=5_000_000, ge=1)
+    """Decisions kept for joining labels (oldest dropped first). About 120 B each."""
+    scaling_sample: int = Field(default=50_000, ge=1)
+    """Decisions the feature scaling of a brand-new re-ranker is fitted on."""
+
+
+def parse_label(raw: bytes | None) -> tuple[str, bool]:
+    """``(txn_id, is_fraud)`` of one ``labels`` record; ``RerankerError`` says what is wrong."""
+    try:
+        doc = orjson.loads(raw or b"")
+    except orjson.JSONDecodeError as exc:
+        raise RerankerError(f"label: not JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise RerankerError("label: must be a JSON object")
+    txn_id, label = doc.get("txn_id"), doc.get("label")
+    if not isinstance(txn_id, str) or not txn_id:
+        raise RerankerError("label: txn_id must be a non-empty string")
+    if label not in ("fraud", "legit"):
+        raise RerankerError(f"label: label must be 'fraud' or 'legit', not {label!r}")
+    return txn_id, label == "fraud"
+
+
+class DecisionIndex:
+    """What the re-ranker needs of each model-scored decision, by transaction id, bounded.
+
+    >>> index = DecisionIndex(("card_count_1h",), capacity=2)
+    >>> for i, degraded in ((1, False), (2, True), (3, False), (4, False)):
+    ...     index.add({"txn_id": f"t{i}", "base_score": 0.1 * i, "degraded": degraded,
+    ...                "features": {"card_count_1h": float(i)}})
+    True
+    False
+    True
+    True
+    >>> "t1" in index, index.row("t4", True)
+    (False, (0.4, {'card_count_1h': 4.0}, True))
+    """
+
+    def __init__(self, features: tuple[str, ...], capacity: int) -> None:
+        self.features = features
+        self.capacity = capacity
+        self._rows: OrderedDict[str, tuple[float, tuple[float, ...]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, txn_id: str) -> bool:
+        return txn_id in self._rows
+
+    def add(self, record: Mapping[str, Any]) -> bool:
+        """Index one decision record; False when the rules scored it (nothing to learn)."""
+        if record.get("degraded"):
+            return False
+        base = record.get("base_score")
+        if base is None:  # a decision logged before base scores were: no re-ranker applied
+            base = record["score"]
+        values = record["features"]
+        nan = float("nan")
+        self._rows[record["txn_id"]] = (
+            float(base),
+            tuple(float(values.get(name, nan)) for name in self.features),
+        )
+        self._rows.move_to_end(record["txn_id"])
+        while len(self._rows) > self.capacity:
+            self._rows.popitem(last=False)
+        return True
+
+    def row(self, txn_id: str, label: bool) -> Row | None:
+        """The labelled example for ``txn_id``, or None when it is not indexed."""
+        found = self._rows.get(txn_id)
+        if found is None:
+            return None
+        base, values = found
+        return base, dict(zip(self.features, values, strict=True)), label
+
+    def feature_sample(self, n: int) -> Iterable[dict[str, float]]:
+        """The features of up to ``n`` indexed decisions (for fitting a scaling)."""
+        for i, (_, values) in enumerate(self._rows.values()):
+            if i >= n:
+                return
+            yield dict(zip(self.features, values, strict=True))
+
+
+@dataclass
+class LearnerReport:
+    """What the learner did, over its whole run."""
+
+    decisions_indexed: int = 0
+    labels_read: int = 0
+    labels_learnt: int = 0
+    labels_unmatched: int = 0
+    labels_invalid: int = 0
+    batches_accepted: int = 0
+    batches_refused: int = 0
+    published: list[str] = field(default_factory=list)
+    """Versions published to ``control``, in order."""
+    verdicts: list[GuardVerdict] = field(default_factory=list)
+    version: str = "none"
+    """The version in force when the run ended."""
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = {k: v for k, v in self.__dict__.items() if k != "verdicts"}
+        doc["refusals"] = [v.reason for v in self.verdicts if not v.accepted]
+        return doc
+
+
+class RerankerLearner:
+    """Joins labels to decisions, learns guarded batches, publishes accepted snapshots."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: LearnerConfig | None = None,
+        reranker_config: RerankerConfig | None = None,
+        guard: GuardConfig | None = None,
+        on_verdict: Callable[[GuardVerdict], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config or LearnerConfig()
+        self.reranker_config = reranker_config or RerankerConfig()
+        self.guard = guard or GuardConfig()
+        self.on_verdict = on_verdict
+        self.report = LearnerReport()
+        self.reranker: Reranker | None = None
+        self._offsets: dict[int, int] = {}
+        self._index: DecisionIndex | None = None
+
+    def run(self, once: bool = False, stop: Callable[[], bool] = lambda: False) -> LearnerReport:
+        """Learn until ``stop()`` (or, with ``once``, until every label on the topic is read)."""
+        topics = self.settings.topics
+        control = TopicTail(assigned_consumer(self.settings, topics.control.name))
+        decisions = TopicTail(assigned_consumer(self.settings, topics.decisions.name))
+        labels: TopicTail | None = None
+        try:
+            self._adopt_published(_reranker_changes(control.drain()), starting=True)
+            features = self.reranker.config.features if self.reranker else None
+            self._index = DecisionIndex(
+                features or self.reranker_config.features, self.config.index_capacity
+            )
+            labels = TopicTail(
+                assigned_consumer(self.settings, topics.labels.name, start_offsets=self._offsets)
+            )
+            while not stop():
+                self._adopt_published(_reranker_changes(control.drain()))
+                self._index_decisions(decisions.drain())
+                batch, at_end = self._read_labels(labels)
+                self._learn(batch)
+                if once and at_end:
+                    break
+        finally:
+            for tail in (control, decisions, labels):
+                if tail is not None:
+                    tail.close()
+        self.report.version = self.reranker.version if self.reranker else "none"
+        return self.report
+
+    # Rounds
+
+    def _index_decisions(self, values: Iterable[bytes]) -> None:
+        assert self._index is not None
+        for value in values:
+            try:
+                record = orjson.loads(value)
+                if self._index.add(record):
+                    self.report.decisions_indexed += 1
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+                log.warning("skipped a decision record the learner cannot read")
+
+    def _read_labels(self, labels: TopicTail) -> tuple[list[Row], bool]:
+        """Up to ``batch_size`` joined labels; True once the topic's end was reached."""
+        assert self._index is not None
+        rows: list[Row] = []
+        deadline = time.monotonic() + self.config.max_wait_s
+        while len(rows) < self.config.batch_size and time.monotonic() < deadline:
+            for partition, offset, value in labels.poll(self.config.batch_size - len(rows)):
+                self._offsets[partition] = offset + 1
+                self.report.labels_read += 1
+                try:
+                    txn_id, fraud = parse_label(value)
+                except RerankerError as exc:
+                    self.report.labels_invalid += 1
+                    log.warning("skipped a label at offset %s: %s", offset, exc)
+                    continue
+                row = self._index.row(txn_id, fraud)
+                if row is None:
+                    self.report.labels_unmatched += 1
+                else:
+                    rows.append(row)
+            if labels.at_end:
+                return rows, True
+        return rows, False
+
+    def _learn(self, rows: list[Row]) -> None:
+        if not rows:
+            return
+        if self.reranker is None:
+            self.reranker = self._new_reranker()
+        before = self.reranker.version
+        verdict = self.reranker.learn_batch(rows)
+        self.report.verdicts.append(verdict)
+        if self.on_verdict is not None:
+            self.on_verdict(verdict)
+        if not verdict.accepted:
+            self.report.batches_refused += 1
+            return
+        self.report.batches_accepted += 1
+        self.report.labels_learnt += len(rows)
+        if self.reranker.version != before:
+            self._publish(self.reranker.snapshot())
+
+    def _publish(self, snapshot: RerankerSnapshot) -> None:
+        offsets = {f"{OFFSET_METRIC}{p}": float(o) for p, o in sorted(self._offsets.items())}
+        published = replace(snapshot, metrics={**snapshot.metrics, **offsets})
+        publish_control(self.settings, RerankerChange(published))
+        self.report.published.append(published.version)
+        log.info("published re-ranker %s", published.version)
+
+    # Starting points
+
+    def _adopt_published(self, published: list[RerankerChange], starting: bool = False) -> None:
+        """Continue from the newest published snapshot, unless it is the one in force."""
+        if not published:
+            return
+        snapshot = published[-1].snapshot
+        if self.reranker is not None and self.reranker.version == snapshot.version:
+            return
+        self.reranker = snapshot.restore(self.guard)
+        if starting:  # later (an operator's rollback) the learner keeps its place in labels
+            self._offsets = labels_offsets(snapshot)
+        log.info("continuing from re-ranker %s", snapshot.version)
+
+    def _new_reranker(self) -> Reranker:
+        assert self._index is not None
+        features = self.reranker_config.features
+        sample = self._index.feature_sample(self.config.scaling_sample)
+        scaling = FeatureScaling.fit(features, sample)
+        return Reranker(self.reranker_config, scaling, self.guard)
+
+
+def labels_offsets(snapshot: RerankerSnapshot) -> dict[int, int]:
+    """The ``labels`` offsets recorded in a published snapshot's metrics.
+
+    >>> labels_offsets(RerankerSnapshot("v", 0, 0, b"", {"labels_offset.0": 42.0, "window": 9}))
+    {0: 42}
+    """
+    return {
+        int(name[len(OFFSET_METRIC) :]): int(value)
+        for name, value in snapshot.metrics.items()
+        if name.startswith(OFFSET_METRIC)
+    }
+
+
+class TopicTail:
+    """A consumer on every partition of a topic that knows when it has read all there is.
+
+    librdkafka reports the end of a partition once each time it is reached; the tail
+    remembers it until a new message arrives, so asking again is cheap and exact.
+    """
+
+    def __init__(self, consumer: Consumer, timeout_s: float = 60.0) -> None:
+        self.consumer = consumer
+        self.timeout_s = timeout_s
+        self.partitions = {tp.partition for tp in consumer.assignment()}
+        self._at_end: set[int] = set()
+
+    @property
+    def at_end(self) -> bool:
+        return self._at_end == self.partitions
+
+    def poll(self, max_messages: int) -> list[tuple[int, int, bytes | None]]:
+        """``(partition, offset, value)`` of up to ``max_messages`` messages (short wait)."""
+        out = []
+        for msg in self.consumer.consume(num_messages=max_messages, timeout=0.2):
+            err, partition = msg.error(), msg.partition() or 0
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    self._at_end.add(partition)
+                    continue
+                raise StackError(f"reading {msg.topic()}: {err}")
+            self._at_end.discard(partition)
+            out.append((partition, msg.offset() or 0, msg.value()))
+        return out
+
+    def drain(self) -> list[bytes]:
+        """Every message value from here to the end of each partition."""
+        values: list[bytes] = []
+        deadline = time.monotonic() + self.timeout_s
+        while not self.at_end:
+            if time.monotonic() > deadline:
+                raise StackError(f"no end of {sorted(self.partitions)} in {self.timeout_s} s")
+            values.extend(v for _, _, v in self.poll(10_000) if v is not None)
+        # The end seen, read what arrived meanwhile without waiting for it.
+        values.extend(v for _, _, v in self.poll(10_000) if v is not None)
+        return values
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def _reranker_changes(values: Iterable[bytes]) -> list[RerankerChange]:
+    from fraudguard.control import parse_control
+    from fraudguard.errors import ControlMessageError
+
+    found = []
+    for value in values:
+        try:
+            change = parse_control(value)
+        except ControlMessageError:
+            continue
+        if isinstance(change, RerankerChange):
+            found.append(change)
+    return found
+
+
+def published_snapshots(settings: Settings) -> list[RerankerSnapshot]:
+    """Every re-ranker snapshot on the control topic, oldest first (repeats included)."""
+    from fraudguard.control_log import read_control
+
+    return [change.snapshot for _, change in read_control(settings, RerankerChange)]
+
+
+def roll_back(settings: Settings, to: str | None = None) -> RerankerSnapshot:
+    """Publish an earlier snapshot again: version ``to``, or the one before the one in force.
+
+    The republished snapshot keeps the ``labels`` offsets of the one in force, so the learner
+    carries on from the rolled-back parameters with the labels after them, not the labels
+    that led away from them.
+    """
+    published = published_snapshots(settings)
+    if not published:
+        raise RerankerError("no re-ranker snapshot was ever published")
+    current = published[-1]
+    versions = [s.version for s in published]
+    if to is None:
+        earlier = [s for s in published if s.version != current.version]
+        if not earlier:
+            raise RerankerError(f"no snapshot before {current.version} to roll back to")
+        target = earlier[-1]
+    elif to in versions:
+        target = published[versions.index(to)]
+    else:
+        raise RerankerError(f"re-ranker version {to!r} was never published (known: {versions})")
+    offsets = {k: v for k, v in current.metrics.items() if k.startswith(OFFSET_METRIC)}
+    kept = {k: v for k, v in target.metrics.items() if not k.startswith(OFFSET_METRIC)}
+    republished = replace(target, metrics={**kept, **offsets})
+    publish_control(settings, RerankerChange(republished))
+    return republished

@@ -1,0 +1,162 @@
+"""The re-ranker loop on the real stack: labels on Kafka, the learner, snapshots on the control
+topic, the running job scoring with them; a burst of flipped labels is refused and the job keeps
+the last stable snapshot; an operator's rollback reaches the job."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+
+from fraudguard.config import Settings
+from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
+from fraudguard.jobrunner import JobRunner
+from fraudguard.kafka_io import assigned_consumer, make_producer
+from fraudguard.models.registry import ModelRegistry
+from fraudguard.scoring.reranker_guard import GuardConfig
+from fraudguard.scoring.reranker_learner import (
+    LearnerConfig,
+    RerankerLearner,
+    published_snapshots,
+    roll_back,
+)
+
+pytestmark = pytest.mark.integration
+
+
+class Decisions:
+    """Every decision of the test's job, read as it arrives."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.consumer = assigned_consumer(settings, settings.topics.decisions.name)
+        self.records: list[dict[str, Any]] = []
+
+    def read(self, timeout: float = 0.5) -> list[dict[str, Any]]:
+        new = [
+            orjson.loads(msg.value())
+            for msg in self.consumer.consume(num_messages=10_000, timeout=timeout)
+            if not msg.error()
+        ]
+        self.records.extend(new)
+        return new
+
+    def wait_for(self, count: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while len(self.records) < count and time.monotonic() < deadline:
+            self.read()
+        assert len(self.records) >= count, f"{len(self.records)} of {count} decisions"
+
+
+def pay(settings: Settings, count: int) -> None:
+    config = GeneratorConfig(seed=int(time.time()), cards=1_000, merchants=80, days=4.0,
+                             txn_id_prefix=f"r{uuid.uuid4().hex[:6]}-")  # fmt: skip
+    report = produce_to_kafka(settings, PaymentStream(config.ending_at(int(time.time() * 1000))),
+                              limit=count, labels=False)  # fmt: skip
+    assert report.transactions == count
+
+
+def send_labels(settings: Settings, labelled: list[tuple[str, bool]]) -> None:
+    producer = make_producer(settings)
+    for txn_id, fraud in labelled:
+        doc = {"txn_id": txn_id, "label": "fraud" if fraud else "legit", "source": "test"}
+        producer.produce(settings.topics.labels.name, value=orjson.dumps(doc), key=txn_id)
+    assert producer.flush(30) == 0
+
+
+def pay_until(
+    settings: Settings, decisions: Decisions, accept: Callable[[dict[str, Any]], bool]
+) -> tuple[float, dict[str, Any]]:
+    """Send payments until a decision satisfies ``accept``; seconds it took, and the record."""
+    started = time.monotonic()
+    while time.monotonic() - started < 30:
+        pay(settings, 20)
+        for record in decisions.read(timeout=1.0):
+            if accept(record):
+                return time.monotonic() - started, record
+    raise AssertionError("no such decision within 30 s")
+
+
+def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refused(
+    isolated_settings: Settings, register_model: Callable[..., None]
+) -> None:
+    settings = isolated_settings.model_copy(
+        update={"exploration": isolated_settings.exploration.model_copy(update={"share": 0.0})}
+    )
+    registry = ModelRegistry.from_settings(settings)
+    register_model(registry, "m-rr", 3)
+    registry.promote("m-rr")
+    decisions = Decisions(settings)
+    runner = JobRunner(settings)
+    runner.start(detached=True, fresh=True)
+    try:
+        runner.wait_running(timeout_s=120)
+        pay(settings, 4_000)
+        decisions.wait_for(4_000, timeout_s=120)
+        first = decisions.records[:4_000]
+        assert {r["reranker_version"] for r in first} == {"none"}
+        assert all(r["base_score"] == r["score"] and not r["degraded"] for r in first)
+
+        # Labels that agree with the base model's ranking (the top 10% of scores are fraud),
+        # learnt in batches of 500: each accepted batch publishes a snapshot.
+        scores = np.array([r["base_score"] for r in first])
+        cut = float(np.quantile(scores, 0.9))
+        truth = [(r["txn_id"], r["base_score"] > cut) for r in first]
+        send_labels(settings, truth[:1_500])
+        send_labels(settings, [(f"never-decided-{i}", True) for i in range(7)])
+        guard = GuardConfig(min_window=200)
+        batches = LearnerConfig(batch_size=500, max_wait_s=3)
+        learner = RerankerLearner(settings, batches, guard=guard)
+        report = learner.run(once=True)
+        assert report.labels_read == 1_507 and report.labels_unmatched == 7
+        assert report.batches_accepted == 3 and report.batches_refused == 0
+        assert len(report.published) == 3
+        stable = report.published[-1]
+        assert [s.version for s in published_snapshots(settings)] == report.published
+
+        # The job scores with the newest snapshot within seconds, exactly as the library does.
+        took, record = pay_until(settings, decisions, lambda r: r["reranker_version"] == stable)
+        print(f"re-ranker {stable} reached decisions in {took:.1f} s")
+        assert took <= 10
+        reranker = published_snapshots(settings)[-1].restore()
+        assert record["score"] == pytest.approx(
+            reranker.score(record["base_score"], record["features"]), abs=1e-12
+        )
+
+        # A burst of 3,000 flipped labels, all in one batch, learnt by a restarted learner:
+        # it continues from the published snapshot and its label offset, and the guard refuses.
+        flipped = [(txn_id, not fraud) for txn_id, fraud in truth[:3_000]]
+        send_labels(settings, flipped)
+        burst = RerankerLearner(
+            settings, LearnerConfig(batch_size=3_000, max_wait_s=5), guard=guard
+        ).run(once=True)
+        # The 7 unknown labels came after the last accepted batch, so no snapshot recorded
+        # their offset: read again, still unmatched. Every learnable label is read once.
+        assert burst.labels_unmatched == 7
+        assert burst.labels_read - burst.labels_unmatched == 3_000
+        assert burst.batches_refused == 1 and burst.batches_accepted == 0
+        refusal = burst.verdicts[0]
+        print(f"burst: {refusal}")
+        assert refusal.rolled_back_to == stable and burst.version == stable
+        assert burst.published == []
+        decisions.read()
+        later = pay_until(settings, decisions, lambda r: r["reranker_version"] != "none")[1]
+        assert later["reranker_version"] == stable
+
+        # An operator's rollback: the previous snapshot is published again and applied.
+        previous = roll_back(settings)
+        assert previous.version == report.published[-2]
+        took, _ = pay_until(
+            settings, decisions, lambda r: r["reranker_version"] == previous.version
+        )
+        print(f"rollback to {previous.version} reached decisions in {took:.1f} s")
+        assert took <= 10
+    finally:
+        runner.stop()
+        decisions.consumer.close()
+    txn_ids = [r["txn_id"] for r in decisions.records]
+    assert len(txn_ids) == len(set(txn_ids))
