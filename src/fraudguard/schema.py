@@ -147,7 +147,8 @@ def format_event_time(ts_ms: int) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts_ms % 1000:03d}Z"
 
 
-def _parse_time(value: str) -> int:
+def parse_event_time(value: str) -> int:
+    """Milliseconds since the epoch of an ISO-8601 event time with a UTC offset."""
     # fromisoformat ignores some trailing garbage (a NUL byte); only short printable ASCII is
     # worth parsing, and the text is echoed into decisions as sent.
     if len(value) > MAX_EVENT_TIME_LENGTH or not (value.isascii() and value.isprintable()):
@@ -216,7 +217,7 @@ def parse_transaction(
         raise InvalidTransaction(
             "wrong_type", f"event_time must be a string, got {_tname(event_time)}"
         )
-    ts_ms = _parse_time(event_time)
+    ts_ms = parse_event_time(event_time)
     if now_ms is not None:
         if ts_ms > now_ms + max_future_ms:
             raise InvalidTransaction(

@@ -24,6 +24,7 @@ def _register() -> None:
         features,
         generate,
         job,
+        log,
         model,
         reranker,
         stack,
@@ -31,7 +32,8 @@ def _register() -> None:
         train,
     )
 
-    for module in (stack, job, generate, features, train, model, reranker, thresholds, demo):
+    modules = (stack, job, generate, features, train, model, reranker, log, thresholds, demo)
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
 
