@@ -1,7 +1,9 @@
 """Cost of scoring with the base model, per row, by batch size (one thread, as in the job).
 
-Scores rows of real features (generated history) with ``BaseModel.predict_batch`` in batches
-of 1, 16, 64 and 256, and prints µs per row and per batch. The model is the registry's
+Scores rows of real features (generated history) with ``BaseModel.predict_batch`` (libxgboost)
+in batches of 1, 16, 64 and 256, then with what the job uses, the compiled trees
+(``scoring.compiled``): one row at a time through the generated function, and numpy batches.
+Prints µs per row and per batch. The model is the registry's
 champion, a model folder or file given with ``--model``, or (when there is no champion) a
 model of the default size trained on the same generated history. Prints one JSON line last
 and writes bench/results/scoring.json.
@@ -102,8 +104,32 @@ def main() -> None:
             f"{1e6 / per_row:>10,.0f} rows/s"
         )
 
+    from fraudguard.scoring.compiled import CompiledTrees, compile_booster
+
+    compiled = CompiledTrees.from_json(compile_booster(model.booster))
+    compiled.predict_one(rows[0])  # compiles the function
+    one = []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        for row in rows:
+            compiled.predict_one(row)
+        one.append((time.perf_counter() - started) / len(rows))
+    numpy_batch = {}
+    for size in BATCH_SIZES:
+        batches = [rows[i : i + size] for i in range(0, len(rows) - size + 1, size)][:200]
+        started = time.perf_counter()
+        for batch in batches:
+            compiled.predict(batch)
+        per_row_s = (time.perf_counter() - started) / (len(batches) * size)
+        numpy_batch[str(size)] = round(per_row_s * 1e6, 2)
+    compiled_results = {"predict_one_us_per_row": round(min(one) * 1e6, 2),
+                        "numpy_us_per_row_by_batch": numpy_batch}  # fmt: skip
+    print(f"compiled trees, one row (the job): {min(one) * 1e6:.2f} µs/row; "
+          f"numpy batches: {numpy_batch} µs/row")  # fmt: skip
+
     record = {
         "bench": "scoring",
+        "compiled": compiled_results,
         "model_version": model.version,
         "model_source": source,
         "trees": model.booster.num_boosted_rounds(),

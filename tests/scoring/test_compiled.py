@@ -22,6 +22,23 @@ def test_compiled_trees_equal_the_booster(depth: int) -> None:
     expected = booster.predict(xgb.DMatrix(X))
     got = np.array(compiled.predict(X))
     assert np.abs(got - expected).max() < 1e-6
+    one_by_one = np.array([compiled.predict_one(row) for row in X.tolist()])
+    assert np.abs(one_by_one - expected).max() < 1e-6
+
+
+def test_one_row_scoring_takes_the_default_branch_for_missing_values() -> None:
+    # Every value missing: each tree follows its default directions down to one leaf.
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(500, 4)).astype(np.float32)
+    X[rng.random(X.shape) < 0.5] = np.nan
+    data = xgb.DMatrix(X, label=rng.random(500) < 0.3)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 4}, data, 20)
+    compiled = CompiledTrees.from_json(compile_booster(booster))
+    nothing = np.full((1, 4), np.nan, dtype=np.float32)
+    expected = float(booster.predict(xgb.DMatrix(nothing))[0])
+    assert abs(compiled.predict_one([float("nan")] * 4) - expected) < 1e-6
+    with pytest.raises(ValueError, match="4 features"):
+        compiled.predict_one([1.0])
 
 
 def test_only_binary_logistic_compiles() -> None:

@@ -293,6 +293,7 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
 
         self.decider = Decider(models_dir=Path(self.models_dir) if self.models_dir else None)
         self._reranker_in_force: Reranker | None = None
+        self._control: dict[str, Any] | None = None
         self.online: OnlineStoreWriter | None = None
         if self.redis is not None:
             from fraudguard.online_store import OnlineFeatureStore
@@ -312,6 +313,7 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
             log.warning("skipped a control message: %s", exc)
             return
         ctx.get_broadcast_state(CONTROL_STATE).put(change.type, change)
+        self._control = None
         version = change.snapshot.version if isinstance(change, RerankerChange) else (
             change.tiers.version
         )  # fmt: skip
@@ -347,10 +349,14 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
             late = self.arrived_late(txn.ts_ms) or late
         ordered = {name: features[name] for name in FEATURE_NAMES}
         now_ms = int(time.time() * 1000)
-        control = ctx.get_broadcast_state(CONTROL_STATE)
-        change = control.get(ThresholdsChange.type)
+        if self._control is None:
+            # Reading broadcast state crosses into the JVM; it changes only in
+            # process_broadcast_element (which clears this copy) and on restore (open_state).
+            state = ctx.get_broadcast_state(CONTROL_STATE)
+            self._control = {t: state.get(t) for t in (ThresholdsChange.type, RerankerChange.type)}
+        change = self._control[ThresholdsChange.type]
         tiers = change.tiers if change is not None else None
-        reranker = self._reranker(control.get(RerankerChange.type))
+        reranker = self._reranker(self._control[RerankerChange.type])
         record = self.decider.decide(txn, ordered, now_ms, late, tiers, reranker)
         if self.online is not None:
             self.online.put(txn, ordered)

@@ -58,7 +58,7 @@ class ServedModel:
 
     def score(self, features: Mapping[str, float]) -> float:
         row = [features[name] for name in self.feature_names]
-        return float(self.trees.predict([row])[0])
+        return self.trees.predict_one(row)
 
 
 class ChampionScorer:
