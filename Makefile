@@ -19,8 +19,9 @@ test-unit: install
 test-integration: install
 	$(BIN)/pytest -m integration
 
-bench: install ## Throughput and latency through Kafka -> job -> Kafka; writes bench/results/
-	$(BIN)/python bench/throughput.py
+bench: install ## Throughput and latency through Kafka -> job -> Kafka, rules only then with the model; writes bench/results/
+	$(BIN)/python bench/throughput.py --scoring rules
+	$(BIN)/python bench/throughput.py --scoring model
 
 lint: install
 	$(BIN)/ruff check src jobs tests bench

@@ -536,6 +536,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out", type=Path, default=RESULTS_DIR, help=f"results folder (default {RESULTS_DIR})"
     )
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
+    parser.add_argument(
+        "--scoring",
+        choices=("model", "rules"),
+        default="model",
+        help="model: score with the registry's champion (a bootstrap model is trained and "
+        "promoted first when there is none, as `make demo` does); rules: features and the "
+        "rule score only (default model)",
+    )
     args = parser.parse_args(argv)
     if args.transactions < 100:
         parser.error("--transactions must be at least 100")
@@ -571,6 +579,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "features": feature_count(),
         "job_name": settings.flink.job_name,
     }
+
+    if args.scoring == "rules":
+        # An empty registry: the job scores with the rules (every decision degraded).
+        empty = settings.home / "bench-no-models" / run_id
+        settings = settings.model_copy(update={"models_root": empty})
+        out["scoring"] = "rules"
+    else:
+        from fraudguard.demo import ensure_bootstrap_model
+        from fraudguard.models.registry import ModelRegistry
+
+        ensure_bootstrap_model(settings, log)
+        champion = ModelRegistry.from_settings(settings).champion()
+        out["scoring"] = f"model {champion.version}" if champion else "rules"
 
     log(f"bench run {run_id}: starting the local stack if needed")
     try:
@@ -640,6 +661,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         delete_topics_and_group(settings)
         shutil.rmtree(settings.checkpoint_dir / settings.flink.job_name, ignore_errors=True)
         shutil.rmtree(runner.job_dir, ignore_errors=True)
+        if args.scoring == "rules" and settings.models_root is not None:
+            shutil.rmtree(settings.models_root, ignore_errors=True)
         if complete:
             runner.log_path.unlink(missing_ok=True)
         elif runner.log_path.exists():
