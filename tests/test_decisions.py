@@ -50,3 +50,13 @@ def test_without_a_snapshot_or_with_the_rules_the_base_score_decides() -> None:
     decider.scorer = FixedScorer(0.3, degraded=True)  # type: ignore[assignment]
     record = decider.decide(TXN, {}, now_ms=1, reranker=trained_reranker())
     assert (record.score, record.reranker_version, record.degraded) == (0.3, NO_RERANKER, True)
+
+
+def test_a_snapshot_for_another_model_leaves_the_score_alone() -> None:
+    decider = Decider(TIERS)
+    decider.scorer = FixedScorer(0.3)  # type: ignore[assignment]
+    reranker = trained_reranker()
+    record = decider.decide(TXN, {}, now_ms=1, reranker=reranker, reranker_for="m-6")
+    assert (record.score, record.reranker_version, record.decision) == (0.3, NO_RERANKER, "approve")
+    record = decider.decide(TXN, {}, now_ms=1, reranker=reranker, reranker_for="m-7")
+    assert record.reranker_version == reranker.version and record.score > 0.4

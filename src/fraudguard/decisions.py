@@ -53,13 +53,15 @@ class Decider:
         late: bool = False,
         tiers: ThresholdTiers | None = None,
         reranker: Reranker | None = None,
+        reranker_for: str | None = None,
     ) -> DecisionRecord:
         """``tiers`` overrides the decider's own (the job passes the newest published ones);
-        ``reranker`` re-scores a model's score (not the rules': it learnt a model's logit)."""
+        ``reranker`` re-scores the score of model ``reranker_for`` (None: of any model), never
+        the rules' score: it learnt a model's logit."""
         tiers = tiers or self.tiers
         base, model_version, degraded = self.scorer.score(txn.amount, txn.channel, features)
         score, reranker_version = base, NO_RERANKER
-        if reranker is not None and not degraded:
+        if reranker is not None and not degraded and reranker_for in (None, model_version):
             score, reranker_version = reranker.score(base, features), reranker.version
         decision, tier = tiers.decide(score, txn, features)
         return DecisionRecord(

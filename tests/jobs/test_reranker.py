@@ -22,6 +22,7 @@ from fraudguard.scoring.reranker_guard import GuardConfig
 from fraudguard.scoring.reranker_learner import (
     LearnerConfig,
     RerankerLearner,
+    published_changes,
     published_snapshots,
     roll_back,
 )
@@ -134,10 +135,7 @@ def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refuse
         burst = RerankerLearner(
             settings, LearnerConfig(batch_size=3_000, max_wait_s=5), guard=guard
         ).run(once=True)
-        # The 7 unknown labels came after the last accepted batch, so no snapshot recorded
-        # their offset: read again, still unmatched. Every learnable label is read once.
-        assert burst.labels_unmatched == 7
-        assert burst.labels_read - burst.labels_unmatched == 3_000
+        assert (burst.labels_read, burst.labels_unmatched) == (3_000, 0)
         assert burst.batches_refused == 1 and burst.batches_accepted == 0
         refusal = burst.verdicts[0]
         print(f"burst: {refusal}")
@@ -155,6 +153,29 @@ def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refuse
         )
         print(f"rollback to {previous.version} reached decisions in {took:.1f} s")
         assert took <= 10
+
+        # A new champion: its scores are never re-ranked by a snapshot learnt on the old one,
+        # and the learner starts a re-ranker of its own once its decisions are labelled.
+        register_model(registry, "m-rr2", 4)
+        registry.promote("m-rr2")
+        _, record = pay_until(settings, decisions, lambda r: r["model_version"] == "m-rr2")
+        assert record["reranker_version"] == "none" and record["score"] == record["base_score"]
+        start = len(decisions.records)
+        pay(settings, 1_500)
+        decisions.wait_for(start + 1_500, timeout_s=60)
+        fresh = [r for r in decisions.records[start:] if r["model_version"] == "m-rr2"]
+        cut2 = float(np.quantile([r["base_score"] for r in fresh], 0.9))
+        send_labels(settings, [(r["txn_id"], r["base_score"] > cut2) for r in fresh[:1_000]])
+        send_labels(settings, truth[3_000:3_050])  # late labels of the old model's decisions
+        third = RerankerLearner(settings, batches, guard=guard).run(once=True)
+        assert third.labels_other_model == 50 and third.batches_accepted == 2
+        changes = published_changes(settings)
+        assert changes[-1].base_model_version == "m-rr2"
+        assert changes[-1].snapshot.version == third.published[-1]
+        took, _ = pay_until(
+            settings, decisions, lambda r: r["reranker_version"] == third.published[-1]
+        )
+        print(f"re-ranker for the new champion reached decisions in {took:.1f} s")
     finally:
         runner.stop()
         decisions.consumer.close()

@@ -51,15 +51,17 @@ def learn(settings: Settings, once: bool, batch_size: int, max_wait_s: float) ->
 @click.pass_obj
 def show(settings: Settings) -> None:
     """The snapshot in force (the newest on the control topic) and the ones before it."""
-    from fraudguard.scoring.reranker_learner import published_snapshots
+    from fraudguard.scoring.reranker_learner import published_changes
 
-    published = published_snapshots(settings)
+    published = published_changes(settings)
     if not published:
         click.echo("no re-ranker published: the job scores with the base model alone")
         return
     current = published[-1]
-    click.echo(json.dumps(_describe(current), indent=2))
-    earlier = [s.version for s in published[:-1]]
+    described = _describe(current.snapshot)
+    described["base_model_version"] = current.base_model_version or "any"
+    click.echo(json.dumps(described, indent=2))
+    earlier = [c.snapshot.version for c in published[:-1]]
     click.echo(f"published before: {', '.join(earlier) if earlier else 'none'}")
 
 

@@ -356,8 +356,11 @@ class DeviceFeaturesAndDecide(_LateTracking, KeyedBroadcastProcessFunction):
             self._control = {t: state.get(t) for t in (ThresholdsChange.type, RerankerChange.type)}
         change = self._control[ThresholdsChange.type]
         tiers = change.tiers if change is not None else None
-        reranker = self._reranker(self._control[RerankerChange.type])
-        record = self.decider.decide(txn, ordered, now_ms, late, tiers, reranker)
+        rerank = self._control[RerankerChange.type]
+        record = self.decider.decide(
+            txn, ordered, now_ms, late, tiers, self._reranker(rerank),
+            rerank.base_model_version if rerank is not None else None,
+        )  # fmt: skip
         if self.online is not None:
             self.online.put(txn, ordered)
             if self.online.pending == 1:  # the first write since a flush: one timer, not one each

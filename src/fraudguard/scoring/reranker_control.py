@@ -6,7 +6,12 @@ newest one it reads. The message follows the conventions of :mod:`fraudguard.con
 JSON, a ``type``, the type as the Kafka key), where :func:`parse_reranker` is registered:
 
 ``{"type": "reranker", "version": ..., "created_at_ms": ..., "n_updates": ..., "metrics": {...},
-"blob_b64": ...}``
+"base_model_version": ..., "blob_b64": ...}``
+
+A re-ranker learns on one base model's logit, so a snapshot names that model
+(``base_model_version``): the job applies it only to transactions that model scored, and a
+promotion or rollback of the champion leaves the new model's scores untouched until a snapshot
+for it arrives. ``null`` applies to any model (a snapshot made by hand).
 
 >>> from fraudguard.scoring.reranker import Reranker
 >>> snapshot = Reranker(clock=lambda: 1_795_428_000_000).snapshot()
@@ -38,6 +43,7 @@ MAX_RERANKER_MESSAGE_BYTES = 64_000
 limit is 1 MB)."""
 _SOURCE = "control message (reranker)"
 _KEYS = {"type", "version", "created_at_ms", "n_updates", "metrics", "blob_b64"}
+_OPTIONAL = {"base_model_version"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,12 @@ class RerankerChange:
 
     type: ClassVar[str] = "reranker"
     snapshot: RerankerSnapshot
+    base_model_version: str | None = None
+    """The model whose scores this snapshot re-ranks; None: any."""
+
+    def applies_to(self, model_version: str) -> bool:
+        """Whether this snapshot re-ranks a score made by ``model_version``."""
+        return self.base_model_version is None or self.base_model_version == model_version
 
     def to_json(self) -> bytes:
         """The compact JSON message."""
@@ -57,6 +69,7 @@ class RerankerChange:
                 "created_at_ms": s.created_at_ms,
                 "n_updates": s.n_updates,
                 "metrics": dict(s.metrics),
+                "base_model_version": self.base_model_version,
                 "blob_b64": base64.b64encode(s.blob).decode("ascii"),
             }
         )
@@ -67,9 +80,9 @@ class RerankerChange:
         return raw
 
 
-def reranker_message(snapshot: RerankerSnapshot) -> bytes:
-    """The control message that publishes ``snapshot``."""
-    return RerankerChange(snapshot).to_json()
+def reranker_message(snapshot: RerankerSnapshot, base_model_version: str | None = None) -> bytes:
+    """The control message that publishes ``snapshot`` (for scores of ``base_model_version``)."""
+    return RerankerChange(snapshot, base_model_version).to_json()
 
 
 def parse_reranker_message(raw: bytes) -> RerankerSnapshot:
@@ -87,7 +100,7 @@ def parse_reranker_message(raw: bytes) -> RerankerSnapshot:
 
 def parse_reranker(doc: dict[str, Any]) -> RerankerChange:
     """Validate a decoded reranker message down to its blob (the job can apply what passes)."""
-    unknown = sorted(set(doc) - _KEYS)
+    unknown = sorted(set(doc) - _KEYS - _OPTIONAL)
     if unknown:
         raise ControlMessageError(f"{_SOURCE}: {unknown[0]}: unknown key")
     missing = sorted(_KEYS - set(doc))
@@ -98,6 +111,9 @@ def parse_reranker(doc: dict[str, Any]) -> RerankerChange:
     )  # fmt: skip
     if not isinstance(version, str):
         raise ControlMessageError(f"{_SOURCE}: version: must be a string")
+    base_model = doc.get("base_model_version")
+    if base_model is not None and (not isinstance(base_model, str) or not base_model):
+        raise ControlMessageError(f"{_SOURCE}: base_model_version: must be a model version")
     for name, value in (("created_at_ms", created), ("n_updates", n_updates)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ControlMessageError(f"{_SOURCE}: {name}: must be a non-negative integer")
@@ -121,4 +137,4 @@ def parse_reranker(doc: dict[str, Any]) -> RerankerChange:
         raise ControlMessageError(
             f"{_SOURCE}: version: {version} does not match the blob ({snapshot.version})"
         )
-    return RerankerChange(snapshot)
+    return RerankerChange(snapshot, base_model)

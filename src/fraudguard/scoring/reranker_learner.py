@@ -7,6 +7,11 @@ One process (``fraudguard reranker learn``) follows three topics:
   learner keeps what the re-ranker needs (the base score and the re-ranker's few features) by
   transaction id, in a bounded index. Rules-scored (degraded) decisions are left out: the
   re-ranker learns on a model's logit.
+- The re-ranker is bound to one base model: the one that scored the newest decisions (the
+  champion in force). Its snapshots name that model and the job applies them only to that
+  model's scores. When the champion changes, the learner starts a fresh re-ranker for the new
+  model (identity, scaling refitted on its decisions); labels of decisions another model
+  scored are counted (``labels_other_model``) and skipped.
 - ``labels``: what investigators and chargebacks found. Each round reads up to ``batch_size``
   labels, joins them to the index and hands the batch to
   :meth:`~fraudguard.scoring.reranker.Reranker.learn_batch`, whose guard keeps it or falls back
@@ -16,11 +21,14 @@ One process (``fraudguard reranker learn``) follows three topics:
   continues from the newest one, so it always learns on the parameters the job is using.
 
 Exactly-once learning across restarts: each published snapshot carries, in its metrics, the
-``labels`` offsets its batch ended at (``labels_offset.<partition>``). A restarted learner takes
-the newest snapshot from ``control`` and reads labels from those offsets, so no label is learnt
-twice or skipped, whenever it was killed. A refused batch publishes nothing; its labels are
-skipped again after a restart, as the guard refuses the same step again (the guard's loss
-window is not in the snapshot and starts empty, so only the step check runs at first).
+``labels`` offsets its batch ended at (``labels_offset.<partition>``), and after every round
+(accepted, refused or empty) the learner commits its position to its consumer group
+(``fraudguard-reranker-<labels topic>``). A restarted learner takes the newest snapshot from
+``control`` and reads labels from the later of the two positions: a label learnt into a
+published snapshot is never learnt again, and a refused batch is not re-read. Killed between
+publishing and committing, it resumes from the snapshot's offsets; killed between learning and
+publishing, it re-reads that batch onto the snapshot before it, so no update is lost or
+doubled. The guard's loss window is not in the snapshot and starts empty after a restart.
 
 >>> labelled = parse_label(b'{"txn_id": "t1", "label": "fraud", "reported_at": "x"}')
 >>> labelled
@@ -34,6 +42,7 @@ fraudguard.errors.RerankerError: label: label must be 'fraud' or 'legit', not 'm
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -41,7 +50,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, KafkaError
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 from pydantic import BaseModel, ConfigDict, Field
 
 from fraudguard.config import Settings
@@ -101,19 +110,21 @@ class DecisionIndex:
     >>> index = DecisionIndex(("card_count_1h",), capacity=2)
     >>> for i, degraded in ((1, False), (2, True), (3, False), (4, False)):
     ...     index.add({"txn_id": f"t{i}", "base_score": 0.1 * i, "degraded": degraded,
-    ...                "features": {"card_count_1h": float(i)}})
+    ...                "model_version": "m1", "features": {"card_count_1h": float(i)}})
     True
     False
     True
     True
-    >>> "t1" in index, index.row("t4", True)
-    (False, (0.4, {'card_count_1h': 4.0}, True))
+    >>> "t1" in index, index.row("t4", True), index.latest_model
+    (False, ('m1', (0.4, {'card_count_1h': 4.0}, True)), 'm1')
     """
 
     def __init__(self, features: tuple[str, ...], capacity: int) -> None:
         self.features = features
         self.capacity = capacity
-        self._rows: OrderedDict[str, tuple[float, tuple[float, ...]]] = OrderedDict()
+        self._rows: OrderedDict[str, tuple[str, float, tuple[float, ...]]] = OrderedDict()
+        self.latest_model: str | None = None
+        """The model that scored the newest indexed decision: the champion in force."""
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -130,7 +141,10 @@ class DecisionIndex:
             base = record["score"]
         values = record["features"]
         nan = float("nan")
+        model = sys.intern(str(record["model_version"]))
+        self.latest_model = model
         self._rows[record["txn_id"]] = (
+            model,
             float(base),
             tuple(float(values.get(name, nan)) for name in self.features),
         )
@@ -139,20 +153,23 @@ class DecisionIndex:
             self._rows.popitem(last=False)
         return True
 
-    def row(self, txn_id: str, label: bool) -> Row | None:
-        """The labelled example for ``txn_id``, or None when it is not indexed."""
+    def row(self, txn_id: str, label: bool) -> tuple[str, Row] | None:
+        """The model that scored ``txn_id`` and the labelled example, or None when unknown."""
         found = self._rows.get(txn_id)
         if found is None:
             return None
-        base, values = found
-        return base, dict(zip(self.features, values, strict=True)), label
+        model, base, values = found
+        return model, (base, dict(zip(self.features, values, strict=True)), label)
 
-    def feature_sample(self, n: int) -> Iterable[dict[str, float]]:
-        """The features of up to ``n`` indexed decisions (for fitting a scaling)."""
-        for i, (_, values) in enumerate(self._rows.values()):
-            if i >= n:
+    def feature_sample(self, n: int, model: str) -> Iterable[dict[str, float]]:
+        """The features of up to ``n`` of the newest decisions ``model`` scored."""
+        taken = 0
+        for scored_by, _, values in reversed(self._rows.values()):
+            if taken >= n:
                 return
-            yield dict(zip(self.features, values, strict=True))
+            if scored_by == model:
+                taken += 1
+                yield dict(zip(self.features, values, strict=True))
 
 
 @dataclass
@@ -164,6 +181,8 @@ class LearnerReport:
     labels_learnt: int = 0
     labels_unmatched: int = 0
     labels_invalid: int = 0
+    labels_other_model: int = 0
+    """Labels of decisions another model than the re-ranker's base model scored."""
     batches_accepted: int = 0
     batches_refused: int = 0
     published: list[str] = field(default_factory=list)
@@ -198,6 +217,8 @@ class RerankerLearner:
         self.reranker: Reranker | None = None
         self._offsets: dict[int, int] = {}
         self._index: DecisionIndex | None = None
+        self.base_model: str | None = None
+        """The model whose scores the re-ranker in force re-ranks."""
 
     def run(self, once: bool = False, stop: Callable[[], bool] = lambda: False) -> LearnerReport:
         """Learn until ``stop()`` (or, with ``once``, until every label on the topic is read)."""
@@ -211,14 +232,24 @@ class RerankerLearner:
             self._index = DecisionIndex(
                 features or self.reranker_config.features, self.config.index_capacity
             )
+            group = f"fraudguard-reranker-{topics.labels.name}"
+            committed = committed_offsets(self.settings, topics.labels.name, group)
+            self._offsets = {
+                p: max(self._offsets.get(p, 0), committed.get(p, 0))
+                for p in {*self._offsets, *committed}
+            }
+            manual: dict[str, Any] = {"group.id": group, "enable.auto.commit": False}
             labels = TopicTail(
-                assigned_consumer(self.settings, topics.labels.name, start_offsets=self._offsets)
+                assigned_consumer(
+                    self.settings, topics.labels.name, start_offsets=self._offsets, **manual
+                )
             )
             while not stop():
                 self._adopt_published(_reranker_changes(control.drain()))
                 self._index_decisions(decisions.drain())
                 batch, at_end = self._read_labels(labels)
                 self._learn(batch)
+                self._commit(labels.consumer, topics.labels.name)
                 if once and at_end:
                     break
         finally:
@@ -240,10 +271,11 @@ class RerankerLearner:
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 log.warning("skipped a decision record the learner cannot read")
 
-    def _read_labels(self, labels: TopicTail) -> tuple[list[Row], bool]:
-        """Up to ``batch_size`` joined labels; True once the topic's end was reached."""
+    def _read_labels(self, labels: TopicTail) -> tuple[list[tuple[str, Row]], bool]:
+        """Up to ``batch_size`` joined labels with the model that scored each; True once the
+        topic's end was reached."""
         assert self._index is not None
-        rows: list[Row] = []
+        rows: list[tuple[str, Row]] = []
         deadline = time.monotonic() + self.config.max_wait_s
         while len(rows) < self.config.batch_size and time.monotonic() < deadline:
             for partition, offset, value in labels.poll(self.config.batch_size - len(rows)):
@@ -264,11 +296,20 @@ class RerankerLearner:
                 return rows, True
         return rows, False
 
-    def _learn(self, rows: list[Row]) -> None:
+    def _learn(self, scored: list[tuple[str, Row]]) -> None:
+        assert self._index is not None
+        champion = self._index.latest_model
+        if not scored or champion is None:
+            return
+        if self.reranker is None or self.base_model != champion:
+            if self.reranker is not None:
+                log.warning("the champion is now %s (the re-ranker was for %s): starting a "
+                            "fresh re-ranker for it", champion, self.base_model)  # fmt: skip
+            self.reranker, self.base_model = self._new_reranker(champion), champion
+        rows = [row for model, row in scored if model == champion]
+        self.report.labels_other_model += len(scored) - len(rows)
         if not rows:
             return
-        if self.reranker is None:
-            self.reranker = self._new_reranker()
         before = self.reranker.version
         verdict = self.reranker.learn_batch(rows)
         self.report.verdicts.append(verdict)
@@ -285,9 +326,16 @@ class RerankerLearner:
     def _publish(self, snapshot: RerankerSnapshot) -> None:
         offsets = {f"{OFFSET_METRIC}{p}": float(o) for p, o in sorted(self._offsets.items())}
         published = replace(snapshot, metrics={**snapshot.metrics, **offsets})
-        publish_control(self.settings, RerankerChange(published))
+        publish_control(self.settings, RerankerChange(published, self.base_model))
         self.report.published.append(published.version)
         log.info("published re-ranker %s", published.version)
+
+    def _commit(self, consumer: Consumer, topic: str) -> None:
+        if self._offsets:
+            consumer.commit(
+                offsets=[TopicPartition(topic, p, o) for p, o in sorted(self._offsets.items())],
+                asynchronous=False,
+            )
 
     # Starting points
 
@@ -299,16 +347,34 @@ class RerankerLearner:
         if self.reranker is not None and self.reranker.version == snapshot.version:
             return
         self.reranker = snapshot.restore(self.guard)
+        self.base_model = published[-1].base_model_version
         if starting:  # later (an operator's rollback) the learner keeps its place in labels
             self._offsets = labels_offsets(snapshot)
         log.info("continuing from re-ranker %s", snapshot.version)
 
-    def _new_reranker(self) -> Reranker:
+    def _new_reranker(self, model: str) -> Reranker:
         assert self._index is not None
         features = self.reranker_config.features
-        sample = self._index.feature_sample(self.config.scaling_sample)
+        sample = self._index.feature_sample(self.config.scaling_sample, model)
         scaling = FeatureScaling.fit(features, sample)
         return Reranker(self.reranker_config, scaling, self.guard)
+
+
+def committed_offsets(settings: Settings, topic: str, group: str) -> dict[int, int]:
+    """The offsets ``group`` committed on ``topic`` (partitions without a commit left out)."""
+    from fraudguard.kafka_io import make_consumer
+
+    manual: dict[str, Any] = {"enable.auto.commit": False}
+    consumer = make_consumer(settings, group_id=group, **manual)
+    try:
+        meta = consumer.list_topics(topic, timeout=10)
+        if topic not in meta.topics or meta.topics[topic].error is not None:
+            raise StackError(f"topic {topic!r} does not exist")
+        asked = [TopicPartition(topic, p) for p in meta.topics[topic].partitions]
+        return {tp.partition: tp.offset for tp in consumer.committed(asked, timeout=10)
+                if tp.offset >= 0}  # fmt: skip
+    finally:
+        consumer.close()
 
 
 def labels_offsets(snapshot: RerankerSnapshot) -> dict[int, int]:
@@ -386,11 +452,17 @@ def _reranker_changes(values: Iterable[bytes]) -> list[RerankerChange]:
     return found
 
 
-def published_snapshots(settings: Settings) -> list[RerankerSnapshot]:
-    """Every re-ranker snapshot on the control topic, oldest first (repeats included)."""
+def published_changes(settings: Settings) -> list[RerankerChange]:
+    """Every re-ranker snapshot on the control topic with its base model, oldest first
+    (repeats included)."""
     from fraudguard.control_log import read_control
 
-    return [change.snapshot for _, change in read_control(settings, RerankerChange)]
+    return [change for _, change in read_control(settings, RerankerChange)]
+
+
+def published_snapshots(settings: Settings) -> list[RerankerSnapshot]:
+    """The snapshots of :func:`published_changes`."""
+    return [change.snapshot for change in published_changes(settings)]
 
 
 def roll_back(settings: Settings, to: str | None = None) -> RerankerSnapshot:
@@ -400,22 +472,22 @@ def roll_back(settings: Settings, to: str | None = None) -> RerankerSnapshot:
     carries on from the rolled-back parameters with the labels after them, not the labels
     that led away from them.
     """
-    published = published_snapshots(settings)
-    if not published:
+    changes = published_changes(settings)
+    if not changes:
         raise RerankerError("no re-ranker snapshot was ever published")
-    current = published[-1]
-    versions = [s.version for s in published]
+    current = changes[-1].snapshot
+    versions = [c.snapshot.version for c in changes]
     if to is None:
-        earlier = [s for s in published if s.version != current.version]
+        earlier = [c for c in changes if c.snapshot.version != current.version]
         if not earlier:
             raise RerankerError(f"no snapshot before {current.version} to roll back to")
         target = earlier[-1]
     elif to in versions:
-        target = published[versions.index(to)]
+        target = changes[versions.index(to)]
     else:
         raise RerankerError(f"re-ranker version {to!r} was never published (known: {versions})")
     offsets = {k: v for k, v in current.metrics.items() if k.startswith(OFFSET_METRIC)}
-    kept = {k: v for k, v in target.metrics.items() if not k.startswith(OFFSET_METRIC)}
-    republished = replace(target, metrics={**kept, **offsets})
-    publish_control(settings, RerankerChange(republished))
+    kept = {k: v for k, v in target.snapshot.metrics.items() if not k.startswith(OFFSET_METRIC)}
+    republished = replace(target.snapshot, metrics={**kept, **offsets})
+    publish_control(settings, RerankerChange(republished, target.base_model_version))
     return republished
