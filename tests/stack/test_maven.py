@@ -44,6 +44,16 @@ def test_resolves_once_until_the_pom_changes(jars: JarSet) -> None:
     assert needs_resolve(jars)
 
 
+def test_a_changed_source_beside_the_pom_builds_again(jars: JarSet) -> None:
+    source = jars.pom.parent / "src" / "main" / "java" / "X.java"
+    source.parent.mkdir(parents=True)
+    source.write_text("class X {}")
+    resolve(jars, run=FakeMaven(["ext.jar"]))
+    assert not needs_resolve(jars)
+    source.write_text("class X { int y; }")
+    assert needs_resolve(jars)
+
+
 def test_new_resolution_drops_stale_jars(jars: JarSet) -> None:
     resolve(jars, run=FakeMaven(["kafka-4.1.1.jar"]))
     resolve(jars, run=FakeMaven(["kafka-4.2.0.jar"]))

@@ -6,20 +6,49 @@ from typing import Any
 
 from fraudguard.config import Settings
 
+TOMBSTONE_FRAME = 0
+"""First byte of a framed record without a value (see :func:`unframe`)."""
+VALUE_FRAME = 1
+"""First byte of a framed record whose value follows."""
+FRAMED_DESERIALIZER = "io.fraudguard.flink.FramedValueDeserializer"
+"""The Java class (``stack/flink/src``, built by ``fraudguard stack up``) that frames values."""
+
+
+def unframe(framed: bytes) -> bytes | None:
+    """The value of a record framed by the transactions source; None for a tombstone.
+
+    >>> unframe(b"\\x01{}"), unframe(b"\\x00"), unframe(b"\\x01")
+    (b'{}', None, b'')
+    """
+    if framed[:1] == b"\x01":
+        return framed[1:]
+    if framed == b"\x00":
+        return None
+    raise ValueError(f"not a framed record (first byte {framed[:1]!r})")
+
 
 def transactions_source(settings: Settings) -> Any:
-    """Raw bytes of the ``transactions`` topic; the job validates them itself so that a bad
-    message becomes a dead-letter record instead of a deserialisation failure."""
-    from pyflink.common.serialization import ByteArraySchema
+    """Every record of the ``transactions`` topic as framed bytes, tombstones included.
+
+    Flink's value-only deserializers drop a record without a value, which would leave a
+    tombstone with neither a decision nor a dead-letter record; the project's Java
+    deserializer frames each value instead (:func:`unframe` reads it). The job validates the
+    bytes itself, so a bad message becomes a dead-letter record, not a deserialisation failure.
+    """
     from pyflink.datastream.connectors.kafka import (
         KafkaOffsetResetStrategy,
         KafkaOffsetsInitializer,
         KafkaSource,
     )
+    from pyflink.java_gateway import get_gateway
 
+    builder = KafkaSource.builder()
+    framed = get_gateway().jvm
+    for part in FRAMED_DESERIALIZER.split("."):
+        framed = getattr(framed, part)
+    builder._j_builder.setDeserializer(framed())  # no PyFlink wrapper for record deserializers
     return (
-        KafkaSource.builder()
-        .set_bootstrap_servers(settings.kafka.bootstrap_servers)
+        builder.set_bootstrap_servers(settings.kafka.bootstrap_servers)
         .set_topics(settings.topics.transactions.name)
         .set_group_id(settings.flink.job_name)
         # A checkpoint's offsets win on restore; otherwise continue from the group's committed
@@ -27,7 +56,6 @@ def transactions_source(settings: Settings) -> Any:
         .set_starting_offsets(
             KafkaOffsetsInitializer.committed_offsets(KafkaOffsetResetStrategy.EARLIEST)
         )
-        .set_value_only_deserializer(ByteArraySchema())
         .set_property("isolation.level", "read_committed")
         .set_property("partition.discovery.interval.ms", "30000")
         .set_property("commit.offsets.on.checkpoint", "true")

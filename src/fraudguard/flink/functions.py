@@ -40,6 +40,7 @@ from fraudguard.features import (
     MerchantStep,
     feature_name,
 )
+from fraudguard.flink.connectors import unframe
 from fraudguard.schema import Transaction, dead_letter, parse_transaction
 from fraudguard.scoring.reranker import Reranker
 from fraudguard.scoring.reranker_control import RerankerChange
@@ -74,14 +75,16 @@ def exposure_key(_element: Any) -> str:
 
 
 class ValidateTransactions(ProcessFunction):
-    """Bytes from Kafka to :class:`Transaction`; anything else goes to ``DEAD_LETTERS``."""
+    """Framed bytes from Kafka (see :func:`~fraudguard.flink.connectors.unframe`) to
+    :class:`Transaction`; anything else, tombstones included, goes to ``DEAD_LETTERS``."""
 
     def __init__(self, max_future_ms: int, max_age_ms: int | None) -> None:
         self.max_future_ms = max_future_ms
         self.max_age_ms = max_age_ms
 
-    def process_element(self, value: bytes, ctx: ProcessFunction.Context) -> Iterator[Any]:
+    def process_element(self, framed: bytes, ctx: ProcessFunction.Context) -> Iterator[Any]:
         now_ms = int(time.time() * 1000)
+        value = unframe(framed)  # None: a tombstone, which parse_transaction refuses
         try:
             yield parse_transaction(value, now_ms, self.max_future_ms, self.max_age_ms)
         except InvalidTransaction as exc:

@@ -1,8 +1,10 @@
-"""Jars resolved by Maven from the project's poms, re-resolved only when a pom changes.
+"""Jars resolved (and, for the Flink module, compiled) by Maven from the project's poms,
+rebuilt only when a pom or a source file beside it changes.
 
 Each pom's jars land in their own folder (``lib/kafka``, ``lib/flink``) with a marker holding
-the pom's hash. Resolution goes to a staging folder that replaces the old one whole, so a pom
-that drops or upgrades a dependency never leaves a stale jar on the broker's classpath.
+the hash of the pom and of every file under its ``src/``. Resolution goes to a staging folder
+that replaces the old one whole, so a pom that drops or upgrades a dependency never leaves a
+stale jar on the broker's classpath.
 """
 
 from __future__ import annotations
@@ -39,10 +41,16 @@ def jar_sets(settings: Settings, paths: StackPaths) -> list[JarSet]:
 
 
 def pom_digest(pom: Path) -> str:
+    """SHA-256 of the pom and of the sources Maven compiles beside it (``src/``)."""
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(pom.read_bytes()).hexdigest()
+        digest.update(pom.read_bytes())
+        for source in sorted(path for path in (pom.parent / "src").rglob("*") if path.is_file()):
+            digest.update(source.relative_to(pom.parent).as_posix().encode() + b"\0")
+            digest.update(source.read_bytes())
     except OSError as exc:
-        raise StackError(f"cannot read {pom}: {exc}") from exc
+        raise StackError(f"cannot read {pom} or its sources: {exc}") from exc
+    return digest.hexdigest()
 
 
 def needs_resolve(jars: JarSet) -> bool:
