@@ -62,11 +62,16 @@ class TopicsSettings(_Frozen):
     decisions: TopicSpec = TopicSpec(name="decisions", partitions=4)
     dlq: TopicSpec = TopicSpec(name="transactions.dlq", partitions=1, retention_ms=30 * 86400000)
     labels: TopicSpec = TopicSpec(name="labels", partitions=1, retention_ms=-1)
+    labels_dlq: TopicSpec = TopicSpec(name="labels.dlq", partitions=1, retention_ms=-1)
+    """Labels the re-ranker learner could not use, with the reason (kept: labels are rare)."""
     control: TopicSpec = TopicSpec(name="control", partitions=1, retention_ms=-1)
     """One partition: control changes (thresholds, models) must apply in the order issued."""
 
     def all(self) -> list[TopicSpec]:
-        return [self.transactions, self.decisions, self.dlq, self.labels, self.control]
+        return [
+            self.transactions, self.decisions, self.dlq, self.labels, self.labels_dlq,
+            self.control,
+        ]  # fmt: skip
 
 
 class RedisSettings(_Frozen):

@@ -25,8 +25,9 @@ class StackError(FraudGuardError):
     http_status = 503
 
 
-class InvalidTransaction(FraudGuardError):
-    """A message on the transactions topic is not a valid transaction.
+class InvalidInput(FraudGuardError):
+    """A message from outside (a transaction, a label) that cannot be used; it goes to a
+    dead-letter topic.
 
     ``reason`` is a short machine-readable code (for example ``bad_json``) that the
     dead-letter record carries; the message text explains it for a person.
@@ -38,6 +39,14 @@ class InvalidTransaction(FraudGuardError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class InvalidTransaction(InvalidInput):
+    """A message on the transactions topic is not a valid transaction."""
+
+
+class InvalidLabel(InvalidInput):
+    """A message on the labels topic cannot be learnt from (see ``labels.dlq``)."""
 
 
 class JobError(FraudGuardError):

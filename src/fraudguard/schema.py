@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 import orjson
 
-from fraudguard.errors import InvalidTransaction
+from fraudguard.errors import InvalidInput, InvalidTransaction
 
 Channel = Literal["card_present", "online"]
 CHANNELS: frozenset[str] = frozenset({"card_present", "online"})
@@ -397,8 +397,8 @@ class DecisionRecord:
         return orjson.dumps(self)
 
 
-def dead_letter(raw: bytes | None, error: InvalidTransaction, received_at_ms: int) -> bytes:
-    """The ``transactions.dlq`` record for a refused message: reason, detail and the original.
+def dead_letter(raw: bytes | None, error: InvalidInput, received_at_ms: int) -> bytes:
+    """The dead-letter record for a refused message: reason, detail and the original.
 
     The original bytes travel as UTF-8 text when they decode, else as base64, so an operator
     can read and re-send them; a message without a value (``None``) has ``original`` null and

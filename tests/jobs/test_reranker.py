@@ -16,7 +16,7 @@ import pytest
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.jobrunner import JobRunner
-from fraudguard.kafka_io import assigned_consumer, make_producer
+from fraudguard.kafka_io import assigned_consumer, make_producer, read_topic
 from fraudguard.models.registry import ModelRegistry
 from fraudguard.scoring.reranker_guard import GuardConfig
 from fraudguard.scoring.reranker_learner import (
@@ -109,11 +109,25 @@ def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refuse
         truth = [(r["txn_id"], r["base_score"] > cut) for r in first]
         send_labels(settings, truth[:1_500])
         send_labels(settings, [(f"never-decided-{i}", True) for i in range(7)])
+        producer = make_producer(settings)
+        for bad in (b"{not json", b'{"txn_id": "x"}', b'{"txn_id": "x", "label": "maybe"}'):
+            producer.produce(settings.topics.labels.name, value=bad)
+        assert producer.flush(30) == 0
         guard = GuardConfig(min_window=200)
         batches = LearnerConfig(batch_size=500, max_wait_s=3)
         learner = RerankerLearner(settings, batches, guard=guard)
         report = learner.run(once=True)
-        assert report.labels_read == 1_507 and report.labels_unmatched == 7
+        assert report.labels_read == 1_510 and report.labels_unmatched == 7
+        assert report.labels_invalid == 3 and report.labels_dead == 10
+        dead = [orjson.loads(m.value()) for m in read_topic(
+            settings, settings.topics.labels_dlq.name, idle_timeout_s=0.0
+        )]  # fmt: skip
+        assert sorted(d["reason"] for d in dead) == ["bad_label"] * 3 + ["unknown_transaction"] * 7
+        assert {d["original"] for d in dead if d["reason"] == "bad_label"} == {
+            "{not json",
+            '{"txn_id": "x"}',
+            '{"txn_id": "x", "label": "maybe"}',
+        }
         assert report.batches_accepted == 3 and report.batches_refused == 0
         assert len(report.published) == 3
         stable = report.published[-1]

@@ -15,8 +15,10 @@ One process (``fraudguard reranker learn``) follows three topics:
 - ``labels``: what investigators and chargebacks found. Each round reads up to ``batch_size``
   labels, joins them to the index and hands the batch to
   :meth:`~fraudguard.scoring.reranker.Reranker.learn_batch`, whose guard keeps it or falls back
-  to the last stable snapshot. A label whose transaction is not in the index (never decided,
-  decided by the rules, or older than the index holds) is counted and skipped.
+  to the last stable snapshot. A label that is not valid JSON with a ``txn_id`` and a
+  ``label`` of ``fraud`` or ``legit`` (reason ``bad_label``), or whose transaction is not in
+  the index (never decided, or older than the index holds: ``unknown_transaction``), goes to
+  ``labels.dlq`` with the reason and the original bytes, like a bad transaction.
 - ``control``: the snapshots it published and any rollback an operator published. The learner
   continues from the newest one, so it always learns on the parameters the job is using.
 
@@ -36,7 +38,7 @@ doubled. The guard's loss window is not in the snapshot and starts empty after a
 >>> parse_label(b'{"txn_id": "t1", "label": "maybe"}')
 Traceback (most recent call last):
 ...
-fraudguard.errors.RerankerError: label: label must be 'fraud' or 'legit', not 'maybe'
+fraudguard.errors.InvalidLabel: bad_label: label must be 'fraud' or 'legit', not 'maybe'
 """
 
 from __future__ import annotations
@@ -50,13 +52,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from pydantic import BaseModel, ConfigDict, Field
 
 from fraudguard.config import Settings
 from fraudguard.control_log import publish_control
-from fraudguard.errors import RerankerError, StackError
-from fraudguard.kafka_io import assigned_consumer
+from fraudguard.errors import InvalidLabel, RerankerError, StackError
+from fraudguard.kafka_io import assigned_consumer, make_producer
 from fraudguard.scoring.reranker import (
     FeatureScaling,
     Reranker,
@@ -69,6 +71,8 @@ from fraudguard.scoring.reranker_guard import GuardConfig, GuardVerdict
 
 log = logging.getLogger(__name__)
 
+RULES = "rules"
+"""What :class:`DecisionIndex` calls the scorer of a degraded (rules-scored) decision."""
 OFFSET_METRIC = "labels_offset."
 """Prefix of the snapshot metrics that record where in ``labels`` its batch ended."""
 
@@ -89,34 +93,37 @@ class LearnerConfig(BaseModel):
 
 
 def parse_label(raw: bytes | None) -> tuple[str, bool]:
-    """``(txn_id, is_fraud)`` of one ``labels`` record; ``RerankerError`` says what is wrong."""
+    """``(txn_id, is_fraud)`` of one ``labels`` record; ``InvalidLabel`` says what is wrong."""
     try:
         doc = orjson.loads(raw or b"")
     except orjson.JSONDecodeError as exc:
-        raise RerankerError(f"label: not JSON ({exc})") from None
+        raise InvalidLabel("bad_label", f"not JSON ({exc})") from None
     if not isinstance(doc, dict):
-        raise RerankerError("label: must be a JSON object")
+        raise InvalidLabel("bad_label", "must be a JSON object")
     txn_id, label = doc.get("txn_id"), doc.get("label")
     if not isinstance(txn_id, str) or not txn_id:
-        raise RerankerError("label: txn_id must be a non-empty string")
+        raise InvalidLabel("bad_label", "txn_id must be a non-empty string")
     if label not in ("fraud", "legit"):
-        raise RerankerError(f"label: label must be 'fraud' or 'legit', not {label!r}")
+        raise InvalidLabel("bad_label", f"label must be 'fraud' or 'legit', not {label!r}")
     return txn_id, label == "fraud"
 
 
 class DecisionIndex:
     """What the re-ranker needs of each model-scored decision, by transaction id, bounded.
 
-    >>> index = DecisionIndex(("card_count_1h",), capacity=2)
-    >>> for i, degraded in ((1, False), (2, True), (3, False), (4, False)):
+    A decision the rules scored is kept as scored by ``RULES`` (its label is known, not
+    learnable) and never counts as the newest model's.
+
+    >>> index = DecisionIndex(("card_count_1h",), capacity=3)
+    >>> for i, degraded in ((1, False), (2, False), (3, False), (4, True)):
     ...     index.add({"txn_id": f"t{i}", "base_score": 0.1 * i, "degraded": degraded,
     ...                "model_version": "m1", "features": {"card_count_1h": float(i)}})
     True
+    True
+    True
     False
-    True
-    True
-    >>> "t1" in index, index.row("t4", True), index.latest_model
-    (False, ('m1', (0.4, {'card_count_1h': 4.0}, True)), 'm1')
+    >>> "t1" in index, index.row("t3", True), index.row("t4", True)[0], index.latest_model
+    (False, ('m1', (0.30000000000000004, {'card_count_1h': 3.0}, True)), 'rules', 'm1')
     """
 
     def __init__(self, features: tuple[str, ...], capacity: int) -> None:
@@ -135,6 +142,7 @@ class DecisionIndex:
     def add(self, record: Mapping[str, Any]) -> bool:
         """Index one decision record; False when the rules scored it (nothing to learn)."""
         if record.get("degraded"):
+            self._keep(record["txn_id"], (RULES, float("nan"), ()))
             return False
         base = record.get("base_score")
         if base is None:  # a decision logged before base scores were: no re-ranker applied
@@ -143,15 +151,15 @@ class DecisionIndex:
         nan = float("nan")
         model = sys.intern(str(record["model_version"]))
         self.latest_model = model
-        self._rows[record["txn_id"]] = (
-            model,
-            float(base),
-            tuple(float(values.get(name, nan)) for name in self.features),
-        )
-        self._rows.move_to_end(record["txn_id"])
+        values = tuple(float(values.get(name, nan)) for name in self.features)
+        self._keep(record["txn_id"], (model, float(base), values))
+        return True
+
+    def _keep(self, txn_id: str, entry: tuple[str, float, tuple[float, ...]]) -> None:
+        self._rows[txn_id] = entry
+        self._rows.move_to_end(txn_id)
         while len(self._rows) > self.capacity:
             self._rows.popitem(last=False)
-        return True
 
     def row(self, txn_id: str, label: bool) -> tuple[str, Row] | None:
         """The model that scored ``txn_id`` and the labelled example, or None when unknown."""
@@ -159,6 +167,8 @@ class DecisionIndex:
         if found is None:
             return None
         model, base, values = found
+        if model == RULES:
+            return model, (base, {}, label)
         return model, (base, dict(zip(self.features, values, strict=True)), label)
 
     def feature_sample(self, n: int, model: str) -> Iterable[dict[str, float]]:
@@ -182,7 +192,10 @@ class LearnerReport:
     labels_unmatched: int = 0
     labels_invalid: int = 0
     labels_other_model: int = 0
-    """Labels of decisions another model than the re-ranker's base model scored."""
+    """Labels of decisions another model than the re-ranker's base model (or the rules)
+    scored: valid, kept for retraining, not for this re-ranker."""
+    labels_dead: int = 0
+    """Labels sent to ``labels.dlq`` (invalid, or of an unknown transaction)."""
     batches_accepted: int = 0
     batches_refused: int = 0
     published: list[str] = field(default_factory=list)
@@ -219,6 +232,7 @@ class RerankerLearner:
         self._index: DecisionIndex | None = None
         self.base_model: str | None = None
         """The model whose scores the re-ranker in force re-ranks."""
+        self._dlq: Producer | None = None
 
     def run(self, once: bool = False, stop: Callable[[], bool] = lambda: False) -> LearnerReport:
         """Learn until ``stop()`` (or, with ``once``, until every label on the topic is read)."""
@@ -226,6 +240,7 @@ class RerankerLearner:
         control = TopicTail(assigned_consumer(self.settings, topics.control.name))
         decisions = TopicTail(assigned_consumer(self.settings, topics.decisions.name))
         labels: TopicTail | None = None
+        self._dlq = make_producer(self.settings)
         try:
             self._adopt_published(_reranker_changes(control.drain()), starting=True)
             features = self.reranker.config.features if self.reranker else None
@@ -283,13 +298,17 @@ class RerankerLearner:
                 self.report.labels_read += 1
                 try:
                     txn_id, fraud = parse_label(value)
-                except RerankerError as exc:
+                except InvalidLabel as exc:
                     self.report.labels_invalid += 1
-                    log.warning("skipped a label at offset %s: %s", offset, exc)
+                    self._dead_letter(value, exc)
                     continue
                 row = self._index.row(txn_id, fraud)
                 if row is None:
                     self.report.labels_unmatched += 1
+                    self._dead_letter(value, InvalidLabel("unknown_transaction", (
+                        f"no decision for txn_id {txn_id!r} in the learner's index (never "
+                        "decided, or older than the index holds)"
+                    )))  # fmt: skip
                 else:
                     rows.append(row)
             if labels.at_end:
@@ -299,7 +318,10 @@ class RerankerLearner:
     def _learn(self, scored: list[tuple[str, Row]]) -> None:
         assert self._index is not None
         champion = self._index.latest_model
-        if not scored or champion is None:
+        if champion is None:  # only the rules have scored so far: nothing to re-rank
+            self.report.labels_other_model += len(scored)
+            return
+        if not scored:
             return
         if self.reranker is None or self.base_model != champion:
             if self.reranker is not None:
@@ -330,7 +352,19 @@ class RerankerLearner:
         self.report.published.append(published.version)
         log.info("published re-ranker %s", published.version)
 
+    def _dead_letter(self, value: bytes | None, error: InvalidLabel) -> None:
+        from fraudguard.schema import dead_letter
+
+        log.warning("label to %s: %s", self.settings.topics.labels_dlq.name, error)
+        record = dead_letter(value, error, int(time.time() * 1000))
+        assert self._dlq is not None
+        self._dlq.produce(self.settings.topics.labels_dlq.name, record)
+        self.report.labels_dead += 1
+
     def _commit(self, consumer: Consumer, topic: str) -> None:
+        if self._dlq is not None and self._dlq.flush(30) > 0:
+            # Not committing means re-reading these labels, never losing their DLQ records.
+            raise StackError(f"could not write to {self.settings.topics.labels_dlq.name}")
         if self._offsets:
             consumer.commit(
                 offsets=[TopicPartition(topic, p, o) for p, o in sorted(self._offsets.items())],
