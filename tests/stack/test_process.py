@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -84,3 +85,18 @@ def test_tail_shows_last_lines(tmp_path: Path) -> None:
     log.write_text("".join(f"line {i}\n" for i in range(100)))
     assert tail(log, 2) == "line 98\nline 99"
     assert tail(tmp_path / "missing.log") == ""
+
+
+def test_a_process_whose_folder_was_deleted_is_recognised(tmp_path: Path) -> None:
+    from fraudguard.stack.process import works_in_deleted_folder
+
+    home = tmp_path / "home"
+    home.mkdir()
+    child = subprocess.Popen(["sleep", "30"], cwd=home)
+    try:
+        assert not works_in_deleted_folder(child.pid)
+        home.rmdir()
+        assert works_in_deleted_folder(child.pid)
+    finally:
+        child.kill()
+        child.wait()

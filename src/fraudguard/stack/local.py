@@ -19,7 +19,13 @@ from fraudguard.config import Settings
 from fraudguard.stack import health, maven
 from fraudguard.stack.kafka import KafkaBroker
 from fraudguard.stack.layout import StackPaths
-from fraudguard.stack.process import cmdline, find_pids, home_needle, terminate
+from fraudguard.stack.process import (
+    cmdline,
+    find_pids,
+    home_needle,
+    terminate,
+    works_in_deleted_folder,
+)
 from fraudguard.stack.redis import RedisServer
 from fraudguard.stack.status import ServiceStatus, StackStatus, Stopped
 from fraudguard.stack.topics import create_topics, make_admin, topic_partitions
@@ -63,6 +69,7 @@ class LocalStack:
         """
         with self._locked():
             self.paths.make_dirs()
+            self._retire_orphans()
             kafka_pid, redis_pid = self.kafka.pid(), self.redis.pid()
             # A service already running on other ports would never answer on the new ones.
             if kafka_pid is not None:
@@ -86,6 +93,18 @@ class LocalStack:
             self.redis.wait_ready(redis_pid, self.start_timeout_s)
             create_topics(self.settings)
         return self.status()
+
+    def _retire_orphans(self) -> None:
+        """Stop services still running from a home that was deleted and made again (a fresh
+        clone at the same path): they look like ours, but their data folder is gone, and Redis
+        refuses every write once it cannot save."""
+        orphans = [
+            pid for pid in (self.kafka.pid(), self.redis.pid())
+            if pid is not None and works_in_deleted_folder(pid)
+        ]  # fmt: skip
+        if orphans:
+            log.warning("stopping %s: they run in a deleted copy of %s", orphans, self.paths.home)
+            terminate(orphans, self.stop_timeout_s)
 
     def down(self) -> list[Stopped]:
         """Stop every process whose command line names the home, then Redis, then Kafka.

@@ -48,6 +48,19 @@ def cmdline(pid: int, proc: Path = PROC) -> str | None:
     return raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
 
 
+def works_in_deleted_folder(pid: int, proc: Path = PROC) -> bool:
+    """True when ``pid``'s working folder was deleted under it (its home was removed while it
+    ran): it names our paths, but its data is gone and it cannot write any more.
+
+    >>> works_in_deleted_folder(os.getpid())
+    False
+    """
+    try:
+        return os.readlink(proc / str(pid) / "cwd").endswith(" (deleted)")
+    except OSError:
+        return False
+
+
 def is_running(pid: int, proc: Path = PROC) -> bool:
     """True while ``pid`` exists and is not a zombie (a zombie holds no port and no file)."""
     try:
