@@ -87,15 +87,15 @@ def reranker_message(snapshot: RerankerSnapshot, base_model_version: str | None 
 
 def parse_reranker_message(raw: bytes) -> RerankerSnapshot:
     """The snapshot in one reranker control message; ``ControlMessageError`` says what is wrong."""
+    # Imported here: fraudguard.control registers this module's parser at import.
+    from fraudguard.control import parse_control
+
     if len(raw) > MAX_RERANKER_MESSAGE_BYTES:
         raise ControlMessageError(f"{_SOURCE}: over {MAX_RERANKER_MESSAGE_BYTES} bytes")
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ControlMessageError(f"{_SOURCE}: not JSON ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("type") != RerankerChange.type:
+    change = parse_control(raw)
+    if not isinstance(change, RerankerChange):
         raise ControlMessageError(f"{_SOURCE}: not an object of type 'reranker'")
-    return parse_reranker(doc).snapshot
+    return change.snapshot
 
 
 def parse_reranker(doc: dict[str, Any]) -> RerankerChange:
