@@ -7,6 +7,7 @@ follows them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -30,18 +31,26 @@ class Delivered:
 
 
 def read_control(settings: Settings, kind: type[C]) -> list[tuple[int, C]]:
-    """Every message of type ``kind`` on the control topic, oldest first, with its offset.
+    """Every message of type ``kind`` on the control topic, oldest first, with its offset."""
+    messages = read_topic(settings, settings.topics.control.name, idle_timeout_s=0.0)
+    return parse_changes(kind, ((msg.offset() or 0, msg.value()) for msg in messages))
+
+
+def parse_changes(
+    kind: type[C], messages: Iterable[tuple[int, bytes | None]]
+) -> list[tuple[int, C]]:
+    """The ``(offset, change)`` of each message of type ``kind`` among ``(offset, value)``.
 
     Messages that do not parse are left out: the job skipped them too, so they bind nothing.
     """
     found: list[tuple[int, C]] = []
-    for msg in read_topic(settings, settings.topics.control.name, idle_timeout_s=0.0):
+    for offset, value in messages:
         try:
-            change = parse_control(msg.value())
+            change = parse_control(value)
         except ControlMessageError:
             continue
         if isinstance(change, kind):
-            found.append((msg.offset() or 0, change))
+            found.append((offset, change))
     return found
 
 

@@ -61,15 +61,21 @@ def assigned_consumer(
     """A consumer assigned every partition of ``topic``, from ``start_offsets`` (default: the
     beginning); no group membership, so readers never rebalance each other."""
     consumer = make_consumer(settings, isolation=isolation, **overrides)
+    try:
+        partitions = _partitions(settings, consumer, topic)
+    except StackError:
+        consumer.close()
+        raise
+    offsets = start_offsets or {}
+    consumer.assign([TopicPartition(topic, p, offsets.get(p, 0)) for p in partitions])
+    return consumer
+
+
+def _partitions(settings: Settings, consumer: Consumer, topic: str) -> list[int]:
     meta = consumer.list_topics(topic, timeout=10)
     if topic not in meta.topics or meta.topics[topic].error is not None:
-        consumer.close()
         raise StackError(f"topic {topic!r} does not exist on {settings.kafka.bootstrap_servers}")
-    offsets = start_offsets or {}
-    consumer.assign(
-        [TopicPartition(topic, p, offsets.get(p, 0)) for p in meta.topics[topic].partitions]
-    )
-    return consumer
+    return list(meta.topics[topic].partitions)
 
 
 def end_offsets(
@@ -78,18 +84,25 @@ def end_offsets(
     """Per-partition end offsets (the last stable offset under ``read_committed``)."""
     consumer = make_consumer(settings, isolation=isolation)  # type: ignore[arg-type]
     try:
-        meta = consumer.list_topics(topic, timeout=10)
-        if topic not in meta.topics or meta.topics[topic].error is not None:
-            raise StackError(
-                f"topic {topic!r} does not exist on {settings.kafka.bootstrap_servers}"
-            )
         result: dict[int, int] = {}
-        for partition in meta.topics[topic].partitions:
+        for partition in _partitions(settings, consumer, topic):
             _low, high = consumer.get_watermark_offsets(
                 TopicPartition(topic, partition), timeout=10, cached=False
             )
             result[partition] = high
         return result
+    finally:
+        consumer.close()
+
+
+def committed_offsets(settings: Settings, topic: str, group: str) -> dict[int, int]:
+    """The offsets ``group`` committed on ``topic`` (partitions without a commit left out)."""
+    manual: dict[str, Any] = {"enable.auto.commit": False}
+    consumer = make_consumer(settings, group_id=group, **manual)
+    try:
+        asked = [TopicPartition(topic, p) for p in _partitions(settings, consumer, topic)]
+        return {tp.partition: tp.offset for tp in consumer.committed(asked, timeout=10)
+                if tp.offset >= 0}  # fmt: skip
     finally:
         consumer.close()
 
@@ -133,3 +146,50 @@ def read_topic(
                 return
     finally:
         consumer.close()
+
+
+class TopicTail:
+    """A consumer on every partition of a topic that knows when it has read all there is.
+
+    librdkafka reports the end of a partition once each time it is reached; the tail
+    remembers it until a new message arrives, so asking again is cheap and exact.
+    """
+
+    def __init__(self, consumer: Consumer, timeout_s: float = 60.0) -> None:
+        self.consumer = consumer
+        self.timeout_s = timeout_s
+        self.partitions = {tp.partition for tp in consumer.assignment()}
+        self._at_end: set[int] = set()
+
+    @property
+    def at_end(self) -> bool:
+        return self._at_end == self.partitions
+
+    def poll(self, max_messages: int) -> list[tuple[int, int, bytes | None]]:
+        """``(partition, offset, value)`` of up to ``max_messages`` messages (short wait)."""
+        out = []
+        for msg in self.consumer.consume(num_messages=max_messages, timeout=0.2):
+            err, partition = msg.error(), msg.partition() or 0
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    self._at_end.add(partition)
+                    continue
+                raise StackError(f"reading {msg.topic()}: {err}")
+            self._at_end.discard(partition)
+            out.append((partition, msg.offset() or 0, msg.value()))
+        return out
+
+    def drain(self) -> list[tuple[int, int, bytes | None]]:
+        """``(partition, offset, value)`` of every message from here to each partition's end."""
+        messages: list[tuple[int, int, bytes | None]] = []
+        deadline = time.monotonic() + self.timeout_s
+        while not self.at_end:
+            if time.monotonic() > deadline:
+                raise StackError(f"no end of {sorted(self.partitions)} in {self.timeout_s} s")
+            messages.extend(self.poll(10_000))
+        # The end seen, read what arrived meanwhile without waiting for it.
+        messages.extend(self.poll(10_000))
+        return messages
+
+    def close(self) -> None:
+        self.consumer.close()

@@ -52,13 +52,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 from pydantic import BaseModel, ConfigDict, Field
 
 from fraudguard.config import Settings
-from fraudguard.control_log import publish_control
+from fraudguard.control_log import parse_changes, publish_control
 from fraudguard.errors import InvalidLabel, RerankerError, StackError
-from fraudguard.kafka_io import assigned_consumer, make_producer
+from fraudguard.kafka_io import TopicTail, assigned_consumer, committed_offsets, make_producer
 from fraudguard.scoring.reranker import (
     FeatureScaling,
     Reranker,
@@ -242,7 +242,7 @@ class RerankerLearner:
         labels: TopicTail | None = None
         self._dlq = make_producer(self.settings)
         try:
-            self._adopt_published(_reranker_changes(control.drain()), starting=True)
+            self._adopt_published(_reranker_changes(control), starting=True)
             features = self.reranker.config.features if self.reranker else None
             self._index = DecisionIndex(
                 features or self.reranker_config.features, self.config.index_capacity
@@ -260,8 +260,8 @@ class RerankerLearner:
                 )
             )
             while not stop():
-                self._adopt_published(_reranker_changes(control.drain()))
-                self._index_decisions(decisions.drain())
+                self._adopt_published(_reranker_changes(control))
+                self._index_decisions(v for _, _, v in decisions.drain() if v is not None)
                 batch, at_end = self._read_labels(labels)
                 self._learn(batch)
                 self._commit(labels.consumer, topics.labels.name)
@@ -394,23 +394,6 @@ class RerankerLearner:
         return Reranker(self.reranker_config, scaling, self.guard)
 
 
-def committed_offsets(settings: Settings, topic: str, group: str) -> dict[int, int]:
-    """The offsets ``group`` committed on ``topic`` (partitions without a commit left out)."""
-    from fraudguard.kafka_io import make_consumer
-
-    manual: dict[str, Any] = {"enable.auto.commit": False}
-    consumer = make_consumer(settings, group_id=group, **manual)
-    try:
-        meta = consumer.list_topics(topic, timeout=10)
-        if topic not in meta.topics or meta.topics[topic].error is not None:
-            raise StackError(f"topic {topic!r} does not exist")
-        asked = [TopicPartition(topic, p) for p in meta.topics[topic].partitions]
-        return {tp.partition: tp.offset for tp in consumer.committed(asked, timeout=10)
-                if tp.offset >= 0}  # fmt: skip
-    finally:
-        consumer.close()
-
-
 def labels_offsets(snapshot: RerankerSnapshot) -> dict[int, int]:
     """The ``labels`` offsets recorded in a published snapshot's metrics.
 
@@ -424,66 +407,10 @@ def labels_offsets(snapshot: RerankerSnapshot) -> dict[int, int]:
     }
 
 
-class TopicTail:
-    """A consumer on every partition of a topic that knows when it has read all there is.
-
-    librdkafka reports the end of a partition once each time it is reached; the tail
-    remembers it until a new message arrives, so asking again is cheap and exact.
-    """
-
-    def __init__(self, consumer: Consumer, timeout_s: float = 60.0) -> None:
-        self.consumer = consumer
-        self.timeout_s = timeout_s
-        self.partitions = {tp.partition for tp in consumer.assignment()}
-        self._at_end: set[int] = set()
-
-    @property
-    def at_end(self) -> bool:
-        return self._at_end == self.partitions
-
-    def poll(self, max_messages: int) -> list[tuple[int, int, bytes | None]]:
-        """``(partition, offset, value)`` of up to ``max_messages`` messages (short wait)."""
-        out = []
-        for msg in self.consumer.consume(num_messages=max_messages, timeout=0.2):
-            err, partition = msg.error(), msg.partition() or 0
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    self._at_end.add(partition)
-                    continue
-                raise StackError(f"reading {msg.topic()}: {err}")
-            self._at_end.discard(partition)
-            out.append((partition, msg.offset() or 0, msg.value()))
-        return out
-
-    def drain(self) -> list[bytes]:
-        """Every message value from here to the end of each partition."""
-        values: list[bytes] = []
-        deadline = time.monotonic() + self.timeout_s
-        while not self.at_end:
-            if time.monotonic() > deadline:
-                raise StackError(f"no end of {sorted(self.partitions)} in {self.timeout_s} s")
-            values.extend(v for _, _, v in self.poll(10_000) if v is not None)
-        # The end seen, read what arrived meanwhile without waiting for it.
-        values.extend(v for _, _, v in self.poll(10_000) if v is not None)
-        return values
-
-    def close(self) -> None:
-        self.consumer.close()
-
-
-def _reranker_changes(values: Iterable[bytes]) -> list[RerankerChange]:
-    from fraudguard.control import parse_control
-    from fraudguard.errors import ControlMessageError
-
-    found = []
-    for value in values:
-        try:
-            change = parse_control(value)
-        except ControlMessageError:
-            continue
-        if isinstance(change, RerankerChange):
-            found.append(change)
-    return found
+def _reranker_changes(control: TopicTail) -> list[RerankerChange]:
+    """The re-ranker snapshots among the control messages from here to the topic's end."""
+    messages = ((offset, value) for _, offset, value in control.drain())
+    return [change for _, change in parse_changes(RerankerChange, messages)]
 
 
 def published_changes(settings: Settings) -> list[RerankerChange]:
