@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from fraudguard.features import FEATURE_NAMES, build_features
+from fraudguard.features.offline import feature_table
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.scoring.reranker import FeatureScaling, Reranker, RerankerConfig
 from fraudguard.scoring.reranker_eval import LabelledDecision, evaluate_delayed
@@ -106,40 +107,30 @@ def evaluate_seed(seed: int, args: argparse.Namespace, config: RerankerConfig) -
         ):
             if scenario:
                 reported[txn_id] = at
-    rows = [
-        (txn.ts_ms, txn.txn_id, txn.card_id, features)
-        for txn, features in build_features(txns, dedupe_ttl_ms=DAY)
-    ]
+    rows = list(build_features(txns, dedupe_ttl_ms=DAY))
     log(f"seed {seed}: {len(rows):,} transactions, {len(reported):,} fraudulent, features in "
         f"{time.monotonic() - started:.0f} s")  # fmt: skip
 
-    start_ms = rows[0][0]
+    start_ms = rows[0][0].ts_ms
     train_end = start_ms + int(args.train_days * DAY)
     holdout_from = start_ms + int((args.days - args.holdout_days) * DAY)
-    train_rows = [r for r in rows if r[0] < train_end]
-    replay = [r for r in rows if r[0] >= train_end]
+    train_rows = [r for r in rows if r[0].ts_ms < train_end]
+    replay = [r for r in rows if r[0].ts_ms >= train_end]
     known = {txn_id for txn_id, at in reported.items() if at < train_end}
-    table = pa.table(
-        {
-            "txn_id": [r[1] for r in train_rows],
-            "ts_ms": [r[0] for r in train_rows],
-            "card_id": [r[2] for r in train_rows],
-            **{name: [r[3][name] for r in train_rows] for name in FEATURE_NAMES},
-        }
-    )
+    table = pa.table(feature_table(train_rows))
     trained = train(from_feature_table(table, known), TrainConfig(compare=False), progress=False)
-    X = np.array([[r[3][name] for name in FEATURE_NAMES] for r in replay], dtype=np.float32)
+    X = np.array([[f[name] for name in FEATURE_NAMES] for _, f in replay], dtype=np.float32)
     probs = predict(trained.booster, X).tolist()
     log(f"seed {seed}: champion trained on {len(train_rows):,} rows ({len(known)} frauds known), "
         f"scale_pos_weight {trained.weight:g}")  # fmt: skip
 
     keep = config.features
-    scaling = FeatureScaling.fit(keep, ({n: r[3][n] for n in keep} for r in train_rows))
+    scaling = FeatureScaling.fit(keep, (f for _, f in train_rows))
     maturity = int(args.maturity_days * DAY)
     decisions = []
-    for (ts, txn_id, _, features), p in zip(replay, probs, strict=True):
-        fraud = txn_id in reported
-        label_at = reported[txn_id] if fraud else ts + maturity
+    for (txn, features), p in zip(replay, probs, strict=True):
+        ts, fraud = txn.ts_ms, txn.txn_id in reported
+        label_at = reported[txn.txn_id] if fraud else ts + maturity
         decisions.append(
             LabelledDecision(ts, p, {n: features[n] for n in keep}, fraud, max(label_at, ts))
         )

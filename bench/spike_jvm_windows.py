@@ -92,9 +92,10 @@ def run_variant(settings: Settings, variant: str, n: int) -> dict[str, float]:
     )
     t_env = TableEnvironment.create(env_settings)
     out_topic = f"{settings.topics.decisions.name}-{variant}"
-    create_topics(settings.model_copy(update={"topics": settings.topics.model_copy(
+    out_settings = settings.model_copy(update={"topics": settings.topics.model_copy(
         update={"decisions": settings.topics.decisions.model_copy(update={"name": out_topic})}
-    )}))  # fmt: skip
+    )})  # fmt: skip
+    create_topics(out_settings)
     t_env.execute_sql(source_ddl(settings, "tx"))
     if variant == "passthrough":
         columns = "txn_id STRING, card_id STRING, amount DOUBLE"
@@ -143,9 +144,6 @@ def run_variant(settings: Settings, variant: str, n: int) -> dict[str, float]:
     job.wait()
     seconds = time.monotonic() - started
     # Counted record by record: offsets also count the sink's transaction markers.
-    out_settings = settings.model_copy(update={"topics": settings.topics.model_copy(
-        update={"decisions": settings.topics.decisions.model_copy(update={"name": out_topic})}
-    )})  # fmt: skip
     written = sum(1 for _ in read_topic(out_settings, out_topic, idle_timeout_s=0.0))
     delete_topics(settings, [out_topic])
     tps = 0.8 * n / (marks["hi"] - marks["lo"]) if len(marks) == 2 else None
