@@ -4,8 +4,6 @@ the last stable snapshot; an operator's rollback reaches the job."""
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +12,8 @@ import orjson
 import pytest
 
 from fraudguard.config import Settings
-from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.jobrunner import JobRunner
-from fraudguard.kafka_io import assigned_consumer, make_producer, read_topic
+from fraudguard.kafka_io import make_producer, read_topic
 from fraudguard.models.registry import ModelRegistry
 from fraudguard.scoring.reranker_guard import GuardConfig
 from fraudguard.scoring.reranker_learner import (
@@ -30,37 +27,6 @@ from fraudguard.scoring.reranker_learner import (
 pytestmark = pytest.mark.integration
 
 
-class Decisions:
-    """Every decision of the test's job, read as it arrives."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.consumer = assigned_consumer(settings, settings.topics.decisions.name)
-        self.records: list[dict[str, Any]] = []
-
-    def read(self, timeout: float = 0.5) -> list[dict[str, Any]]:
-        new = [
-            orjson.loads(msg.value())
-            for msg in self.consumer.consume(num_messages=10_000, timeout=timeout)
-            if not msg.error()
-        ]
-        self.records.extend(new)
-        return new
-
-    def wait_for(self, count: int, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(self.records) < count and time.monotonic() < deadline:
-            self.read()
-        assert len(self.records) >= count, f"{len(self.records)} of {count} decisions"
-
-
-def pay(settings: Settings, count: int) -> None:
-    config = GeneratorConfig(seed=int(time.time()), cards=1_000, merchants=80, days=4.0,
-                             txn_id_prefix=f"r{uuid.uuid4().hex[:6]}-")  # fmt: skip
-    report = produce_to_kafka(settings, PaymentStream(config.ending_at(int(time.time() * 1000))),
-                              limit=count, labels=False)  # fmt: skip
-    assert report.transactions == count
-
-
 def send_labels(settings: Settings, labelled: list[tuple[str, bool]]) -> None:
     producer = make_producer(settings)
     for txn_id, fraud in labelled:
@@ -69,21 +35,10 @@ def send_labels(settings: Settings, labelled: list[tuple[str, bool]]) -> None:
     assert producer.flush(30) == 0
 
 
-def pay_until(
-    settings: Settings, decisions: Decisions, accept: Callable[[dict[str, Any]], bool]
-) -> tuple[float, dict[str, Any]]:
-    """Send payments until a decision satisfies ``accept``; seconds it took, and the record."""
-    started = time.monotonic()
-    while time.monotonic() - started < 30:
-        pay(settings, 20)
-        for record in decisions.read(timeout=1.0):
-            if accept(record):
-                return time.monotonic() - started, record
-    raise AssertionError("no such decision within 30 s")
-
-
 def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refused(
-    isolated_settings: Settings, register_model: Callable[..., None]
+    isolated_settings: Settings,
+    register_model: Callable[..., None],
+    live_decisions: Callable[[Settings], Any],
 ) -> None:
     settings = isolated_settings.model_copy(
         update={"exploration": isolated_settings.exploration.model_copy(update={"share": 0.0})}
@@ -91,12 +46,12 @@ def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refuse
     registry = ModelRegistry.from_settings(settings)
     register_model(registry, "m-rr", 3)
     registry.promote("m-rr")
-    decisions = Decisions(settings)
+    decisions = live_decisions(settings)
     runner = JobRunner(settings)
     runner.start(detached=True, fresh=True)
     try:
         runner.wait_running(timeout_s=120)
-        pay(settings, 4_000)
+        decisions.pay(4_000)
         decisions.wait_for(4_000, timeout_s=120)
         first = decisions.records[:4_000]
         assert {r["reranker_version"] for r in first} == {"none"}
@@ -134,7 +89,7 @@ def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refuse
         assert [s.version for s in published_snapshots(settings)] == report.published
 
         # The job scores with the newest snapshot within seconds, exactly as the library does.
-        took, record = pay_until(settings, decisions, lambda r: r["reranker_version"] == stable)
+        took, record = decisions.pay_until(lambda r: r["reranker_version"] == stable)
         print(f"re-ranker {stable} reached decisions in {took:.1f} s")
         assert took <= 10
         reranker = published_snapshots(settings)[-1].restore()
@@ -156,15 +111,13 @@ def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refuse
         assert refusal.rolled_back_to == stable and burst.version == stable
         assert burst.published == []
         decisions.read()
-        later = pay_until(settings, decisions, lambda r: r["reranker_version"] != "none")[1]
+        later = decisions.pay_until(lambda r: r["reranker_version"] != "none")[1]
         assert later["reranker_version"] == stable
 
         # An operator's rollback: the previous snapshot is published again and applied.
         previous = roll_back(settings)
         assert previous.version == report.published[-2]
-        took, _ = pay_until(
-            settings, decisions, lambda r: r["reranker_version"] == previous.version
-        )
+        took, _ = decisions.pay_until(lambda r: r["reranker_version"] == previous.version)
         print(f"rollback to {previous.version} reached decisions in {took:.1f} s")
         assert took <= 10
 
@@ -172,10 +125,10 @@ def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refuse
         # and the learner starts a re-ranker of its own once its decisions are labelled.
         register_model(registry, "m-rr2", 4)
         registry.promote("m-rr2")
-        _, record = pay_until(settings, decisions, lambda r: r["model_version"] == "m-rr2")
+        _, record = decisions.pay_until(lambda r: r["model_version"] == "m-rr2")
         assert record["reranker_version"] == "none" and record["score"] == record["base_score"]
         start = len(decisions.records)
-        pay(settings, 1_500)
+        decisions.pay(1_500)
         decisions.wait_for(start + 1_500, timeout_s=60)
         fresh = [r for r in decisions.records[start:] if r["model_version"] == "m-rr2"]
         cut2 = float(np.quantile([r["base_score"] for r in fresh], 0.9))
@@ -186,12 +139,10 @@ def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refuse
         changes = published_changes(settings)
         assert changes[-1].base_model_version == "m-rr2"
         assert changes[-1].snapshot.version == third.published[-1]
-        took, _ = pay_until(
-            settings, decisions, lambda r: r["reranker_version"] == third.published[-1]
-        )
+        took, _ = decisions.pay_until(lambda r: r["reranker_version"] == third.published[-1])
         print(f"re-ranker for the new champion reached decisions in {took:.1f} s")
     finally:
         runner.stop()
-        decisions.consumer.close()
+        decisions.close()
     txn_ids = [r["txn_id"] for r in decisions.records]
     assert len(txn_ids) == len(set(txn_ids))
