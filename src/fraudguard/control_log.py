@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from confluent_kafka import KafkaError, Message
+from confluent_kafka import KafkaError, Message, Producer
 
 from fraudguard.config import Settings
 from fraudguard.control import ControlMessage, control_key, parse_control
@@ -54,8 +54,14 @@ def parse_changes(
     return found
 
 
-def publish_control(settings: Settings, change: ControlMessage) -> Delivered:
-    """Produce ``change`` to the control topic and wait until Kafka has it."""
+def publish_control(
+    settings: Settings, change: ControlMessage, producer: Producer | None = None
+) -> Delivered:
+    """Produce ``change`` to the control topic and wait until Kafka has it.
+
+    With ``producer`` (a transactional one, in an open transaction), the change becomes
+    visible to the job, which reads ``read_committed``, when that transaction commits.
+    """
     topic = settings.topics.control.name
     delivered: list[Message] = []
     errors: list[KafkaError] = []
@@ -66,7 +72,8 @@ def publish_control(settings: Settings, change: ControlMessage) -> Delivered:
         else:
             delivered.append(msg)
 
-    producer = make_producer(settings, **{"linger.ms": 0})
+    if producer is None:
+        producer = make_producer(settings, **{"linger.ms": 0})
     producer.produce(
         topic, value=change.to_json(), key=control_key(change), on_delivery=on_delivery
     )

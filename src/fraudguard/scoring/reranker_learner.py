@@ -22,15 +22,16 @@ One process (``fraudguard reranker learn``) follows three topics:
 - ``control``: the snapshots it published and any rollback an operator published. The learner
   continues from the newest one, so it always learns on the parameters the job is using.
 
-Exactly-once learning across restarts: each published snapshot carries, in its metrics, the
-``labels`` offsets its batch ended at (``labels_offset.<partition>``), and after every round
-(accepted, refused or empty) the learner commits its position to its consumer group
-(``fraudguard-reranker-<labels topic>``). A restarted learner takes the newest snapshot from
-``control`` and reads labels from the later of the two positions: a label learnt into a
-published snapshot is never learnt again, and a refused batch is not re-read. Killed between
-publishing and committing, it resumes from the snapshot's offsets; killed between learning and
-publishing, it re-reads that batch onto the snapshot before it, so no update is lost or
-doubled. The guard's loss window is not in the snapshot and starts empty after a restart.
+Exactly-once learning across restarts: each round is one Kafka transaction holding the round's
+dead letters, the snapshot it published (if any; its metrics carry the ``labels`` offsets its
+batch ended at, ``labels_offset.<partition>``) and the learner's position in ``labels``,
+committed to its consumer group (``fraudguard-reranker-<labels topic>``, also the transactional
+id). Killed before the commit, nothing of the round is visible to ``read_committed`` readers;
+the restarted learner aborts that transaction, takes the newest snapshot from ``control``,
+reads labels from the later of its offsets and the group's, and redoes the round: no label is
+learnt twice, no update is lost, a refused batch is not re-read, and no dead letter is repeated.
+A second learner on the same labels topic fences the first. The guard's loss window is not in
+the snapshot and starts empty after a restart.
 
 >>> labelled = parse_label(b'{"txn_id": "t1", "label": "fraud", "reported_at": "x"}')
 >>> labelled
@@ -52,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from pydantic import BaseModel, ConfigDict, Field
 
 from fraudguard.config import Settings
@@ -232,7 +233,7 @@ class RerankerLearner:
         self._index: DecisionIndex | None = None
         self.base_model: str | None = None
         """The model whose scores the re-ranker in force re-ranks."""
-        self._dlq: Producer | None = None
+        self._producer: Producer | None = None
 
     def run(self, once: bool = False, stop: Callable[[], bool] = lambda: False) -> LearnerReport:
         """Learn until ``stop()`` (or, with ``once``, until every label on the topic is read)."""
@@ -240,14 +241,14 @@ class RerankerLearner:
         control = TopicTail(assigned_consumer(self.settings, topics.control.name))
         decisions = TopicTail(assigned_consumer(self.settings, topics.decisions.name))
         labels: TopicTail | None = None
-        self._dlq = make_producer(self.settings)
+        group = f"fraudguard-reranker-{topics.labels.name}"
+        self._producer = self._transactional_producer(group)
         try:
             self._adopt_published(_reranker_changes(control), starting=True)
             features = self.reranker.config.features if self.reranker else None
             self._index = DecisionIndex(
                 features or self.reranker_config.features, self.config.index_capacity
             )
-            group = f"fraudguard-reranker-{topics.labels.name}"
             committed = committed_offsets(self.settings, topics.labels.name, group)
             self._offsets = {
                 p: max(self._offsets.get(p, 0), committed.get(p, 0))
@@ -260,6 +261,7 @@ class RerankerLearner:
                 )
             )
             while not stop():
+                self._begin()
                 self._adopt_published(_reranker_changes(control))
                 self._index_decisions(v for _, _, v in decisions.drain() if v is not None)
                 batch, at_end = self._read_labels(labels)
@@ -267,6 +269,9 @@ class RerankerLearner:
                 self._commit(labels.consumer, topics.labels.name)
                 if once and at_end:
                     break
+        except BaseException:
+            self._abort()
+            raise
         finally:
             for tail in (control, decisions, labels):
                 if tail is not None:
@@ -348,7 +353,7 @@ class RerankerLearner:
     def _publish(self, snapshot: RerankerSnapshot) -> None:
         offsets = {f"{OFFSET_METRIC}{p}": float(o) for p, o in sorted(self._offsets.items())}
         published = replace(snapshot, metrics={**snapshot.metrics, **offsets})
-        publish_control(self.settings, RerankerChange(published, self.base_model))
+        publish_control(self.settings, RerankerChange(published, self.base_model), self._producer)
         self.report.published.append(published.version)
         log.info("published re-ranker %s", published.version)
 
@@ -357,19 +362,56 @@ class RerankerLearner:
 
         log.warning("label to %s: %s", self.settings.topics.labels_dlq.name, error)
         record = dead_letter(value, error, int(time.time() * 1000))
-        assert self._dlq is not None
-        self._dlq.produce(self.settings.topics.labels_dlq.name, record)
+        assert self._producer is not None
+        self._producer.produce(self.settings.topics.labels_dlq.name, record)
         self.report.labels_dead += 1
 
     def _commit(self, consumer: Consumer, topic: str) -> None:
-        if self._dlq is not None and self._dlq.flush(30) > 0:
-            # Not committing means re-reading these labels, never losing their DLQ records.
-            raise StackError(f"could not write to {self.settings.topics.labels_dlq.name}")
-        if self._offsets:
-            consumer.commit(
-                offsets=[TopicPartition(topic, p, o) for p, o in sorted(self._offsets.items())],
-                asynchronous=False,
-            )
+        """The round's dead letters, its published snapshot and the labels position after it,
+        in one Kafka transaction: a crash before the commit leaves none of them visible to a
+        ``read_committed`` reader and re-reads those labels, so each bad label lands in
+        ``labels.dlq`` once and each snapshot's recorded offsets match what was committed."""
+        assert self._producer is not None
+        offsets = [TopicPartition(topic, p, o) for p, o in sorted(self._offsets.items())]
+        try:
+            if offsets:
+                self._producer.send_offsets_to_transaction(
+                    offsets, consumer.consumer_group_metadata(), 30
+                )
+            self._producer.commit_transaction(30)
+        except KafkaException as exc:
+            raise self._round_failed("commit", exc) from exc
+
+    def _begin(self) -> None:
+        assert self._producer is not None
+        try:
+            self._producer.begin_transaction()
+        except KafkaException as exc:
+            raise self._round_failed("begin", exc) from exc
+
+    def _round_failed(self, step: str, exc: KafkaException) -> StackError:
+        return StackError(
+            f"could not {step} the learner's round (its dead letters, snapshot and labels "
+            f"position): {exc}. If another learner was started on "
+            f"{self.settings.topics.labels.name!r}, it fences this one."
+        )
+
+    def _transactional_producer(self, group: str) -> Producer:
+        # One transactional id per labels topic: a second learner started on the same topic
+        # fences the first instead of both writing dead letters and positions.
+        producer = make_producer(self.settings, **{"transactional.id": group})
+        try:
+            producer.init_transactions(30)
+        except KafkaException as exc:
+            raise StackError(f"could not start the learner's Kafka transactions: {exc}") from exc
+        return producer
+
+    def _abort(self) -> None:
+        try:
+            if self._producer is not None:
+                self._producer.abort_transaction(10)
+        except KafkaException as exc:  # none open, or the broker is gone: nothing to undo
+            log.debug("no transaction to abort: %s", exc)
 
     # Starting points
 

@@ -1,0 +1,101 @@
+"""The re-ranker learner's Kafka side on the real broker: a round's dead letters and its labels
+position commit together, so a learner killed mid-round repeats no dead letter and loses none.
+(The loop through the running job is in tests/jobs/test_reranker.py.)"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import orjson
+import pytest
+
+from fraudguard.config import Settings
+from fraudguard.errors import StackError
+from fraudguard.kafka_io import committed_offsets, end_offsets, make_producer, read_topic
+from fraudguard.scoring.reranker_learner import LearnerConfig, RerankerLearner
+
+pytestmark = pytest.mark.integration
+
+BAD = (b"{not json", b'{"txn_id": "x"}', b'{"txn_id": "x", "label": "maybe"}', b"[1, 2]")
+
+
+class Crashed(BaseException):
+    """Stands for SIGKILL: nothing after it runs, not even the learner's abort."""
+
+
+def send(settings: Settings, values: list[bytes]) -> None:
+    producer = make_producer(settings)
+    for value in values:
+        producer.produce(settings.topics.labels.name, value=value)
+    assert producer.flush(30) == 0
+
+
+def dead_letters(settings: Settings, isolation: Any = "read_committed") -> list[dict]:
+    topic = settings.topics.labels_dlq.name
+    messages = read_topic(settings, topic, isolation=isolation, idle_timeout_s=0.0)
+    return [orjson.loads(m.value()) for m in messages]
+
+
+def test_a_learner_killed_before_its_commit_repeats_no_dead_letter(
+    isolated_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = isolated_settings
+    unknown = [orjson.dumps({"txn_id": f"never-{i}", "label": "fraud"}) for i in range(3)]
+    send(settings, [*BAD, *unknown])
+    config = LearnerConfig(batch_size=100, max_wait_s=1)
+
+    def killed_before_commit(self: RerankerLearner, consumer: Any, topic: str) -> None:
+        assert self._producer is not None
+        assert self._producer.flush(30) == 0  # the dead letters reached the broker...
+        raise Crashed  # ...and the round's commit never happened
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RerankerLearner, "_commit", killed_before_commit)
+        patched.setattr(RerankerLearner, "_abort", lambda self: None)
+        with pytest.raises(Crashed):
+            RerankerLearner(settings, config).run(once=True)
+    written = dead_letters(settings, "read_uncommitted")
+    assert len(written) == len(BAD) + len(unknown)  # written, but inside an open transaction
+    assert dead_letters(settings) == []
+    group = f"fraudguard-reranker-{settings.topics.labels.name}"
+    assert committed_offsets(settings, settings.topics.labels.name, group) in ({}, {0: 0})
+
+    # The restarted learner fences the dead one's transaction and redoes the round.
+    report = RerankerLearner(settings, config).run(once=True)
+    assert report.labels_read == len(BAD) + len(unknown)
+    assert (report.labels_invalid, report.labels_unmatched) == (len(BAD), len(unknown))
+    dead = dead_letters(settings)
+    assert Counter(d["reason"] for d in dead) == {
+        "bad_label": len(BAD),
+        "unknown_transaction": len(unknown),
+    }
+    assert sorted(d["original"] for d in dead if d["reason"] == "bad_label") == sorted(
+        b.decode() for b in BAD
+    )
+    labels_end = end_offsets(settings, settings.topics.labels.name, "read_committed")
+    assert committed_offsets(settings, settings.topics.labels.name, group) == labels_end
+
+    # Nothing new: a third run reads nothing and writes nothing.
+    again = RerankerLearner(settings, config).run(once=True)
+    assert again.labels_read == 0 and again.labels_dead == 0
+    assert len(dead_letters(settings)) == len(BAD) + len(unknown)
+
+
+def test_a_second_learner_on_the_same_labels_fences_the_first(
+    isolated_settings: Settings,
+) -> None:
+    settings = isolated_settings
+    send(settings, [BAD[0]])
+    first = RerankerLearner(settings, LearnerConfig(batch_size=10, max_wait_s=1))
+    rounds: list[int] = []
+
+    def start_a_second_learner() -> bool:
+        rounds.append(1)
+        if len(rounds) == 2:  # after the first round: another learner takes the labels over
+            RerankerLearner(settings, LearnerConfig(max_wait_s=1)).run(once=True)
+        return len(rounds) > 3
+
+    with pytest.raises(StackError, match="it fences this one"):
+        first.run(stop=start_a_second_learner)
+    assert len(dead_letters(settings)) == 1
