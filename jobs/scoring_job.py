@@ -85,7 +85,9 @@ def build_pipeline(env: Any, settings: Settings) -> None:
         )
         decisions = decisions.union(released)
     decisions.sink_to(
-        exactly_once_sink(settings, settings.topics.decisions.name, "decisions")
+        exactly_once_sink(
+            settings, settings.topics.decisions.name, "decisions", keyed_by_txn_id=True
+        )
     ).name("decisions-sink").uid("decisions-sink")
     valid.get_side_output(DEAD_LETTERS).sink_to(
         exactly_once_sink(settings, settings.topics.dlq.name, "dlq")

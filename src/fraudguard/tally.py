@@ -44,6 +44,8 @@ class DecisionTally:
         self.foreign = 0
         self.degraded = 0
         self.explored = 0
+        self.unkeyed = 0
+        """Decisions whose Kafka key is not their ``txn_id``."""
         no_eof: dict[str, Any] = {"enable.partition.eof": False}
         self._consumer = assigned_consumer(settings, self.topic, isolation, start_offsets, **no_eof)
 
@@ -84,6 +86,7 @@ class DecisionTally:
             self.by_decision[record["decision"]] += 1
             self.degraded += bool(record.get("degraded"))
             self.explored += bool(record.get("explored"))
+            self.unkeyed += msg.key() != txn_id.encode()
         return len(batch)
 
     @property

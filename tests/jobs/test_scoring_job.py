@@ -85,6 +85,7 @@ def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
     assert tally.decided == len(ids), f"missing {tally.missing()} decisions; see {runner.log_path}"
     assert tally.duplicates == 0
     assert sum(tally.by_decision.values()) == len(ids)
+    assert tally.unkeyed == 0  # every decision is keyed by its txn_id
 
     dead = [orjson.loads(m.value()) for m in read_topic(settings, settings.topics.dlq.name)]
     assert sorted(d["reason"] for d in dead) == sorted(
@@ -119,4 +120,4 @@ def test_a_killed_job_resumes_from_its_checkpoint_without_loss_or_duplicates(
         tally.close()
     committed.close()
     assert committed.decided == len(ids), f"lost {committed.missing()}; see {runner.log_path}"
-    assert committed.duplicates == 0
+    assert committed.duplicates == 0 and committed.unkeyed == 0

@@ -12,6 +12,18 @@ VALUE_FRAME = 1
 """First byte of a framed record whose value follows."""
 FRAMED_DESERIALIZER = "io.fraudguard.flink.FramedValueDeserializer"
 """The Java class (``stack/flink/src``, built by ``fraudguard stack up``) that frames values."""
+DECISION_KEY = "io.fraudguard.flink.DecisionKey"
+"""The Java class (``stack/flink/src``) that keys a decision record by its ``txn_id``."""
+
+
+def _java(class_name: str) -> Any:
+    """A new instance of one of the project's Java classes (no PyFlink wrapper exists)."""
+    from pyflink.java_gateway import get_gateway
+
+    target = get_gateway().jvm
+    for part in class_name.split("."):
+        target = getattr(target, part)
+    return target()
 
 
 def unframe(framed: bytes) -> bytes | None:
@@ -40,13 +52,9 @@ def transactions_source(settings: Settings) -> Any:
         KafkaOffsetsInitializer,
         KafkaSource,
     )
-    from pyflink.java_gateway import get_gateway
 
     builder = KafkaSource.builder()
-    framed = get_gateway().jvm
-    for part in FRAMED_DESERIALIZER.split("."):
-        framed = getattr(framed, part)
-    builder._j_builder.setDeserializer(framed())  # no PyFlink wrapper for record deserializers
+    builder._j_builder.setDeserializer(_java(FRAMED_DESERIALIZER))
     return (
         builder.set_bootstrap_servers(settings.kafka.bootstrap_servers)
         .set_topics(settings.topics.transactions.name)
@@ -82,19 +90,27 @@ def control_source(settings: Settings) -> Any:
     )
 
 
-def exactly_once_sink(settings: Settings, topic: str, purpose: str) -> Any:
+def exactly_once_sink(
+    settings: Settings, topic: str, purpose: str, keyed_by_txn_id: bool = False
+) -> Any:
     """A transactional Kafka sink: records become visible to ``read_committed`` readers when the
-    checkpoint that covers them completes, and a restart never writes them twice."""
-    from pyflink.common.serialization import ByteArraySchema
+    checkpoint that covers them completes, and a restart never writes them twice.
+
+    ``keyed_by_txn_id``: each record (a decision) gets its ``txn_id`` as the Kafka key, so
+    Kafka's partitioner places it by that id.
+    """
+    from pyflink.common.serialization import ByteArraySchema, SerializationSchema
     from pyflink.datastream.connectors.base import DeliveryGuarantee
     from pyflink.datastream.connectors.kafka import KafkaRecordSerializationSchema, KafkaSink
 
-    serializer = (
+    builder = (
         KafkaRecordSerializationSchema.builder()
         .set_topic(topic)
         .set_value_serialization_schema(ByteArraySchema())
-        .build()
     )
+    if keyed_by_txn_id:
+        builder.set_key_serialization_schema(SerializationSchema(_java(DECISION_KEY)))
+    serializer = builder.build()
     return (
         KafkaSink.builder()
         .set_bootstrap_servers(settings.kafka.bootstrap_servers)
