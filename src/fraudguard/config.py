@@ -66,11 +66,16 @@ class TopicsSettings(_Frozen):
     """Labels the re-ranker learner could not use, with the reason (kept: labels are rare)."""
     control: TopicSpec = TopicSpec(name="control", partitions=1, retention_ms=-1)
     """One partition: control changes (thresholds, models) must apply in the order issued."""
+    reranker_state: TopicSpec = TopicSpec(
+        name="reranker.state", partitions=1, retention_ms=-1, cleanup_policy="compact"
+    )
+    """The re-ranker learner's guard window (its recent accepted labels), key = the labels
+    topic; compacted, so the newest state per key is all that is kept."""
 
     def all(self) -> list[TopicSpec]:
         return [
             self.transactions, self.decisions, self.dlq, self.labels, self.labels_dlq,
-            self.control,
+            self.control, self.reranker_state,
         ]  # fmt: skip
 
 

@@ -74,7 +74,10 @@ def assigned_consumer(
 def _partitions(settings: Settings, consumer: Consumer, topic: str) -> list[int]:
     meta = consumer.list_topics(topic, timeout=10)
     if topic not in meta.topics or meta.topics[topic].error is not None:
-        raise StackError(f"topic {topic!r} does not exist on {settings.kafka.bootstrap_servers}")
+        raise StackError(
+            f"topic {topic!r} does not exist on {settings.kafka.bootstrap_servers} "
+            "(`fraudguard stack up` creates the project's topics)"
+        )
     return list(meta.topics[topic].partitions)
 
 

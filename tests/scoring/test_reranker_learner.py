@@ -7,13 +7,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 
 from fraudguard.config import Settings
 from fraudguard.errors import StackError
 from fraudguard.kafka_io import committed_offsets, end_offsets, make_producer, read_topic
-from fraudguard.scoring.reranker_learner import LearnerConfig, RerankerLearner
+from fraudguard.scoring.reranker import DEFAULT_FEATURES
+from fraudguard.scoring.reranker_guard import GuardConfig
+from fraudguard.scoring.reranker_learner import LearnerConfig, RerankerLearner, roll_back
 
 pytestmark = pytest.mark.integration
 
@@ -99,3 +102,73 @@ def test_a_second_learner_on_the_same_labels_fences_the_first(
     with pytest.raises(StackError, match="it fences this one"):
         first.run(stop=start_a_second_learner)
     assert len(dead_letters(settings)) == 1
+
+
+def send_decisions(settings: Settings, model: str, n: int, seed: int) -> list[tuple[str, float]]:
+    """Decision records as the job logs them (the fields the learner reads): half clearly
+    legitimate (base score 0.02), half clearly fraud (0.9)."""
+    rng = np.random.default_rng(seed)
+    producer = make_producer(settings)
+    scored = []
+    for i in range(n):
+        txn_id, base = f"d{seed}-{i}", (0.9 if i % 2 else 0.02)
+        features = {name: float(rng.normal()) for name in DEFAULT_FEATURES}
+        record = {"txn_id": txn_id, "base_score": base, "score": base, "degraded": False,
+                  "model_version": model, "features": features}  # fmt: skip
+        producer.produce(settings.topics.decisions.name, value=orjson.dumps(record))
+        scored.append((txn_id, base))
+    assert producer.flush(30) == 0
+    return scored
+
+
+def label(scored: list[tuple[str, float]], flipped: bool = False) -> list[bytes]:
+    return [
+        orjson.dumps({"txn_id": t, "label": "fraud" if (base > 0.5) != flipped else "legit"})
+        for t, base in scored
+    ]
+
+
+def test_a_restarted_learner_keeps_its_guard_window_and_refuses_a_flipped_burst_by_loss(
+    isolated_settings: Settings,
+) -> None:
+    settings = isolated_settings
+    scored = send_decisions(settings, "m-test", 3_000, seed=1)
+    # Only the loss check may refuse here: the step limits are out of reach.
+    guard = GuardConfig(max_step=1e6, max_relative_step=1e6, min_window=200)
+    config = LearnerConfig(batch_size=500, max_wait_s=1)
+    send(settings, label(scored[:2_000]))
+    first = RerankerLearner(settings, config, guard=guard).run(once=True)
+    assert (first.batches_accepted, first.batches_refused) == (4, 0)
+    assert first.labels_learnt == 2_000
+
+    # Restarted: the window comes back from reranker.state, so a burst of flipped labels meets
+    # the loss check at once (an empty window would skip it until 200 labels were accepted).
+    send(settings, label(scored[2_000:], flipped=True))
+    restarted = RerankerLearner(settings, config.model_copy(update={"batch_size": 1_000}),
+                                guard=guard)  # fmt: skip
+    report = restarted.run(once=True)
+    assert report.window_restored == 2_000
+    assert (report.batches_accepted, report.batches_refused) == (0, 1)
+    assert report.verdicts[-1].reason.startswith("log loss")
+    assert report.version == first.version  # rolled back to the stable snapshot
+
+
+def test_an_operator_rollback_keeps_the_guard_window(isolated_settings: Settings) -> None:
+    settings = isolated_settings
+    scored = send_decisions(settings, "m-test", 1_000, seed=2)
+    send(settings, label(scored))
+    guard = GuardConfig(min_window=200)
+    learner = RerankerLearner(settings, LearnerConfig(batch_size=500, max_wait_s=1), guard=guard)
+    rounds: list[int] = []
+
+    def roll_back_after_learning() -> bool:
+        rounds.append(1)
+        if len(rounds) == 3:  # both batches learnt: an operator returns to the first snapshot
+            roll_back(settings, learner.report.published[0])
+        return len(rounds) > 4
+
+    learner.run(stop=roll_back_after_learning)
+    assert len(learner.report.published) == 2
+    assert learner.report.version == learner.report.published[0]
+    assert learner.reranker is not None
+    assert len(learner.reranker.window_examples()[1]) == 1_000

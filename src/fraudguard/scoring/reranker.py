@@ -295,6 +295,29 @@ class Reranker:
         log.warning("%s", verdict)
         return verdict
 
+    # The guard's window
+
+    @property
+    def lineage(self) -> str:
+        """What the window's rows depend on (inputs and their scaling): rows from a re-ranker
+        of another lineage mean something else and must not be kept."""
+        doc = {"inputs": list(self._inputs), "center": list(self.scaling.center),
+               "scale": list(self.scaling.scale)}  # fmt: skip
+        return hashlib.sha256(json.dumps(doc).encode()).hexdigest()[:16]
+
+    def window_examples(self) -> tuple[np.ndarray, np.ndarray]:
+        """The guard window's examples (inputs as learnt, labels 1 for fraud), oldest first."""
+        return self._window.examples()
+
+    def keep_window(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Take over a window (from a restart's saved state, or the re-ranker this one
+        replaces), so the loss check does not start blind. Rows must be of this lineage."""
+        if x.ndim != 2 or x.shape[1] != len(self._inputs) or len(x) != len(y):
+            raise RerankerError(
+                f"window of shape {x.shape} does not fit {len(self._inputs)} inputs"
+            )
+        self._window.extend(x, y)
+
     def rollback(self, to: str | None = None) -> RerankerSnapshot:
         """Return to an earlier stable snapshot: version ``to``, or the one before the current.
 

@@ -155,6 +155,9 @@ class LabelWindow:
     >>> identity, other = np.array([1.0, 0.0, 0.0]), np.array([1.0, 1.0, -0.5])
     >>> [round(v, 4) for v in w.log_losses(identity, other)]
     [0.189, 0.1606]
+    >>> x, y = w.examples()  # oldest first: the first row fell out
+    >>> x[:, 0].tolist(), y.tolist()
+    ([2.0, -2.0, 1.0], [1.0, 0.0, 1.0])
     """
 
     def __init__(self, capacity: int, width: int) -> None:
@@ -177,6 +180,12 @@ class LabelWindow:
         self._next = int((self._next + len(y)) % capacity)
         self._size = min(capacity, self._size + len(y))
         self._base = None
+
+    def examples(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows and labels (1 for fraud) held, oldest first: ``extend`` takes them back."""
+        capacity = len(self._sign)
+        order = (self._next - self._size + np.arange(self._size)) % capacity
+        return self._x[order].copy(), (self._sign[order] + 1.0) / 2.0
 
     def log_losses(self, *params: np.ndarray) -> list[float]:
         """Mean log loss over the window of each logistic model (its weights, then intercept)."""

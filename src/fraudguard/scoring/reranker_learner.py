@@ -30,8 +30,10 @@ id). Killed before the commit, nothing of the round is visible to ``read_committ
 the restarted learner aborts that transaction, takes the newest snapshot from ``control``,
 reads labels from the later of its offsets and the group's, and redoes the round: no label is
 learnt twice, no update is lost, a refused batch is not re-read, and no dead letter is repeated.
-A second learner on the same labels topic fences the first. The guard's loss window is not in
-the snapshot and starts empty after a restart.
+A second learner on the same labels topic fences the first. The guard's loss window (the
+recent accepted labels) goes to the compacted ``reranker.state`` topic in the same transaction
+whenever a batch changes it; a restarted learner takes it back when it fits the re-ranker in
+force, and an operator's rollback keeps it.
 
 >>> labelled = parse_label(b'{"txn_id": "t1", "label": "fraud", "reported_at": "x"}')
 >>> labelled
@@ -44,6 +46,7 @@ fraudguard.errors.InvalidLabel: bad_label: label must be 'fraud' or 'legit', not
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import time
@@ -52,6 +55,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import orjson
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,7 +63,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from fraudguard.config import Settings
 from fraudguard.control_log import parse_changes, publish_control
 from fraudguard.errors import InvalidLabel, RerankerError, StackError
-from fraudguard.kafka_io import TopicTail, assigned_consumer, committed_offsets, make_producer
+from fraudguard.kafka_io import (
+    TopicTail,
+    assigned_consumer,
+    committed_offsets,
+    make_producer,
+    read_topic,
+)
 from fraudguard.scoring.reranker import (
     FeatureScaling,
     Reranker,
@@ -199,6 +209,8 @@ class LearnerReport:
     """Labels sent to ``labels.dlq`` (invalid, or of an unknown transaction)."""
     batches_accepted: int = 0
     batches_refused: int = 0
+    window_restored: int = 0
+    """Labels of the guard window restored from ``reranker.state`` at start."""
     published: list[str] = field(default_factory=list)
     """Versions published to ``control``, in order."""
     verdicts: list[GuardVerdict] = field(default_factory=list)
@@ -234,6 +246,7 @@ class RerankerLearner:
         self.base_model: str | None = None
         """The model whose scores the re-ranker in force re-ranks."""
         self._producer: Producer | None = None
+        self._window_changed = False
 
     def run(self, once: bool = False, stop: Callable[[], bool] = lambda: False) -> LearnerReport:
         """Learn until ``stop()`` (or, with ``once``, until every label on the topic is read)."""
@@ -245,6 +258,7 @@ class RerankerLearner:
         self._producer = self._transactional_producer(group)
         try:
             self._adopt_published(_reranker_changes(control), starting=True)
+            self._restore_window()
             features = self.reranker.config.features if self.reranker else None
             self._index = DecisionIndex(
                 features or self.reranker_config.features, self.config.index_capacity
@@ -347,6 +361,7 @@ class RerankerLearner:
             return
         self.report.batches_accepted += 1
         self.report.labels_learnt += len(rows)
+        self._window_changed = True
         if self.reranker.version != before:
             self._publish(self.reranker.snapshot())
 
@@ -374,6 +389,12 @@ class RerankerLearner:
         assert self._producer is not None
         offsets = [TopicPartition(topic, p, o) for p, o in sorted(self._offsets.items())]
         try:
+            if self._window_changed and self.reranker is not None:
+                self._producer.produce(
+                    self.settings.topics.reranker_state.name,
+                    key=topic.encode(),
+                    value=encode_window(self.reranker, self.base_model),
+                )
             if offsets:
                 self._producer.send_offsets_to_transaction(
                     offsets, consumer.consumer_group_metadata(), 30
@@ -381,6 +402,7 @@ class RerankerLearner:
             self._producer.commit_transaction(30)
         except KafkaException as exc:
             raise self._round_failed("commit", exc) from exc
+        self._window_changed = False
 
     def _begin(self) -> None:
         assert self._producer is not None
@@ -422,11 +444,43 @@ class RerankerLearner:
         snapshot = published[-1].snapshot
         if self.reranker is not None and self.reranker.version == snapshot.version:
             return
+        before, before_model = self.reranker, self.base_model
         self.reranker = snapshot.restore(self.guard)
         self.base_model = published[-1].base_model_version
+        if before is not None and (before.lineage, before_model) == (
+            self.reranker.lineage,
+            self.base_model,
+        ):
+            # An operator's rollback changes the parameters, not what the labels said.
+            self.reranker.keep_window(*before.window_examples())
         if starting:  # later (an operator's rollback) the learner keeps its place in labels
             self._offsets = labels_offsets(snapshot)
         log.info("continuing from re-ranker %s", snapshot.version)
+
+    def _restore_window(self) -> None:
+        """The guard window as the last committed round left it, if it fits the re-ranker in
+        force (same base model and lineage); otherwise the loss check starts empty."""
+        if self.reranker is None:
+            return
+        topics = self.settings.topics
+        saved = None
+        for message in read_topic(self.settings, topics.reranker_state.name, idle_timeout_s=0.0):
+            if message.key() == topics.labels.name.encode():
+                saved = message.value()
+        if saved is None:
+            return
+        try:
+            base_model, lineage, x, y = decode_window(saved)
+        except (ValueError, KeyError, OSError) as exc:
+            log.warning("the saved guard window cannot be read (%s): it starts empty", exc)
+            return
+        if (base_model, lineage) != (self.base_model, self.reranker.lineage):
+            log.warning("the saved guard window is for %s, not %s: it starts empty",
+                        base_model, self.base_model)  # fmt: skip
+            return
+        self.reranker.keep_window(x, y)
+        self.report.window_restored = len(y)
+        log.info("guard window restored: %d labels", len(y))
 
     def _new_reranker(self, model: str) -> Reranker:
         assert self._index is not None
@@ -434,6 +488,31 @@ class RerankerLearner:
         sample = self._index.feature_sample(self.config.scaling_sample, model)
         scaling = FeatureScaling.fit(features, sample)
         return Reranker(self.reranker_config, scaling, self.guard)
+
+
+def encode_window(reranker: Reranker, base_model: str | None) -> bytes:
+    """A re-ranker's guard window as one ``reranker.state`` record: a JSON header line, then
+    the examples as a NumPy ``.npz``.
+
+    >>> r = Reranker(RerankerConfig(features=("card_count_1h",)))
+    >>> r.keep_window(np.array([[0.5, 2.0], [-1.0, 0.0]]), np.array([1.0, 0.0]))
+    >>> model, lineage, x, y = decode_window(encode_window(r, "m1"))
+    >>> model, lineage == r.lineage, x.tolist(), y.tolist()
+    ('m1', True, [[0.5, 2.0], [-1.0, 0.0]], [1.0, 0.0])
+    """
+    x, y = reranker.window_examples()
+    header = {"base_model": base_model, "lineage": reranker.lineage, "version": reranker.version}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=x, y=y)
+    return orjson.dumps(header) + b"\n" + buffer.getvalue()
+
+
+def decode_window(value: bytes) -> tuple[str | None, str, np.ndarray, np.ndarray]:
+    """``(base_model, lineage, x, y)`` of an :func:`encode_window` record."""
+    header, _, arrays = value.partition(b"\n")
+    doc = orjson.loads(header)
+    with np.load(io.BytesIO(arrays), allow_pickle=False) as saved:
+        return doc["base_model"], doc["lineage"], saved["x"], saved["y"]
 
 
 def labels_offsets(snapshot: RerankerSnapshot) -> dict[int, int]:
