@@ -70,6 +70,11 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def spike_checkpoints(settings: Settings) -> Path:
+    """This run's checkpoints (deleted at its end: a variant is never resumed)."""
+    return settings.home / "spike-chk" / settings.flink.job_name
+
+
 def build_jar(workdir: Path) -> Path:
     """Compiles the stand-in operators against PyFlink's own jars."""
     import pyflink
@@ -100,7 +105,7 @@ def run_variant(settings: Settings, variant: str, n: int, jar: Path) -> dict[str
     conf = flink_configuration(settings)
     conf["pipeline.jars"] += ";" + jar.resolve().as_uri()
     conf["execution.checkpointing.interval"] = "2 s"
-    conf["execution.checkpointing.dir"] = (settings.home / "spike-chk").resolve().as_uri()
+    conf["execution.checkpointing.dir"] = spike_checkpoints(settings).resolve().as_uri()
     conf["pipeline.name"] = f"spike-hybrid-{variant}"
     config = Configuration()
     for key, value in conf.items():
@@ -316,6 +321,7 @@ def main() -> None:
         delete_topics(settings, [spec.name for spec in settings.topics.all()])
         delete_topics(settings, [f"{settings.topics.decisions.name}-{args.variant}"])
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(spike_checkpoints(settings), ignore_errors=True)
     print(json.dumps(result), flush=True)
     os._exit(0)  # the job thread of a streaming source never ends on its own
 

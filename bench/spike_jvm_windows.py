@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 import uuid
@@ -43,6 +44,11 @@ HORIZONS = {"10m": "10' MINUTE", "1h": "1' HOUR", "24h": "1' DAY", "7d": "7' DAY
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def spike_checkpoints(settings: Settings) -> Path:
+    """This run's checkpoints (deleted at its end: a variant is never resumed)."""
+    return settings.home / "spike-chk" / settings.flink.job_name
 
 
 def source_ddl(settings: Settings, name: str) -> str:
@@ -85,7 +91,7 @@ def run_variant(settings: Settings, variant: str, n: int) -> dict[str, float]:
     config = Configuration()
     for key, value in flink_configuration(settings).items():
         config.set_string(key, value)
-    config.set_string("execution.checkpointing.dir", (settings.home / "spike-chk").as_uri())
+    config.set_string("execution.checkpointing.dir", spike_checkpoints(settings).resolve().as_uri())
     config.set_string("pipeline.name", f"spike-{variant}")
     env_settings = (
         EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(config).build()
@@ -172,6 +178,7 @@ def main() -> None:
         results = {v: run_variant(settings, v, n) for v in args.variants.split(",")}
     finally:
         delete_topics(settings, [spec.name for spec in settings.topics.all()])
+        shutil.rmtree(spike_checkpoints(settings), ignore_errors=True)
     record = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "transactions": n,

@@ -4,6 +4,7 @@ session by the project's own code (the same `LocalStack` that `fraudguard stack 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,12 +38,31 @@ def stack_settings() -> Iterator[Settings]:
     yield settings
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    # Fixtures see the outcome of their test here (isolated_settings keeps a failed job's log).
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def isolated_settings(stack_settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+def isolated_settings(
+    stack_settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Settings]:
     """Stack settings with topics, a job name and a model registry of their own, so tests never
     see each other's records, checkpoints, consumer offsets, Kafka transactions, or a champion
     model someone promoted on this machine (the job scores with the rules unless a test
-    promotes a model)."""
+    promotes a model).
+
+    Afterwards the topics, the feature-store keys and the job's checkpoints (tens of MB a job)
+    go; the job's log stays only when the test failed, so repeated runs do not fill the disk.
+    """
+    from fraudguard.flink.environment import checkpoint_root
     from fraudguard.stack import create_topics, delete_topics
 
     suffix = uuid.uuid4().hex[:8]
@@ -52,6 +72,9 @@ def isolated_settings(stack_settings: Settings, tmp_path: Path) -> Iterator[Sett
     yield settings
     delete_topics(settings, [spec.name for spec in settings.topics.all()])  # best effort
     _delete_feature_keys(settings)
+    shutil.rmtree(checkpoint_root(settings), ignore_errors=True)
+    if not request.node.stash.get(_CALL_FAILED, True):
+        (settings.logs_dir / f"{settings.flink.job_name}.log").unlink(missing_ok=True)
 
 
 def _delete_feature_keys(settings: Settings) -> None:
