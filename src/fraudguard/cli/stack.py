@@ -60,4 +60,17 @@ def status(settings: Settings) -> None:
     click.echo(str(LocalStack(settings).status()))
 
 
+@stack.command()
+@click.pass_obj
+def topics(settings: Settings) -> None:
+    """Create the project's topics (names, partitions, retention, compaction from settings) on
+    the configured Kafka, without starting anything: for a Kafka cluster of your own."""
+    from fraudguard.stack import create_topics
+
+    created = set(create_topics(settings))
+    for spec in settings.topics.all():
+        state = "created" if spec.name in created else "exists"
+        click.echo(f"{spec.name}\t{spec.partitions}\t{spec.cleanup_policy}\t{state}")
+
+
 COMMANDS: list[click.Command] = [stack]
