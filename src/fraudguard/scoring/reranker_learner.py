@@ -251,11 +251,11 @@ class RerankerLearner:
     def run(self, once: bool = False, stop: Callable[[], bool] = lambda: False) -> LearnerReport:
         """Learn until ``stop()`` (or, with ``once``, until every label on the topic is read)."""
         topics = self.settings.topics
+        group = f"fraudguard-reranker-{topics.labels.name}"
+        self._producer = self._transactional_producer(group)
         control = TopicTail(assigned_consumer(self.settings, topics.control.name))
         decisions = TopicTail(assigned_consumer(self.settings, topics.decisions.name))
         labels: TopicTail | None = None
-        group = f"fraudguard-reranker-{topics.labels.name}"
-        self._producer = self._transactional_producer(group)
         try:
             self._adopt_published(_reranker_changes(control), starting=True)
             self._restore_window()
@@ -390,11 +390,7 @@ class RerankerLearner:
         offsets = [TopicPartition(topic, p, o) for p, o in sorted(self._offsets.items())]
         try:
             if self._window_changed and self.reranker is not None:
-                self._producer.produce(
-                    self.settings.topics.reranker_state.name,
-                    key=topic.encode(),
-                    value=encode_window(self.reranker, self.base_model),
-                )
+                self._save_window(topic)
             if offsets:
                 self._producer.send_offsets_to_transaction(
                     offsets, consumer.consumer_group_metadata(), 30
@@ -403,6 +399,19 @@ class RerankerLearner:
         except KafkaException as exc:
             raise self._round_failed("commit", exc) from exc
         self._window_changed = False
+
+    def _save_window(self, labels_topic: str) -> None:
+        assert self._producer is not None and self.reranker is not None
+        state = encode_window(self.reranker, self.base_model)
+        if len(state) > MAX_WINDOW_RECORD:
+            # Kafka's default record limit is 1 MB; a window this large (guard.window far above
+            # its default) is not saved, and a restart starts the loss check empty, as it says.
+            log.warning("guard window of %d bytes not saved (limit %d)", len(state),
+                        MAX_WINDOW_RECORD)  # fmt: skip
+            return
+        self._producer.produce(
+            self.settings.topics.reranker_state.name, key=labels_topic.encode(), value=state
+        )
 
     def _begin(self) -> None:
         assert self._producer is not None
@@ -488,6 +497,10 @@ class RerankerLearner:
         sample = self._index.feature_sample(self.config.scaling_sample, model)
         scaling = FeatureScaling.fit(features, sample)
         return Reranker(self.reranker_config, scaling, self.guard)
+
+
+MAX_WINDOW_RECORD = 900_000
+"""Largest saved guard window in bytes (the default window of 5,000 labels takes about 230 kB)."""
 
 
 def encode_window(reranker: Reranker, base_model: str | None) -> bytes:
