@@ -4,6 +4,7 @@ position commit together, so a learner killed mid-round repeats no dead letter a
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -16,7 +17,12 @@ from fraudguard.errors import StackError
 from fraudguard.kafka_io import committed_offsets, end_offsets, make_producer, read_topic
 from fraudguard.scoring.reranker import DEFAULT_FEATURES
 from fraudguard.scoring.reranker_guard import GuardConfig
-from fraudguard.scoring.reranker_learner import LearnerConfig, RerankerLearner, roll_back
+from fraudguard.scoring.reranker_learner import (
+    LearnerConfig,
+    RerankerLearner,
+    published_changes,
+    roll_back,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -114,7 +120,8 @@ def send_decisions(settings: Settings, model: str, n: int, seed: int) -> list[tu
         txn_id, base = f"d{seed}-{i}", (0.9 if i % 2 else 0.02)
         features = {name: float(rng.normal()) for name in DEFAULT_FEATURES}
         record = {"txn_id": txn_id, "base_score": base, "score": base, "degraded": False,
-                  "model_version": model, "features": features}  # fmt: skip
+                  "model_version": model, "features": features,
+                  "decided_at_ms": int(time.time() * 1000)}  # fmt: skip
         producer.produce(settings.topics.decisions.name, value=orjson.dumps(record))
         scored.append((txn_id, base))
     assert producer.flush(30) == 0
@@ -172,3 +179,62 @@ def test_an_operator_rollback_keeps_the_guard_window(isolated_settings: Settings
     assert learner.report.version == learner.report.published[0]
     assert learner.reranker is not None
     assert len(learner.reranker.window_examples()[1]) == 1_000
+
+
+def test_labels_of_the_old_champions_decisions_teach_the_new_champions_reranker(
+    isolated_settings: Settings, register_model: Any
+) -> None:
+    from fraudguard.features import FEATURE_NAMES
+    from fraudguard.models.registry import ModelRegistry
+    from fraudguard.scoring.model import BaseModel
+
+    settings = isolated_settings
+    registry = ModelRegistry.from_settings(settings)
+    register_model(registry, "m-old", 3)
+    register_model(registry, "m-new", 5)
+    old, new = (BaseModel.load(registry.get(v).path) for v in ("m-old", "m-new"))
+    rng = np.random.default_rng(4)
+    logged = rng.normal(size=(1_010, len(FEATURE_NAMES))).astype(np.float32)
+    producer = make_producer(settings)
+    # 1,000 decisions of the old champion, then 10 of the new one (it was promoted since).
+    versions = ["m-old"] * 1_000 + ["m-new"] * 10
+    for i, (row, version) in enumerate(zip(logged, versions, strict=True)):
+        model = old if version == "m-old" else new
+        record = {"txn_id": f"p-{i}", "base_score": model.predict_batch([row])[0],
+                  "degraded": False, "model_version": version, "decided_at_ms": 1_000 + i,
+                  "features": dict(zip(FEATURE_NAMES, row.tolist(), strict=True))}  # fmt: skip
+        producer.produce(settings.topics.decisions.name, value=orjson.dumps(record))
+    assert producer.flush(30) == 0
+    # The labels that come in now are, as in life, of the old champion's decisions.
+    new_scores = np.array(new.predict_batch(logged[:1_000]))
+    cut = float(np.quantile(new_scores, 0.9))
+    send(settings, [orjson.dumps({"txn_id": f"p-{i}", "label": "fraud" if s > cut else "legit"})
+                    for i, s in enumerate(new_scores)])  # fmt: skip
+    config = LearnerConfig(batch_size=500, max_wait_s=1)
+    learner = RerankerLearner(settings, config, guard=GuardConfig(min_window=200))
+    report = learner.run(once=True)
+    assert report.decisions_rescored == 1_000
+    assert report.labels_other_model == 0
+    assert report.batches_accepted + report.batches_refused == 2
+    assert report.published and published_changes(settings)[-1].base_model_version == "m-new"
+    # The base score of a re-scored decision is the new model's on the logged features.
+    assert learner._index is not None
+    rescored = learner._index.row("p-7", True)
+    assert rescored is not None and rescored[0] == "m-new"
+    assert rescored[1][0] == pytest.approx(new_scores[7], abs=1e-7)
+
+    # Restarted, the learner re-scores the decision log again as it rebuilds its index.
+    send(settings, [orjson.dumps({"txn_id": "p-1", "label": "legit"})])
+    again = RerankerLearner(settings, config, guard=GuardConfig(min_window=200)).run(once=True)
+    assert again.decisions_rescored == 1_000 and again.labels_other_model == 0
+
+
+def test_without_the_model_in_the_registry_old_labels_are_counted_and_skipped(
+    isolated_settings: Settings,
+) -> None:
+    settings = isolated_settings
+    scored = send_decisions(settings, "m-elsewhere", 20, seed=5)
+    send_decisions(settings, "m-champion", 1, seed=6)
+    send(settings, label(scored))
+    report = RerankerLearner(settings, LearnerConfig(max_wait_s=1)).run(once=True)
+    assert report.decisions_rescored == 0 and report.labels_other_model == 20

@@ -5,13 +5,19 @@ One process (``fraudguard reranker learn``) follows three topics:
 
 - ``decisions`` (``read_committed``): the decision log. For every decision a model scored, the
   learner keeps what the re-ranker needs (the base score and the re-ranker's few features) by
-  transaction id, in a bounded index. Rules-scored (degraded) decisions are left out: the
-  re-ranker learns on a model's logit.
+  transaction id, in a bounded index; for the newest ``rescore_capacity`` decisions it also
+  keeps every logged feature. A rules-scored (degraded) decision cannot teach the re-ranker,
+  which learns on a model's logit, until it is re-scored (below).
 - The re-ranker is bound to one base model: the one that scored the newest decisions (the
   champion in force). Its snapshots name that model and the job applies them only to that
   model's scores. When the champion changes, the learner starts a fresh re-ranker for the new
-  model (identity, scaling refitted on its decisions); labels of decisions another model
-  scored are counted (``labels_other_model``) and skipped.
+  model (identity, scaling refitted on its decisions) and re-scores, with the new model from
+  the registry, every indexed decision whose logged features it still holds: fraud labels
+  arrive days or weeks late, so nearly all labels in the weeks after a promotion are of the
+  old model's decisions, and they still teach the new re-ranker with the base score the new
+  model gives the features the job logged. Labels it cannot re-score (features no longer
+  held, or the model not in the registry here) are counted (``labels_other_model``) and
+  skipped.
 - ``labels``: what investigators and chargebacks found. Each round reads up to ``batch_size``
   labels, joins them to the index and hands the batch to
   :meth:`~fraudguard.scoring.reranker.Reranker.learn_batch`, whose guard keeps it or falls back
@@ -53,7 +59,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import orjson
@@ -62,7 +68,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fraudguard.config import Settings
 from fraudguard.control_log import parse_changes, publish_control
-from fraudguard.errors import InvalidLabel, RerankerError, StackError
+from fraudguard.errors import FraudGuardError, InvalidLabel, RerankerError, StackError
+from fraudguard.features import FEATURE_NAMES
 from fraudguard.kafka_io import (
     TopicTail,
     assigned_consumer,
@@ -99,6 +106,11 @@ class LearnerConfig(BaseModel):
     """A round ends after this long even with fewer labels, so a quiet day still learns."""
     index_capacity: int = Field(default=5_000_000, ge=1)
     """Decisions kept for joining labels (oldest dropped first). About 120 B each."""
+    rescore_capacity: int = Field(default=1_000_000, ge=0)
+    """Of those, how many of the newest keep every logged feature (232 B each), so that when
+    the champion changes their labels can still teach the new model's re-ranker: they are
+    re-scored with the new model on the features the job logged. 0: labels of another
+    model's decisions are skipped."""
     scaling_sample: int = Field(default=50_000, ge=1)
     """Decisions the feature scaling of a brand-new re-ranker is fitted on."""
 
@@ -120,10 +132,11 @@ def parse_label(raw: bytes | None) -> tuple[str, bool]:
 
 
 class DecisionIndex:
-    """What the re-ranker needs of each model-scored decision, by transaction id, bounded.
+    """What the re-ranker needs of each decision, by transaction id, bounded.
 
-    A decision the rules scored is kept as scored by ``RULES`` (its label is known, not
-    learnable) and never counts as the newest model's.
+    A decision the rules scored is kept as scored by ``RULES`` and never counts as the newest
+    model's. With ``rescore_capacity``, the newest decisions also keep every logged feature,
+    so :meth:`rescore` can give them the score another model gives those features.
 
     >>> index = DecisionIndex(("card_count_1h",), capacity=3)
     >>> for i, degraded in ((1, False), (2, False), (3, False), (4, True)):
@@ -135,14 +148,30 @@ class DecisionIndex:
     False
     >>> "t1" in index, index.row("t3", True), index.row("t4", True)[0], index.latest_model
     (False, ('m1', (0.30000000000000004, {'card_count_1h': 3.0}, True)), 'rules', 'm1')
+
+    The champion is the model of the newest decision, whatever order they are read in:
+
+    >>> for txn_id, model, at in (("a", "m2", 20), ("b", "m1", 10)):
+    ...     _ = index.add({"txn_id": txn_id, "base_score": 0.5, "model_version": model,
+    ...                    "decided_at_ms": at, "features": {}})
+    >>> index.latest_model
+    'm2'
     """
 
-    def __init__(self, features: tuple[str, ...], capacity: int) -> None:
+    def __init__(self, features: tuple[str, ...], capacity: int, rescore_capacity: int = 0) -> None:
         self.features = features
         self.capacity = capacity
-        self._rows: OrderedDict[str, tuple[str, float, tuple[float, ...]]] = OrderedDict()
+        self._rows: OrderedDict[str, tuple[str, float, tuple[float, ...], int]] = OrderedDict()
         self.latest_model: str | None = None
-        """The model that scored the newest indexed decision: the champion in force."""
+        """The model that scored the newest decision (by ``decided_at_ms``; the decisions
+        topic has several partitions, so arrival order is not decision order): the champion
+        in force."""
+        self._latest_at = -1
+        # Every logged feature of the newest decisions, in a ring: slot -> txn_id says whose
+        # features a slot still holds (an older decision's slot may have been reused).
+        self._logged = np.zeros((rescore_capacity, len(FEATURE_NAMES)), dtype=np.float32)
+        self._owner: list[str | None] = [None] * rescore_capacity
+        self._next_slot = 0
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -151,22 +180,36 @@ class DecisionIndex:
         return txn_id in self._rows
 
     def add(self, record: Mapping[str, Any]) -> bool:
-        """Index one decision record; False when the rules scored it (nothing to learn)."""
+        """Index one decision record; False when the rules scored it."""
+        txn_id = record["txn_id"]
+        logged = record["features"]
+        nan = float("nan")
+        slot = self._keep_logged(txn_id, logged)
         if record.get("degraded"):
-            self._keep(record["txn_id"], (RULES, float("nan"), ()))
+            self._keep(txn_id, (RULES, nan, (), slot))
             return False
         base = record.get("base_score")
         if base is None:  # a decision logged before base scores were: no re-ranker applied
             base = record["score"]
-        values = record["features"]
-        nan = float("nan")
         model = sys.intern(str(record["model_version"]))
-        self.latest_model = model
-        values = tuple(float(values.get(name, nan)) for name in self.features)
-        self._keep(record["txn_id"], (model, float(base), values))
+        decided_at = record.get("decided_at_ms")
+        if decided_at is None or decided_at >= self._latest_at:
+            self.latest_model = model
+            self._latest_at = self._latest_at if decided_at is None else int(decided_at)
+        values = tuple(float(logged.get(name, nan)) for name in self.features)
+        self._keep(txn_id, (model, float(base), values, slot))
         return True
 
-    def _keep(self, txn_id: str, entry: tuple[str, float, tuple[float, ...]]) -> None:
+    def _keep_logged(self, txn_id: str, logged: Mapping[str, Any]) -> int:
+        if not self._owner:
+            return -1
+        slot = self._next_slot
+        self._next_slot = (slot + 1) % len(self._owner)
+        self._logged[slot] = [logged.get(name, np.nan) for name in FEATURE_NAMES]
+        self._owner[slot] = txn_id
+        return slot
+
+    def _keep(self, txn_id: str, entry: tuple[str, float, tuple[float, ...], int]) -> None:
         self._rows[txn_id] = entry
         self._rows.move_to_end(txn_id)
         while len(self._rows) > self.capacity:
@@ -177,20 +220,62 @@ class DecisionIndex:
         found = self._rows.get(txn_id)
         if found is None:
             return None
-        model, base, values = found
+        model, base, values, _ = found
         if model == RULES:
             return model, (base, {}, label)
         return model, (base, dict(zip(self.features, values, strict=True)), label)
 
+    def rescore(self, model: ScoringModel, txn_ids: Iterable[str] | None = None) -> int:
+        """Score with ``model`` the decisions (``txn_ids``, or all) that another model or the
+        rules scored and whose logged features are still held, as if ``model`` had made them;
+        returns how many. The features are the ones the job logged, so the score is the one
+        the job would have logged with ``model`` in force.
+        """
+        try:
+            columns = [FEATURE_NAMES.index(name) for name in model.feature_names]
+        except ValueError:
+            log.warning("model %s uses features the decisions do not log: not re-scored",
+                        model.version)  # fmt: skip
+            return 0
+        mine = [FEATURE_NAMES.index(name) for name in self.features]
+        ids = list(self._rows) if txn_ids is None else txn_ids
+        todo: list[tuple[str, tuple[float, ...], int]] = []
+        for txn_id in ids:
+            entry = self._rows.get(txn_id)
+            if entry is None or entry[0] == model.version:
+                continue
+            _, _, values, slot = entry
+            if slot >= 0 and self._owner[slot] == txn_id:
+                if not values:  # scored by the rules: the index kept no feature of its own
+                    values = tuple(float(v) for v in self._logged[slot, mine])
+                todo.append((txn_id, values, slot))
+        for start in range(0, len(todo), 100_000):
+            chunk = todo[start : start + 100_000]
+            logged = self._logged[[slot for _, _, slot in chunk]][:, columns]
+            for (txn_id, values, slot), score in zip(
+                chunk, model.predict_batch(logged), strict=True
+            ):
+                self._rows[txn_id] = (model.version, float(score), values, slot)
+        return len(todo)
+
     def feature_sample(self, n: int, model: str) -> Iterable[dict[str, float]]:
         """The features of up to ``n`` of the newest decisions ``model`` scored."""
         taken = 0
-        for scored_by, _, values in reversed(self._rows.values()):
+        for scored_by, _, values, _ in reversed(self._rows.values()):
             if taken >= n:
                 return
             if scored_by == model:
                 taken += 1
                 yield dict(zip(self.features, values, strict=True))
+
+
+class ScoringModel(Protocol):
+    """What :meth:`DecisionIndex.rescore` needs of a model (``scoring.model.BaseModel``)."""
+
+    version: str
+    feature_names: tuple[str, ...]
+
+    def predict_batch(self, rows: Any) -> list[float]: ...
 
 
 @dataclass
@@ -204,11 +289,15 @@ class LearnerReport:
     labels_invalid: int = 0
     labels_other_model: int = 0
     """Labels of decisions another model than the re-ranker's base model (or the rules)
-    scored: valid, kept for retraining, not for this re-ranker."""
+    scored and that could not be re-scored (features no longer held, or that model not in
+    the registry here): valid, kept for retraining, not for this re-ranker."""
     labels_dead: int = 0
     """Labels sent to ``labels.dlq`` (invalid, or of an unknown transaction)."""
     batches_accepted: int = 0
     batches_refused: int = 0
+    decisions_rescored: int = 0
+    """Decisions another model or the rules scored, re-scored with the re-ranker's model on
+    their logged features (see ``LearnerConfig.rescore_capacity``)."""
     window_restored: int = 0
     """Labels of the guard window restored from ``reranker.state`` at start."""
     published: list[str] = field(default_factory=list)
@@ -247,6 +336,7 @@ class RerankerLearner:
         """The model whose scores the re-ranker in force re-ranks."""
         self._producer: Producer | None = None
         self._window_changed = False
+        self._models: dict[str, ScoringModel | None] = {}
 
     def run(self, once: bool = False, stop: Callable[[], bool] = lambda: False) -> LearnerReport:
         """Learn until ``stop()`` (or, with ``once``, until every label on the topic is read)."""
@@ -261,7 +351,9 @@ class RerankerLearner:
             self._restore_window()
             features = self.reranker.config.features if self.reranker else None
             self._index = DecisionIndex(
-                features or self.reranker_config.features, self.config.index_capacity
+                features or self.reranker_config.features,
+                self.config.index_capacity,
+                self.config.rescore_capacity,
             )
             committed = committed_offsets(self.settings, topics.labels.name, group)
             self._offsets = {
@@ -297,19 +389,51 @@ class RerankerLearner:
 
     def _index_decisions(self, values: Iterable[bytes]) -> None:
         assert self._index is not None
+        added: list[str] = []
         for value in values:
             try:
                 record = orjson.loads(value)
                 if self._index.add(record):
                     self.report.decisions_indexed += 1
+                added.append(record["txn_id"])
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 log.warning("skipped a decision record the learner cannot read")
+        # Decisions an earlier model (or the rules) made, for instance all of the log on a
+        # restart after a promotion, are scored as the re-ranker's model would have scored them.
+        champion = self._index.latest_model
+        if added and champion is not None and champion == self.base_model:
+            self._rescore(champion, added)
 
-    def _read_labels(self, labels: TopicTail) -> tuple[list[tuple[str, Row]], bool]:
-        """Up to ``batch_size`` joined labels with the model that scored each; True once the
-        topic's end was reached."""
+    def _rescore(self, version: str, txn_ids: list[str] | None = None) -> None:
         assert self._index is not None
-        rows: list[tuple[str, Row]] = []
+        model = self._scoring_model(version)
+        if model is not None:
+            rescored = self._index.rescore(model, txn_ids)
+            self.report.decisions_rescored += rescored
+            if rescored:
+                log.info("re-scored %d decisions with %s", rescored, version)
+
+    def _scoring_model(self, version: str) -> ScoringModel | None:
+        if version not in self._models:
+            from fraudguard.models.registry import ModelRegistry
+            from fraudguard.scoring.model import BaseModel as XGBoostModel
+
+            try:
+                entry = ModelRegistry.from_settings(self.settings).get(version)
+                self._models[version] = XGBoostModel.load(entry.path)
+            except FraudGuardError as exc:
+                log.warning(
+                    "model %s is not in the registry here (%s): labels of other models' "
+                    "decisions are skipped, not re-scored", version, exc,
+                )  # fmt: skip
+                self._models[version] = None
+        return self._models[version]
+
+    def _read_labels(self, labels: TopicTail) -> tuple[list[tuple[str, bool]], bool]:
+        """Up to ``batch_size`` labels of indexed decisions, ``(txn_id, is_fraud)``; True once
+        the topic's end was reached."""
+        assert self._index is not None
+        rows: list[tuple[str, bool]] = []
         deadline = time.monotonic() + self.config.max_wait_s
         while len(rows) < self.config.batch_size and time.monotonic() < deadline:
             for partition, offset, value in labels.poll(self.config.batch_size - len(rows)):
@@ -321,34 +445,35 @@ class RerankerLearner:
                     self.report.labels_invalid += 1
                     self._dead_letter(value, exc)
                     continue
-                row = self._index.row(txn_id, fraud)
-                if row is None:
+                if txn_id not in self._index:
                     self.report.labels_unmatched += 1
                     self._dead_letter(value, InvalidLabel("unknown_transaction", (
                         f"no decision for txn_id {txn_id!r} in the learner's index (never "
                         "decided, or older than the index holds)"
                     )))  # fmt: skip
                 else:
-                    rows.append(row)
+                    rows.append((txn_id, fraud))
             if labels.at_end:
                 return rows, True
         return rows, False
 
-    def _learn(self, scored: list[tuple[str, Row]]) -> None:
+    def _learn(self, labelled: list[tuple[str, bool]]) -> None:
         assert self._index is not None
         champion = self._index.latest_model
         if champion is None:  # only the rules have scored so far: nothing to re-rank
-            self.report.labels_other_model += len(scored)
+            self.report.labels_other_model += len(labelled)
             return
-        if not scored:
+        if not labelled:
             return
         if self.reranker is None or self.base_model != champion:
             if self.reranker is not None:
                 log.warning("the champion is now %s (the re-ranker was for %s): starting a "
                             "fresh re-ranker for it", champion, self.base_model)  # fmt: skip
+            self._rescore(champion)  # before the scaling fit, which samples its decisions
             self.reranker, self.base_model = self._new_reranker(champion), champion
-        rows = [row for model, row in scored if model == champion]
-        self.report.labels_other_model += len(scored) - len(rows)
+        joined = (self._index.row(txn_id, fraud) for txn_id, fraud in labelled)
+        rows = [found[1] for found in joined if found is not None and found[0] == champion]
+        self.report.labels_other_model += len(labelled) - len(rows)
         if not rows:
             return
         before = self.reranker.version
