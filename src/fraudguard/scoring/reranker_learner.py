@@ -204,8 +204,12 @@ class DecisionIndex:
         if not self._owner:
             return -1
         slot = self._next_slot
+        try:
+            self._logged[slot] = [logged.get(name) for name in FEATURE_NAMES]  # None: NaN
+        except (TypeError, ValueError):  # not numbers: this decision cannot be re-scored
+            self._owner[slot] = None
+            return -1
         self._next_slot = (slot + 1) % len(self._owner)
-        self._logged[slot] = [logged.get(name, np.nan) for name in FEATURE_NAMES]
         self._owner[slot] = txn_id
         return slot
 
