@@ -105,7 +105,9 @@ class LearnerConfig(BaseModel):
     max_wait_s: float = Field(default=5.0, gt=0)
     """A round ends after this long even with fewer labels, so a quiet day still learns."""
     index_capacity: int = Field(default=5_000_000, ge=1)
-    """Decisions kept for joining labels (oldest dropped first). About 120 B each."""
+    """Decisions kept for joining labels (oldest dropped first). About 575 B each; with the
+    default re-scoring below, 5 million took 2.7 GB and 92 s to index at start
+    (``bench/learner_index.py``)."""
     rescore_capacity: int = Field(default=1_000_000, ge=0)
     """Of those, how many of the newest keep every logged feature (232 B each), so that when
     the champion changes their labels can still teach the new model's re-ranker: they are
