@@ -42,12 +42,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from spike_jvm_windows import spike_checkpoints, sustained_tps  # same folder: bench/
+
 from fraudguard.config import Settings
 from fraudguard.features.registry import FEATURES
 from fraudguard.flink.connectors import exactly_once_sink, transactions_source, unframe
 from fraudguard.flink.environment import flink_configuration
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
-from fraudguard.kafka_io import end_offsets, read_topic
+from fraudguard.kafka_io import read_topic
 from fraudguard.stack import LocalStack, create_topics, delete_topics
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -68,11 +70,6 @@ ROW_FIELDS = ["txn_id", "card_id", "merchant_id", "device_id", "ts_ms", "amount"
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def spike_checkpoints(settings: Settings) -> Path:
-    """This run's checkpoints (deleted at its end: a variant is never resumed)."""
-    return settings.home / "spike-chk" / settings.flink.job_name
 
 
 def build_jar(workdir: Path) -> Path:
@@ -252,19 +249,11 @@ def measure(run: Any, out_settings: Settings, out_topic: str, n: int, variant: s
         except Exception as exc:  # noqa: BLE001 - reported below
             failure.append(exc)
 
-    started = time.monotonic()
     threading.Thread(target=target, daemon=True, name=f"spike-{variant}").start()
-    marks: dict[str, float] = {}
-    while len(marks) < 2 and not failure and time.monotonic() - started < 900:
-        out = sum(end_offsets(out_settings, out_topic, "read_uncommitted").values())
-        for name, share in (("lo", 0.1), ("hi", 0.9)):
-            if name not in marks and out >= share * n:
-                marks[name] = time.monotonic()
-        time.sleep(0.2)
+    tps = sustained_tps(out_settings, out_topic, n, stopped=lambda: bool(failure))
     if failure:
         causes = [line for line in str(failure[0]).splitlines() if "Caused by" in line]
         raise SystemExit(f"{variant} failed: {causes[-1:] or failure[0]}")
-    tps = 0.8 * n / (marks["hi"] - marks["lo"]) if len(marks) == 2 else None
     time.sleep(4)  # two checkpoints: the tail is committed
     written = sum(1 for _ in read_topic(out_settings, out_topic, idle_timeout_s=0.0))
     log(f"{variant}: {written:,} of {n:,} committed; sustained {tps or 0:,.0f} tx/s")

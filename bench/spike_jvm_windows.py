@@ -28,6 +28,7 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +50,22 @@ def log(message: str) -> None:
 def spike_checkpoints(settings: Settings) -> Path:
     """This run's checkpoints (deleted at its end: a variant is never resumed)."""
     return settings.home / "spike-chk" / settings.flink.job_name
+
+
+def sustained_tps(
+    settings: Settings, topic: str, n: int, stopped: Callable[[], bool] = lambda: False
+) -> float | None:
+    """Sustained rate as bench/throughput.py measures it: ``n`` records expected on ``topic``,
+    timed between 10% and 90% of them (None if the job stops or 900 s pass first)."""
+    started = time.monotonic()
+    marks: dict[str, float] = {}
+    while len(marks) < 2 and not stopped() and time.monotonic() - started < 900:
+        out = sum(end_offsets(settings, topic, "read_uncommitted").values())
+        for name, share in (("lo", 0.1), ("hi", 0.9)):
+            if name not in marks and out >= share * n:
+                marks[name] = time.monotonic()
+        time.sleep(0.2)
+    return 0.8 * n / (marks["hi"] - marks["lo"]) if len(marks) == 2 else None
 
 
 def source_ddl(settings: Settings, name: str) -> str:
@@ -139,20 +156,12 @@ def run_variant(settings: Settings, variant: str, n: int) -> dict[str, float]:
     t_env.execute_sql(sink_ddl(settings, "scored", columns, out_topic))
     started = time.monotonic()
     job = t_env.execute_sql(f"INSERT INTO scored {query}")
-    # Sustained rate as bench/throughput.py measures it: records out between 10% and 90%.
-    marks: dict[str, float] = {}
-    while len(marks) < 2 and time.monotonic() - started < 900:
-        out = sum(end_offsets(settings, out_topic, "read_uncommitted").values())
-        for name, share in (("lo", 0.1), ("hi", 0.9)):
-            if name not in marks and out >= share * n:
-                marks[name] = time.monotonic()
-        time.sleep(0.2)
+    tps = sustained_tps(settings, out_topic, n)
     job.wait()
     seconds = time.monotonic() - started
     # Counted record by record: offsets also count the sink's transaction markers.
     written = sum(1 for _ in read_topic(out_settings, out_topic, idle_timeout_s=0.0))
     delete_topics(settings, [out_topic])
-    tps = 0.8 * n / (marks["hi"] - marks["lo"]) if len(marks) == 2 else None
     result = {"seconds": round(seconds, 1), "records_out": written,
               "throughput_tps": round(tps, 1) if tps else None}  # fmt: skip
     log(f"{variant}: {written:,} of {n:,} written in {seconds:.1f} s; sustained "
