@@ -55,10 +55,6 @@ class RerankerChange:
     base_model_version: str | None = None
     """The model whose scores this snapshot re-ranks; None: any."""
 
-    def applies_to(self, model_version: str) -> bool:
-        """Whether this snapshot re-ranks a score made by ``model_version``."""
-        return self.base_model_version is None or self.base_model_version == model_version
-
     def to_json(self) -> bytes:
         """The compact JSON message."""
         s = self.snapshot
