@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -145,3 +145,25 @@ def _register_model(registry: ModelRegistry, version: str, seed: int) -> None:
 @pytest.fixture
 def register_model() -> RegisterModel:
     return _register_model
+
+
+def _send_labels(settings: Settings, labelled: Iterable[tuple[str, bool]]) -> None:
+    """Investigation labels ``(txn_id, is_fraud)`` on the labels topic, as investigators send
+    them (key = transaction id)."""
+    import orjson
+
+    from fraudguard.kafka_io import make_producer
+
+    producer = make_producer(settings)
+    for txn_id, fraud in labelled:
+        doc = {"txn_id": txn_id, "label": "fraud" if fraud else "legit", "source": "test"}
+        producer.produce(settings.topics.labels.name, value=orjson.dumps(doc), key=txn_id)
+    assert producer.flush(30) == 0
+
+
+SendLabels = Callable[[Settings, Iterable[tuple[str, bool]]], None]
+
+
+@pytest.fixture
+def send_labels() -> SendLabels:
+    return _send_labels

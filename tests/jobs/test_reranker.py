@@ -27,18 +27,11 @@ from fraudguard.scoring.reranker_learner import (
 pytestmark = pytest.mark.integration
 
 
-def send_labels(settings: Settings, labelled: list[tuple[str, bool]]) -> None:
-    producer = make_producer(settings)
-    for txn_id, fraud in labelled:
-        doc = {"txn_id": txn_id, "label": "fraud" if fraud else "legit", "source": "test"}
-        producer.produce(settings.topics.labels.name, value=orjson.dumps(doc), key=txn_id)
-    assert producer.flush(30) == 0
-
-
 def test_labels_train_the_reranker_the_job_applies_and_a_flipped_burst_is_refused(
     isolated_settings: Settings,
     register_model: Callable[..., None],
     live_decisions: Callable[[Settings], Any],
+    send_labels: Callable[..., None],
 ) -> None:
     settings = isolated_settings.model_copy(
         update={"exploration": isolated_settings.exploration.model_copy(update={"share": 0.0})}

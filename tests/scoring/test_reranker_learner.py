@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,11 +21,14 @@ from fraudguard.scoring.reranker_guard import GuardConfig
 from fraudguard.scoring.reranker_learner import (
     LearnerConfig,
     RerankerLearner,
+    learner_group,
     published_changes,
     roll_back,
 )
 
 pytestmark = pytest.mark.integration
+
+SendLabels = Callable[..., None]  # the root conftest's send_labels fixture
 
 BAD = (b"{not json", b'{"txn_id": "x"}', b'{"txn_id": "x", "label": "maybe"}', b"[1, 2]")
 
@@ -34,6 +38,7 @@ class Crashed(BaseException):
 
 
 def send(settings: Settings, values: list[bytes]) -> None:
+    """Raw values on the labels topic (bad ones included); good labels: ``send_labels``."""
     producer = make_producer(settings)
     for value in values:
         producer.produce(settings.topics.labels.name, value=value)
@@ -47,11 +52,12 @@ def dead_letters(settings: Settings, isolation: Any = "read_committed") -> list[
 
 
 def test_a_learner_killed_before_its_commit_repeats_no_dead_letter(
-    isolated_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    isolated_settings: Settings, monkeypatch: pytest.MonkeyPatch, send_labels: SendLabels
 ) -> None:
     settings = isolated_settings
-    unknown = [orjson.dumps({"txn_id": f"never-{i}", "label": "fraud"}) for i in range(3)]
-    send(settings, [*BAD, *unknown])
+    unknown = [(f"never-{i}", True) for i in range(3)]
+    send(settings, list(BAD))
+    send_labels(settings, unknown)
     config = LearnerConfig(batch_size=100, max_wait_s=1)
 
     def killed_before_commit(self: RerankerLearner, consumer: Any, topic: str) -> None:
@@ -67,7 +73,7 @@ def test_a_learner_killed_before_its_commit_repeats_no_dead_letter(
     written = dead_letters(settings, "read_uncommitted")
     assert len(written) == len(BAD) + len(unknown)  # written, but inside an open transaction
     assert dead_letters(settings) == []
-    group = f"fraudguard-reranker-{settings.topics.labels.name}"
+    group = learner_group(settings)
     assert committed_offsets(settings, settings.topics.labels.name, group) in ({}, {0: 0})
 
     # The restarted learner fences the dead one's transaction and redoes the round.
@@ -128,29 +134,27 @@ def send_decisions(settings: Settings, model: str, n: int, seed: int) -> list[tu
     return scored
 
 
-def label(scored: list[tuple[str, float]], flipped: bool = False) -> list[bytes]:
-    return [
-        orjson.dumps({"txn_id": t, "label": "fraud" if (base > 0.5) != flipped else "legit"})
-        for t, base in scored
-    ]
+def label(scored: list[tuple[str, float]], flipped: bool = False) -> list[tuple[str, bool]]:
+    """Labels that agree with the base score (fraud above 0.5), or all wrong."""
+    return [(t, (base > 0.5) != flipped) for t, base in scored]
 
 
 def test_a_restarted_learner_keeps_its_guard_window_and_refuses_a_flipped_burst_by_loss(
-    isolated_settings: Settings,
+    isolated_settings: Settings, send_labels: SendLabels
 ) -> None:
     settings = isolated_settings
     scored = send_decisions(settings, "m-test", 3_000, seed=1)
     # Only the loss check may refuse here: the step limits are out of reach.
     guard = GuardConfig(max_step=1e6, max_relative_step=1e6, min_window=200)
     config = LearnerConfig(batch_size=500, max_wait_s=1)
-    send(settings, label(scored[:2_000]))
+    send_labels(settings, label(scored[:2_000]))
     first = RerankerLearner(settings, config, guard=guard).run(once=True)
     assert (first.batches_accepted, first.batches_refused) == (4, 0)
     assert first.labels_learnt == 2_000
 
     # Restarted: the window comes back from reranker.state, so a burst of flipped labels meets
     # the loss check at once (an empty window would skip it until 200 labels were accepted).
-    send(settings, label(scored[2_000:], flipped=True))
+    send_labels(settings, label(scored[2_000:], flipped=True))
     restarted = RerankerLearner(settings, config.model_copy(update={"batch_size": 1_000}),
                                 guard=guard)  # fmt: skip
     report = restarted.run(once=True)
@@ -160,10 +164,12 @@ def test_a_restarted_learner_keeps_its_guard_window_and_refuses_a_flipped_burst_
     assert report.version == first.version  # rolled back to the stable snapshot
 
 
-def test_an_operator_rollback_keeps_the_guard_window(isolated_settings: Settings) -> None:
+def test_an_operator_rollback_keeps_the_guard_window(
+    isolated_settings: Settings, send_labels: SendLabels
+) -> None:
     settings = isolated_settings
     scored = send_decisions(settings, "m-test", 1_000, seed=2)
-    send(settings, label(scored))
+    send_labels(settings, label(scored))
     guard = GuardConfig(min_window=200)
     learner = RerankerLearner(settings, LearnerConfig(batch_size=500, max_wait_s=1), guard=guard)
     rounds: list[int] = []
@@ -182,7 +188,7 @@ def test_an_operator_rollback_keeps_the_guard_window(isolated_settings: Settings
 
 
 def test_labels_of_the_old_champions_decisions_teach_the_new_champions_reranker(
-    isolated_settings: Settings, register_model: Any
+    isolated_settings: Settings, register_model: Any, send_labels: SendLabels
 ) -> None:
     from fraudguard.features import FEATURE_NAMES
     from fraudguard.models.registry import ModelRegistry
@@ -208,8 +214,7 @@ def test_labels_of_the_old_champions_decisions_teach_the_new_champions_reranker(
     # The labels that come in now are, as in life, of the old champion's decisions.
     new_scores = np.array(new.predict_batch(logged[:1_000]))
     cut = float(np.quantile(new_scores, 0.9))
-    send(settings, [orjson.dumps({"txn_id": f"p-{i}", "label": "fraud" if s > cut else "legit"})
-                    for i, s in enumerate(new_scores)])  # fmt: skip
+    send_labels(settings, [(f"p-{i}", bool(s > cut)) for i, s in enumerate(new_scores)])
     config = LearnerConfig(batch_size=500, max_wait_s=1)
     learner = RerankerLearner(settings, config, guard=GuardConfig(min_window=200))
     report = learner.run(once=True)
@@ -224,17 +229,17 @@ def test_labels_of_the_old_champions_decisions_teach_the_new_champions_reranker(
     assert rescored[1][0] == pytest.approx(new_scores[7], abs=1e-7)
 
     # Restarted, the learner re-scores the decision log again as it rebuilds its index.
-    send(settings, [orjson.dumps({"txn_id": "p-1", "label": "legit"})])
+    send_labels(settings, [("p-1", False)])
     again = RerankerLearner(settings, config, guard=GuardConfig(min_window=200)).run(once=True)
     assert again.decisions_rescored == 1_000 and again.labels_other_model == 0
 
 
 def test_without_the_model_in_the_registry_old_labels_are_counted_and_skipped(
-    isolated_settings: Settings,
+    isolated_settings: Settings, send_labels: SendLabels
 ) -> None:
     settings = isolated_settings
     scored = send_decisions(settings, "m-elsewhere", 20, seed=5)
     send_decisions(settings, "m-champion", 1, seed=6)
-    send(settings, label(scored))
+    send_labels(settings, label(scored))
     report = RerankerLearner(settings, LearnerConfig(max_wait_s=1)).run(once=True)
     assert report.decisions_rescored == 0 and report.labels_other_model == 20

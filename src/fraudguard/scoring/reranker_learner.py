@@ -347,7 +347,7 @@ class RerankerLearner:
     def run(self, once: bool = False, stop: Callable[[], bool] = lambda: False) -> LearnerReport:
         """Learn until ``stop()`` (or, with ``once``, until every label on the topic is read)."""
         topics = self.settings.topics
-        group = f"fraudguard-reranker-{topics.labels.name}"
+        group = learner_group(self.settings)
         self._producer = self._transactional_producer(group)
         control = TopicTail(assigned_consumer(self.settings, topics.control.name))
         decisions = TopicTail(assigned_consumer(self.settings, topics.decisions.name))
@@ -628,6 +628,15 @@ class RerankerLearner:
         sample = self._index.feature_sample(self.config.scaling_sample, model)
         scaling = FeatureScaling.fit(features, sample)
         return Reranker(self.reranker_config, scaling, self.guard)
+
+
+def learner_group(settings: Settings) -> str:
+    """The learner's consumer group on ``labels``, also its Kafka transactional id.
+
+    >>> learner_group(Settings())
+    'fraudguard-reranker-labels'
+    """
+    return f"fraudguard-reranker-{settings.topics.labels.name}"
 
 
 MAX_WINDOW_RECORD = 900_000
