@@ -108,14 +108,17 @@ class BucketSeries:
         bucket = ts_ms // self.bucket_ms
         if bucket > self.current:
             self._advance(bucket)
+        elif not self.inside(bucket):
+            # Later than the window is long: it can never be inside again. Holding its bucket
+            # would subtract, on the next advance, totals that were never added.
+            return False
         held = self.buckets.get(bucket)
         if held is None:
             held = self._insert(bucket)
         held[0] += 1
         held[1] += amount
-        if self.inside(bucket):
-            self.totals[0] += 1
-            self.totals[1] += amount
+        self.totals[0] += 1
+        self.totals[1] += amount
         previous = None if previous_ms is None else previous_ms // self.bucket_ms
         if previous is not None and previous >= bucket:
             return False  # seen in this bucket already, or a late event of a key seen since
