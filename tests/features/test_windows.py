@@ -43,16 +43,19 @@ def test_raw_windows_match_the_definition(seed: int) -> None:
 WINDOWS = ((HOUR, MINUTE_MS), (24 * HOUR, 5 * MINUTE_MS), (7 * 24 * HOUR, 30 * MINUTE_MS))
 
 
+def assert_whole_buckets(got: list, seen: list, t: int, amount: float, key: str) -> None:
+    for (count, total, distinct), (window, bucket) in zip(got, WINDOWS, strict=True):
+        # Whole buckets: the window starts at the bucket after the one of t - W.
+        lo_ms = (t // bucket - window // bucket + 1) * bucket - 1
+        want = brute(seen, t, amount, key, lo_ms)
+        assert (count, pytest.approx(total, abs=1e-6), distinct) == want
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_buckets_match_the_definition_over_whole_buckets(seed: int) -> None:
     state, seen = BucketWindows(WINDOWS), []
     for t, amount, key in events(seed):
-        got = state.add(t, amount, key)
-        for (count, total, distinct), (window, bucket) in zip(got, WINDOWS, strict=True):
-            # Whole buckets: the window starts at the bucket after the one of t - W.
-            lo_ms = (t // bucket - window // bucket + 1) * bucket - 1
-            want = brute(seen, t, amount, key, lo_ms)
-            assert (count, pytest.approx(total, abs=1e-6), distinct) == want
+        assert_whole_buckets(state.add(t, amount, key), seen, t, amount, key)
         seen.append((t, amount, key))
 
 
@@ -94,9 +97,5 @@ def test_a_transaction_later_than_a_window_leaves_the_window_exact(seed: int) ->
             state.add(late, amount, key)  # its own values: the windows as they stand (policy)
             seen.append((late, amount, key))
             continue
-        got = state.add(t, amount, key)
-        for (count, total, distinct), (window, bucket) in zip(got, WINDOWS, strict=True):
-            lo_ms = (t // bucket - window // bucket + 1) * bucket - 1
-            want = brute(seen, t, amount, key, lo_ms)
-            assert (count, pytest.approx(total, abs=1e-6), distinct) == want
+        assert_whole_buckets(state.add(t, amount, key), seen, t, amount, key)
         seen.append((t, amount, key))
