@@ -20,6 +20,7 @@ returns the entity's features for it, so the values cannot differ between the tw
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Hashable, MutableMapping
 
@@ -252,8 +253,9 @@ def _card_history(
     amounts = [float(v[0]) for v in prior]  # type: ignore[arg-type]
     n = len(amounts)
     mean = sum(amounts) / n
-    # Two passes in plain floats: statistics.pstdev is exact but about 30x slower.
-    spread = (sum((a - mean) ** 2 for a in amounts) / n) ** 0.5 if n > 1 else 0.0
+    # Two passes in plain floats: statistics.pstdev is exact but about 30x slower. Squares are
+    # products and the root is sqrt, both correctly rounded, so the JVM kernel gets the same bits.
+    spread = math.sqrt(sum((a - mean) * (a - mean) for a in amounts) / n) if n > 1 else 0.0
     countries = Counter(v[2] for v in prior)
     devices = {v[3] for v in prior}
     home = countries.most_common(1)[0][0]

@@ -1,0 +1,149 @@
+package io.fraudguard.features;
+
+/**
+ * One window kept as {@code (count, sum, keys last seen here)} per bucket of {@code bucketMs}
+ * (the JVM twin of {@code BucketSeries}). The window covers whole buckets: the bucket of
+ * {@code t} and the ones before it, back to the bucket after the one holding {@code t - W}.
+ * Running totals move in O(1) as time advances.
+ *
+ * <p>Buckets are parallel arrays sorted by bucket number: new buckets append at the end and old
+ * ones leave from the front, so only a late event in a bucket not held yet moves anything.
+ */
+public final class BucketSeries {
+    final long windowMs;
+    final long bucketMs;
+    final long n;
+    long[] ids = new long[8];
+    long[] counts = new long[8];
+    double[] sums = new double[8];
+    long[] seen = new long[8];
+    int start;
+    int end;
+    long totalCount;
+    double totalSum;
+    long totalDistinct;
+    long current = -(1L << 62);
+
+    public BucketSeries(long windowMs, long bucketMs) {
+        if (windowMs % bucketMs != 0) {
+            throw new IllegalArgumentException(
+                    "a " + windowMs + " ms window is not a whole number of " + bucketMs + " ms");
+        }
+        this.windowMs = windowMs;
+        this.bucketMs = bucketMs;
+        this.n = windowMs / bucketMs;
+    }
+
+    boolean inside(long bucket) {
+        return bucket > current - n;
+    }
+
+    /** Position of {@code bucket}, or -1 when it is not held. */
+    int find(long bucket) {
+        if (end > start && ids[end - 1] == bucket) {
+            return end - 1; // the usual case: the newest bucket
+        }
+        int lo = RawEvents.bisectLeft(ids, start, end, bucket);
+        return lo < end && ids[lo] == bucket ? lo : -1;
+    }
+
+    /**
+     * Counts an event; {@code previousMs} is when its key was last seen (null: never). Returns
+     * whether the key entered this window.
+     */
+    boolean add(long tsMs, double amount, Long previousMs) {
+        long bucket = Math.floorDiv(tsMs, bucketMs);
+        if (bucket > current) {
+            advance(bucket);
+        } else if (!inside(bucket)) {
+            // Later than the window is long: it can never be inside again. Holding its bucket
+            // would subtract, on the next advance, totals that were never added.
+            return false;
+        }
+        int held = find(bucket);
+        if (held < 0) {
+            held = insert(bucket);
+        }
+        counts[held] += 1;
+        sums[held] += amount;
+        totalCount += 1;
+        totalSum += amount;
+        if (previousMs == null) {
+            seen[held] += 1;
+            if (bucket > current - n) {
+                totalDistinct += 1;
+                return true;
+            }
+            return false;
+        }
+        long previous = Math.floorDiv(previousMs, bucketMs);
+        if (previous >= bucket) {
+            return false; // seen in this bucket already, or a late event of a key seen since
+        }
+        int old = find(previous);
+        if (old >= 0) {
+            seen[old] -= 1;
+        }
+        seen[held] += 1;
+        long lo = current - n;
+        if (bucket > lo && previous <= lo) {
+            totalDistinct += 1;
+            return true;
+        }
+        return false;
+    }
+
+    private void advance(long bucket) {
+        current = bucket;
+        long lo = bucket - n;
+        while (start < end && ids[start] <= lo) {
+            totalCount -= counts[start];
+            totalSum -= sums[start];
+            totalDistinct -= seen[start];
+            start++;
+        }
+    }
+
+    private int insert(long bucket) {
+        if (end == ids.length) {
+            int live = end - start;
+            int capacity = live < ids.length / 2 ? ids.length : ids.length * 2;
+            ids = slide(ids, capacity);
+            counts = slide(counts, capacity);
+            sums = slide(sums, capacity);
+            seen = slide(seen, capacity);
+            start = 0;
+            end = live;
+        }
+        int position = end;
+        if (end > start && bucket < ids[end - 1]) { // a late event in a bucket not held yet
+            position = RawEvents.bisectLeft(ids, start, end, bucket);
+            System.arraycopy(ids, position, ids, position + 1, end - position);
+            System.arraycopy(counts, position, counts, position + 1, end - position);
+            System.arraycopy(sums, position, sums, position + 1, end - position);
+            System.arraycopy(seen, position, seen, position + 1, end - position);
+        }
+        ids[position] = bucket;
+        counts[position] = 0;
+        sums[position] = 0.0;
+        seen[position] = 0;
+        end++;
+        return position;
+    }
+
+    private long[] slide(long[] a, int capacity) {
+        long[] b = new long[capacity];
+        System.arraycopy(a, start, b, 0, end - start);
+        return b;
+    }
+
+    private double[] slide(double[] a, int capacity) {
+        double[] b = new double[capacity];
+        System.arraycopy(a, start, b, 0, end - start);
+        return b;
+    }
+
+    public int size() {
+        return end - start;
+    }
+}

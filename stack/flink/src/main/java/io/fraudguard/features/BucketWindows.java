@@ -1,0 +1,87 @@
+package io.fraudguard.features;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+
+/**
+ * Count, sum and distinct keys over several windows, each with buckets of its own width, so
+ * that state stays small for busy merchants (the JVM twin of {@code BucketWindows}).
+ *
+ * <p>{@code lastSeen} maps each key (card) to the event time it was last seen.
+ */
+public final class BucketWindows {
+    final BucketSeries[] series;
+    final Map<String, Long> lastSeen;
+    // What events of the newest millisecond added, so a simultaneous event leaves them out.
+    long peerTs = -(1L << 62);
+    long[] peerCount;
+    double[] peerSum;
+    HashSet<String>[] peerKeys;
+
+    public BucketWindows(long[][] windows, Map<String, Long> lastSeen) {
+        series = new BucketSeries[windows.length];
+        for (int w = 0; w < windows.length; w++) {
+            series[w] = new BucketSeries(windows[w][0], windows[w][1]);
+        }
+        this.lastSeen = lastSeen != null ? lastSeen : new HashMap<>();
+        resetPeers();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void resetPeers() {
+        if (peerKeys == null) {
+            peerCount = new long[series.length];
+            peerSum = new double[series.length];
+            peerKeys = new HashSet[series.length];
+            for (int w = 0; w < series.length; w++) {
+                peerKeys[w] = new HashSet<>();
+            }
+            return;
+        }
+        for (int w = 0; w < series.length; w++) {
+            peerCount[w] = 0;
+            peerSum[w] = 0.0;
+            if (!peerKeys[w].isEmpty()) {
+                peerKeys[w].clear();
+            }
+        }
+    }
+
+    /**
+     * Records an event; per window writes the count, sum and distinct keys of the earlier events
+     * inside it plus this one (events of the same millisecond excluded) to {@code out[w]}.
+     */
+    public void add(long tsMs, double amount, String key, double[][] out) {
+        if (tsMs > peerTs) {
+            peerTs = tsMs;
+            resetPeers();
+        }
+        boolean peers = tsMs == peerTs; // a late event: no peers known
+        Long previous = lastSeen.get(key);
+        if (previous == null || tsMs > previous) {
+            lastSeen.put(key, tsMs);
+        }
+        for (int w = 0; w < series.length; w++) {
+            BucketSeries s = series[w];
+            boolean entered = s.add(tsMs, amount, previous);
+            long count = s.totalCount;
+            double total = s.totalSum;
+            long distinct = s.totalDistinct;
+            if (peers) {
+                HashSet<String> keys = peerKeys[w];
+                count -= peerCount[w];
+                total -= peerSum[w];
+                distinct -= keys.size() - (keys.contains(key) ? 1 : 0);
+                peerCount[w] += 1;
+                peerSum[w] += amount;
+                if (entered) {
+                    keys.add(key);
+                }
+            }
+            out[w][0] = count;
+            out[w][1] = PyMath.round(total, 6);
+            out[w][2] = distinct;
+        }
+    }
+}

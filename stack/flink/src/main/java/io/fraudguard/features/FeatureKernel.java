@@ -1,0 +1,417 @@
+package io.fraudguard.features;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * The registry's declarations compiled into per-entity plans (the JVM twin of
+ * {@code FeatureEngine}). Each method adds the transaction to its entity's state and writes
+ * that entity's features into {@code out} at their registry positions.
+ */
+public final class FeatureKernel {
+    static final int COUNT = 0, SUM = 1, MEAN = 2, MAX = 3, DISTINCT = 4;
+    // Card events keep the amount plus these string columns; device events the card.
+    static final List<String> CARD_COLUMNS = List.of("merchant_id", "country", "device_id");
+    static final List<String> DEVICE_COLUMNS = List.of("card_id");
+
+    /** One aggregate of a raw-event window: where it goes, what it does, on which column. */
+    record Agg(int index, int op, int column) {}
+
+    /** All the aggregates over one window length. */
+    record RawWindow(long windowMs, Agg[] aggs) {}
+
+    /** A bucketed entity: (window, bucket) lengths, and per window where count/sum/distinct go. */
+    record BucketPlan(long[][] windows, int[][] slots) {}
+
+    /** Everything kept per card: the ids already answered and the card's recent payments. */
+    public static final class CardState {
+        public final SeenTransactions seen;
+        public final RawEvents history;
+
+        CardState(SeenTransactions seen, RawEvents history) {
+            this.seen = seen;
+            this.history = history;
+        }
+    }
+
+    public final FeatureSpec spec;
+    final int[] txnIndex;
+    final String[] txnKinds;
+    final RawWindow[] cardWindows;
+    final int[] historyIndex;
+    final String[] historyKinds;
+    final RawWindow[] deviceWindows;
+    final BucketPlan merchantPlan;
+    final BucketPlan terminalPlan;
+    final long cardHorizonMs;
+    final long deviceHorizonMs;
+
+    public FeatureKernel(FeatureSpec spec) {
+        this.spec = spec;
+        List<Integer> txn = new ArrayList<>(), history = new ArrayList<>();
+        for (int i = 0; i < spec.features.size(); i++) {
+            FeatureSpec.Declaration f = spec.features.get(i);
+            if (f.type().equals("txn")) {
+                txn.add(i);
+            } else if (f.type().equals("history")) {
+                if (!f.entity().equals("card")) {
+                    throw new IllegalArgumentException(f.name() + ": history is kept for cards only");
+                }
+                history.add(i);
+            }
+        }
+        txnIndex = txn.stream().mapToInt(Integer::intValue).toArray();
+        txnKinds = txn.stream().map(i -> spec.features.get(i).kind()).toArray(String[]::new);
+        historyIndex = history.stream().mapToInt(Integer::intValue).toArray();
+        historyKinds = history.stream().map(i -> spec.features.get(i).kind()).toArray(String[]::new);
+        cardWindows = rawPlan("card", CARD_COLUMNS);
+        deviceWindows = rawPlan("device", DEVICE_COLUMNS);
+        merchantPlan = bucketPlan("merchant");
+        terminalPlan = bucketPlan("terminal");
+        long card = spec.historyMs;
+        for (RawWindow w : cardWindows) {
+            card = Math.max(card, w.windowMs());
+        }
+        long device = 0;
+        for (RawWindow w : deviceWindows) {
+            device = Math.max(device, w.windowMs());
+        }
+        cardHorizonMs = card;
+        deviceHorizonMs = device;
+    }
+
+    private RawWindow[] rawPlan(String entity, List<String> columns) {
+        TreeMap<Long, List<Agg>> plan = new TreeMap<>();
+        for (int i = 0; i < spec.features.size(); i++) {
+            FeatureSpec.Declaration f = spec.features.get(i);
+            if (!f.type().equals("window") || !f.entity().equals(entity)) {
+                continue;
+            }
+            int op = op(f);
+            int column = -1;
+            if (op == DISTINCT) {
+                column = columns.indexOf(f.column());
+                if (column < 0) {
+                    throw new IllegalArgumentException(f.name() + ": " + entity
+                            + " events keep no column " + f.column());
+                }
+            } else if (op != COUNT && !(entity.equals("card") && f.column().equals("amount_eur"))) {
+                throw new IllegalArgumentException(f.name() + ": only card amounts are summed");
+            }
+            plan.computeIfAbsent(f.windowMs(), k -> new ArrayList<>()).add(new Agg(i, op, column));
+        }
+        return plan.descendingMap().entrySet().stream()
+                .map(e -> new RawWindow(e.getKey(), e.getValue().toArray(Agg[]::new)))
+                .toArray(RawWindow[]::new);
+    }
+
+    private BucketPlan bucketPlan(String entity) {
+        TreeMap<Long, int[]> byWindow = new TreeMap<>();
+        for (int i = 0; i < spec.features.size(); i++) {
+            FeatureSpec.Declaration f = spec.features.get(i);
+            if (!f.type().equals("window") || !f.entity().equals(entity)) {
+                continue;
+            }
+            int op = op(f);
+            if (!(op == COUNT || op == SUM || op == DISTINCT) || !spec.bucketMs.containsKey(f.windowMs())) {
+                throw new IllegalArgumentException(
+                        f.name() + ": buckets keep count, sum and distinct over 1h, 24h or 7d");
+            }
+            if (op != COUNT && !f.column().equals(op == DISTINCT ? "card_id" : "amount_eur")) {
+                throw new IllegalArgumentException(f.name() + ": buckets sum amount_eur, count card_id");
+            }
+            int slot = op == COUNT ? 0 : op == SUM ? 1 : 2;
+            byWindow.computeIfAbsent(f.windowMs(), k -> new int[] {-1, -1, -1})[slot] = i;
+        }
+        long[][] windows = new long[byWindow.size()][];
+        int[][] slots = new int[byWindow.size()][];
+        int w = 0;
+        for (Map.Entry<Long, int[]> e : byWindow.entrySet()) {
+            windows[w] = new long[] {e.getKey(), spec.bucketMs.get(e.getKey())};
+            slots[w++] = e.getValue();
+        }
+        return new BucketPlan(windows, slots);
+    }
+
+    private static int op(FeatureSpec.Declaration f) {
+        return switch (f.agg()) {
+            case "count" -> COUNT;
+            case "sum" -> SUM;
+            case "mean" -> MEAN;
+            case "max" -> MAX;
+            case "distinct" -> DISTINCT;
+            default -> throw new IllegalArgumentException(f.name() + ": unknown aggregation " + f.agg());
+        };
+    }
+
+    // -- transaction ------------------------------------------------------------------------
+
+    /** Features of the transaction alone (time of day in UTC). */
+    public void txn(Txn txn, double[] out) {
+        long hour = Math.floorMod(Math.floorDiv(txn.tsMs(), 3_600_000L), 24L);
+        long weekday = Math.floorMod(Math.floorDiv(txn.tsMs(), 86_400_000L) + 3, 7L); // Monday 0
+        for (int k = 0; k < txnIndex.length; k++) {
+            out[txnIndex[k]] = switch (txnKinds[k]) {
+                case "amount_eur" -> txn.amountEur();
+                case "hour" -> (double) hour;
+                case "weekend" -> weekday >= 5 ? 1.0 : 0.0;
+                case "night" -> hour < 6 ? 1.0 : 0.0;
+                case "online" -> "online".equals(txn.channel()) ? 1.0 : 0.0;
+                case "has_device" -> txn.deviceId() != null ? 1.0 : 0.0;
+                default -> throw new IllegalArgumentException("unknown transaction feature " + txnKinds[k]);
+            };
+        }
+    }
+
+    // -- card: raw events, exact -------------------------------------------------------------
+
+    public CardState newCardState(long dedupeTtlMs) {
+        return new CardState(new SeenTransactions(dedupeTtlMs), new RawEvents(cardHorizonMs, 3));
+    }
+
+    /**
+     * Transaction-level and card features; false (and nothing written) for a transaction id the
+     * card has already answered.
+     */
+    public boolean card(CardState state, Txn txn, double[] out) {
+        if (!state.seen.firstTime(txn.txnId(), txn.tsMs())) {
+            return false;
+        }
+        txn(txn, out);
+        RawEvents events = state.history;
+        String[] own = {txn.merchantId(), txn.country(), txn.deviceId()};
+        long t = txn.tsMs();
+        int hi = events.before(t);
+        for (RawWindow window : cardWindows) {
+            aggregate(events, events.windowStart(t, window.windowMs(), hi), hi,
+                    txn.amountEur(), own, window.aggs(), out);
+        }
+        if (historyIndex.length > 0) {
+            history(events, events.windowStart(t, spec.historyMs, hi), hi, txn, out);
+        }
+        events.add(t, txn.amountEur(), own);
+        return true;
+    }
+
+    private static void aggregate(
+            RawEvents events, int lo, int hi, double amount, String[] own, Agg[] aggs, double[] out) {
+        int count = hi - lo + 1;
+        double sum = Double.NaN; // summed once, for the sum and the mean alike
+        for (Agg agg : aggs) {
+            switch (agg.op()) {
+                case COUNT -> out[agg.index()] = count;
+                case SUM, MEAN -> {
+                    if (Double.isNaN(sum)) {
+                        sum = 0.0;
+                        for (int i = lo; i < hi; i++) {
+                            sum += events.amounts[i];
+                        }
+                        sum += amount;
+                    }
+                    out[agg.index()] = PyMath.round(agg.op() == SUM ? sum : sum / count, 6);
+                }
+                case MAX -> {
+                    double max = amount;
+                    for (int i = lo; i < hi; i++) {
+                        max = Math.max(max, events.amounts[i]);
+                    }
+                    out[agg.index()] = max;
+                }
+                default -> out[agg.index()] = // a missing device is not a device
+                        distinct(events.values[agg.column()], lo, hi, own[agg.column()]);
+            }
+        }
+    }
+
+    /** How many different non-null values {@code column[lo, hi)} and {@code own} hold. */
+    static int distinct(String[] column, int lo, int hi, String own) {
+        if (hi - lo > 16) {
+            HashSet<String> seen = new HashSet<>();
+            for (int i = lo; i < hi; i++) {
+                if (column[i] != null) {
+                    seen.add(column[i]);
+                }
+            }
+            if (own != null) {
+                seen.add(own);
+            }
+            return seen.size();
+        }
+        // A card's day or week is a handful of payments: comparing beats hashing.
+        int count = 0;
+        for (int i = lo; i <= hi; i++) {
+            String v = i < hi ? column[i] : own;
+            if (v == null) {
+                continue;
+            }
+            boolean repeat = false;
+            for (int j = lo; j < i; j++) {
+                if (v.equals(column[j])) {
+                    repeat = true;
+                    break;
+                }
+            }
+            if (!repeat) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Comparisons with the card's previous 30 days (the transaction itself excluded). */
+    private void history(RawEvents events, int lo, int hi, Txn txn, double[] out) {
+        int n = hi - lo;
+        double amount = txn.amountEur();
+        if (n == 0) {
+            for (int k = 0; k < historyIndex.length; k++) {
+                out[historyIndex[k]] = switch (historyKinds[k]) {
+                    case "seconds_since_last" -> spec.noPrevious;
+                    case "amount_ratio_30d" -> 1.0;
+                    default -> 0.0;
+                };
+            }
+            return;
+        }
+        double sum = 0.0;
+        for (int i = lo; i < hi; i++) {
+            sum += events.amounts[i];
+        }
+        double mean = sum / n;
+        double spread = 0.0;
+        if (n > 1) {
+            double squares = 0.0;
+            for (int i = lo; i < hi; i++) {
+                double d = events.amounts[i] - mean;
+                squares += d * d;
+            }
+            spread = Math.sqrt(squares / n);
+        }
+        String[] country = events.values[1], device = events.values[2];
+        String home = homeCountry(country, lo, hi);
+        long previousTs = events.ts[hi - 1];
+        for (int k = 0; k < historyIndex.length; k++) {
+            out[historyIndex[k]] = switch (historyKinds[k]) {
+                case "seconds_since_last" -> (double) (txn.tsMs() - previousTs) / 1000.0;
+                case "amount_zscore_30d" -> spread > 0 ? PyMath.round((amount - mean) / spread, 6) : 0.0;
+                case "amount_ratio_30d" -> mean > 0 ? PyMath.round(amount / mean, 6) : 1.0;
+                case "new_country_30d" -> holds(country, lo, hi, txn.country()) ? 0.0 : 1.0;
+                case "new_device_30d" ->
+                        txn.deviceId() != null && !holds(device, lo, hi, txn.deviceId()) ? 1.0 : 0.0;
+                case "cross_border" -> txn.country().equals(home) ? 0.0 : 1.0;
+                default -> throw new IllegalArgumentException("unknown history feature " + historyKinds[k]);
+            };
+        }
+    }
+
+    /** The most frequent value of {@code column[lo, hi)}; a tie goes to the one seen first,
+     * as with {@code Counter.most_common(1)}. */
+    static String homeCountry(String[] column, int lo, int hi) {
+        String home = null;
+        int most = 0;
+        if (hi - lo > 16) {
+            LinkedHashMap<String, Integer> counts = new LinkedHashMap<>();
+            for (int i = lo; i < hi; i++) {
+                counts.merge(column[i], 1, Integer::sum);
+            }
+            for (Map.Entry<String, Integer> e : counts.entrySet()) {
+                if (e.getValue() > most) {
+                    most = e.getValue();
+                    home = e.getKey();
+                }
+            }
+            return home;
+        }
+        // A card's month is a few dozen payments: comparing beats hashing.
+        outer:
+        for (int i = lo; i < hi; i++) {
+            String v = column[i];
+            for (int j = lo; j < i; j++) {
+                if (v.equals(column[j])) {
+                    continue outer; // counted at its first sighting
+                }
+            }
+            int count = 1;
+            for (int j = i + 1; j < hi; j++) {
+                if (v.equals(column[j])) {
+                    count++;
+                }
+            }
+            if (count > most) {
+                most = count;
+                home = v;
+            }
+        }
+        return home;
+    }
+
+    static boolean holds(String[] column, int lo, int hi, String value) {
+        for (int i = lo; i < hi; i++) {
+            if (Objects.equals(column[i], value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // -- device: raw events, exact -----------------------------------------------------------
+
+    public RawEvents newDeviceState() {
+        return new RawEvents(deviceHorizonMs, 1);
+    }
+
+    /** Features of the device; a transaction without a device (state null) gets zeros. */
+    public void device(RawEvents state, Txn txn, double[] out) {
+        if (state == null || txn.deviceId() == null) {
+            for (RawWindow window : deviceWindows) {
+                for (Agg agg : window.aggs()) {
+                    out[agg.index()] = 0.0;
+                }
+            }
+            return;
+        }
+        String[] own = {txn.cardId()};
+        long t = txn.tsMs();
+        int hi = state.before(t);
+        for (RawWindow window : deviceWindows) {
+            aggregate(state, state.windowStart(t, window.windowMs(), hi), hi, 0.0, own,
+                    window.aggs(), out);
+        }
+        state.add(t, 0.0, own);
+    }
+
+    // -- merchant and terminal: buckets, bounded ---------------------------------------------
+
+    public BucketWindows newMerchantState(Map<String, Long> lastSeen) {
+        return new BucketWindows(merchantPlan.windows(), lastSeen);
+    }
+
+    public BucketWindows newTerminalState(Map<String, Long> lastSeen) {
+        return new BucketWindows(terminalPlan.windows(), lastSeen);
+    }
+
+    public void merchant(BucketWindows state, Txn txn, double[] out) {
+        buckets(merchantPlan, state, txn, out);
+    }
+
+    public void terminal(BucketWindows state, Txn txn, double[] out) {
+        buckets(terminalPlan, state, txn, out);
+    }
+
+    private static void buckets(BucketPlan plan, BucketWindows state, Txn txn, double[] out) {
+        double[][] totals = new double[plan.windows().length][3];
+        state.add(txn.tsMs(), txn.amountEur(), txn.cardId(), totals);
+        for (int w = 0; w < totals.length; w++) {
+            for (int slot = 0; slot < 3; slot++) {
+                int index = plan.slots()[w][slot];
+                if (index >= 0) {
+                    out[index] = totals[w][slot];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.fraudguard.features;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Transaction ids of one card seen within the last {@code ttlMs} of event time, so a retried id
+ * gets one decision (the JVM twin of {@code fraudguard.dedupe.SeenTransactions}).
+ */
+public final class SeenTransactions {
+    final long ttlMs;
+    final LinkedHashMap<String, Long> seen = new LinkedHashMap<>();
+    long maxTs;
+
+    public SeenTransactions(long ttlMs) {
+        this.ttlMs = ttlMs;
+    }
+
+    /** Records {@code txnId}; false when it was already seen within the TTL. */
+    public boolean firstTime(String txnId, long tsMs) {
+        if (tsMs > maxTs) {
+            maxTs = tsMs;
+            expire();
+        }
+        if (seen.containsKey(txnId)) {
+            return false;
+        }
+        seen.put(txnId, tsMs);
+        return true;
+    }
+
+    private void expire() {
+        long horizon = maxTs - ttlMs;
+        // Insertion order is nearly event order for one card: stop at the first id inside.
+        Iterator<Map.Entry<String, Long>> it = seen.entrySet().iterator();
+        while (it.hasNext()) {
+            if (it.next().getValue() >= horizon) {
+                break;
+            }
+            it.remove();
+        }
+    }
+
+    public int size() {
+        return seen.size();
+    }
+}
