@@ -20,6 +20,17 @@ every 2 s, parallelism 1, in the local mini-cluster:
 - ``jvm_only``: Java parsing → Java windows → the packed row written as is: no Python.
 - ``arrow_batched``: as ``one_python_op``, but the decision is a pandas UDF in the Table API,
   the same Python code called row by row over each Arrow batch.
+- ``real_kernels``: as ``one_python_op``, but the three Java operators run the real feature
+  kernel (``io.fraudguard.features``, all 58 features, bit-for-bit those of the Python engine)
+  instead of the stand-ins (``bench/spike_hybrid/RealKernel.java``).
+- ``real_jvm_only``: the real kernels and no Python, as ``jvm_only``.
+- ``real_batched``: as ``real_kernels``, but a Java operator packs up to 200 rows (or 20 ms,
+  and always before a checkpoint barrier) into one record, the Python operator decides the
+  whole batch in one call and returns the decisions packed, and a Java flat map unpacks them:
+  PyFlink's per-record bridge cost is paid once per batch.
+- ``real_validate_batched``: as ``real_batched``, with validation in Python too, batched the same
+  way: raw records in batches → Python ``parse_transaction`` → the validated transactions'
+  JSON → Java kernels → batches → Python decision reading that JSON (no second validation).
 
 Prints one line per variant and, last, a JSON object also written to
 bench/results/spike_hybrid.json.
@@ -45,7 +56,9 @@ from typing import Any
 from spike_jvm_windows import spike_checkpoints, sustained_tps  # same folder: bench/
 
 from fraudguard.config import Settings
+from fraudguard.features.jvm import kernel_classpath
 from fraudguard.features.registry import FEATURES
+from fraudguard.features.spec import feature_spec
 from fraudguard.flink.connectors import exactly_once_sink, transactions_source, unframe
 from fraudguard.flink.environment import flink_configuration
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
@@ -54,7 +67,10 @@ from fraudguard.stack import LocalStack, create_topics, delete_topics
 
 RESULTS = Path(__file__).resolve().parent / "results"
 JAVA_SOURCES = Path(__file__).resolve().parent / "spike_hybrid"
-VARIANTS = ("python_ops", "one_python_op", "jvm_only", "arrow_batched")
+VARIANTS = (
+    "python_ops", "one_python_op", "jvm_only", "arrow_batched", "real_kernels", "real_jvm_only",
+    "real_batched", "real_validate_batched",
+)  # fmt: skip
 MINUTE_MS = 60_000
 # (key field, horizons, values appended beyond count and sum per horizon) per entity, so each
 # operator appends as many values as the entity has windowed features.
@@ -72,16 +88,17 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def build_jar(workdir: Path) -> Path:
+def build_jar(workdir: Path, settings: Settings) -> Path:
     """Compiles the stand-in operators against PyFlink's own jars."""
     import pyflink
 
     lib = Path(pyflink.__file__).resolve().parent / "lib"
+    kernel = kernel_classpath(settings).split(":")[0]  # the project's jar: the real kernel
     classes = workdir / "classes"
     classes.mkdir()
     sources = [str(p) for p in sorted(JAVA_SOURCES.glob("*.java"))]
-    subprocess.run(["javac", "--release", "17", "-cp", f"{lib}/*", "-d", str(classes), *sources],
-                   check=True)  # fmt: skip
+    subprocess.run(["javac", "--release", "17", "-cp", f"{lib}/*:{kernel}", "-d", str(classes),
+                    *sources], check=True)  # fmt: skip
     jar = workdir / "spike-hybrid.jar"
     subprocess.run(["jar", "cf", str(jar), "-C", str(classes), "."], check=True)
     return jar
@@ -147,12 +164,67 @@ def run_variant(settings: Settings, variant: str, n: int, jar: Path) -> dict[str
         def process_element(self, packed: bytes, ctx: Any) -> Any:
             yield decide_packed(self.decide_one, packed)
 
+    class DecideBatch(Decide):
+        """A packed batch in (see MicroBatch.java), the packed decisions out."""
+
+        def process_element(self, batch: bytes, ctx: Any) -> Any:
+            yield pack_batch(
+                [decide_packed(self.decide_one, packed) for packed in unpack_batch(batch)]
+            )
+
+    class DecideValidatedBatch(Decide):
+        """As DecideBatch, the transaction read from the validated JSON, not validated again."""
+
+        def process_element(self, batch: bytes, ctx: Any) -> Any:
+            import numpy as np
+            import orjson
+
+            from fraudguard.schema import Transaction
+
+            decided = []
+            for packed in unpack_batch(batch):
+                count = int.from_bytes(packed[:4], "little")
+                values = np.frombuffer(packed, dtype="<f8", count=count, offset=4).tolist()
+                txn = Transaction(**orjson.loads(packed[4 + 8 * count :]))
+                decided.append(self.decide_one(txn, values))
+            yield pack_batch(decided)
+
+    class ValidateBatch(ProcessFunction):
+        """Raw records in batches to the validated transactions' JSON, in batches."""
+
+        def process_element(self, batch: bytes, ctx: Any) -> Any:
+            import orjson
+
+            from fraudguard.schema import parse_transaction
+
+            now_ms = int(time.time() * 1000)
+            yield pack_batch(
+                [orjson.dumps(parse_transaction(unframe(r), now_ms)) for r in unpack_batch(batch)]
+            )
+
     widths = windowed_widths()
     if variant == "python_ops":
         stream = source.process(Validate(), output_type=row_type)._j_data_stream
+    elif variant.startswith("real_"):
+        spec = json.dumps(feature_spec())
+        kernel_row = Types.ROW_NAMED(
+            [*ROW_FIELDS, "terminal_id", "country", "channel"],
+            [*row_type.get_field_types(), Types.STRING(), Types.STRING(), Types.STRING()],
+        ).get_java_type_info()
+        stream = source._j_data_stream
+        if variant == "real_validate_batched":
+            j_bytes = raw_bytes.get_java_type_info()
+            stream = stream.transform("micro-batch-raw", j_bytes, jvm.spike.MicroBatch(200, 20))
+            stream = DataStream(stream).process(ValidateBatch(), output_type=raw_bytes)
+            stream = stream._j_data_stream.flatMap(jvm.spike.Unbatch(), j_bytes)
+        validated = variant == "real_validate_batched"
+        stream = stream.map(jvm.spike.KernelParse(spec, validated), kernel_row)
+        for entity, (field, _) in ENTITIES.items():
+            kernel = jvm.spike.RealKernel(spec, entity, settings.flink.dedupe_ttl_ms)
+            stream = stream.keyBy(jvm.spike.FieldKey(field)).process(kernel, kernel_row)
     else:
         stream = source._j_data_stream.map(jvm.spike.ParseTxn(), j_row_type)
-    for entity, (field, horizons) in ENTITIES.items():
+    for entity, (field, horizons) in ENTITIES.items() if not variant.startswith("real_") else ():
         extra = widths[entity] - 2 * len(horizons)
         kernel = jvm.spike.SlidingSums(to_java_longs(jvm, horizons), max(extra, 0))
         stream = stream.keyBy(jvm.spike.FieldKey(field)).process(kernel, j_row_type)
@@ -160,9 +232,15 @@ def run_variant(settings: Settings, variant: str, n: int, jar: Path) -> dict[str
         out = DataStream(stream).process(Decide(), output_type=raw_bytes)
     else:
         stream = stream.map(jvm.spike.PackRow(), raw_bytes.get_java_type_info())
-    if variant == "one_python_op":
+    if variant in ("one_python_op", "real_kernels"):
         out = DataStream(stream).process(DecidePacked(), output_type=raw_bytes)
-    elif variant == "jvm_only":
+    elif variant in ("real_batched", "real_validate_batched"):
+        j_bytes = raw_bytes.get_java_type_info()
+        stream = stream.transform("micro-batch", j_bytes, jvm.spike.MicroBatch(200, 20))
+        decider = DecideBatch() if variant == "real_batched" else DecideValidatedBatch()
+        decided = DataStream(stream).process(decider, output_type=raw_bytes)
+        out = DataStream(decided._j_data_stream.flatMap(jvm.spike.Unbatch(), j_bytes))
+    elif variant in ("jvm_only", "real_jvm_only"):
         out = DataStream(stream)
     if variant == "arrow_batched":
         run = arrow_batched_job(env, settings, DataStream(stream), out_topic)
@@ -199,6 +277,19 @@ def decide_packed(decide_one: Any, packed: bytes) -> bytes:
     values = np.frombuffer(packed, dtype="<f8", count=count, offset=4).tolist()
     txn = parse_transaction(packed[4 + 8 * count :], int(time.time() * 1000))
     return decide_one(txn, values)
+
+
+def unpack_batch(batch: bytes) -> list[bytes]:
+    items, at = [], 0
+    while at < len(batch):
+        length = int.from_bytes(batch[at : at + 4], "big")
+        items.append(batch[at + 4 : at + 4 + length])
+        at += 4 + length
+    return items
+
+
+def pack_batch(items: list[bytes]) -> bytes:
+    return b"".join(len(item).to_bytes(4, "big") + item for item in items)
 
 
 def arrow_batched_job(env: Any, settings: Settings, packed: Any, out_topic: str) -> Any:
@@ -301,7 +392,7 @@ def main() -> None:
     create_topics(settings)
     workdir = Path(tempfile.mkdtemp(prefix="spike-hybrid-"))
     try:
-        jar = build_jar(workdir)
+        jar = build_jar(workdir, settings)
         config = GeneratorConfig(seed=0, cards=20_000, merchants=2_000, days=5.0)
         sent = produce_to_kafka(settings, PaymentStream(config.ending_at(int(time.time() * 1000))),
                                 limit=args.transactions, labels=False)  # fmt: skip

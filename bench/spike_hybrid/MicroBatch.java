@@ -1,0 +1,78 @@
+package spike;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * Packs up to {@code maxRecords} byte arrays into one (int32 length before each, big-endian),
+ * so the Python operator behind it pays its per-record bridge cost once per batch. A batch
+ * leaves when full, after {@code maxDelayMs}, and always before a checkpoint barrier
+ * ({@code prepareSnapshotPreBarrier}), so no record sits in memory across a checkpoint.
+ */
+public class MicroBatch extends AbstractStreamOperator<byte[]>
+    implements OneInputStreamOperator<byte[], byte[]>, ProcessingTimeCallback {
+  private final int maxRecords;
+  private final long maxDelayMs;
+  private transient ByteArrayOutputStream bytes;
+  private transient DataOutputStream out;
+  private transient int count;
+  private transient boolean timerSet;
+
+  public MicroBatch(int maxRecords, long maxDelayMs) {
+    this.maxRecords = maxRecords;
+    this.maxDelayMs = maxDelayMs;
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    bytes = new ByteArrayOutputStream(1 << 16);
+    out = new DataOutputStream(bytes);
+  }
+
+  @Override
+  public void processElement(StreamRecord<byte[]> element) throws Exception {
+    byte[] value = element.getValue();
+    out.writeInt(value.length);
+    out.write(value);
+    if (++count >= maxRecords) {
+      flush();
+    } else if (!timerSet) {
+      timerSet = true;
+      getProcessingTimeService()
+          .registerTimer(getProcessingTimeService().getCurrentProcessingTime() + maxDelayMs, this);
+    }
+  }
+
+  @Override
+  public void onProcessingTime(long time) throws IOException {
+    timerSet = false;
+    flush();
+  }
+
+  @Override
+  public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+    flush();
+  }
+
+  @Override
+  public void finish() throws Exception {
+    flush();
+    super.finish();
+  }
+
+  private void flush() throws IOException {
+    if (count == 0) {
+      return;
+    }
+    out.flush();
+    output.collect(new StreamRecord<>(bytes.toByteArray()));
+    bytes.reset();
+    count = 0;
+  }
+}
