@@ -4,6 +4,7 @@ always, the Redis store on the real local stack (integration)."""
 from __future__ import annotations
 
 import math
+import random
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -376,3 +377,20 @@ def test_take_then_send_applies_what_was_buffered_and_leaves_the_buffer_empty() 
     assert store.send(detached) == 1
     assert store.get("card", "c1") is not None and store.get("card", "c2") is None
     assert store.flush() == 1
+
+
+@pytest.mark.integration
+def test_feature_values_round_trip_exactly_through_redis(stack_settings: Settings) -> None:
+    """Values travel to Redis as text: every double must come back as the same double."""
+    store = OnlineFeatureStore.from_settings(stack_settings.isolated(uuid.uuid4().hex[:8]))
+    rng = random.Random(5)
+    values = [rng.uniform(-1e6, 1e6) for _ in range(40)] + [
+        0.1, 1e-05, 1e22, 5e-324, -0.0, 123456789.123, float("nan"), float("inf"), 2.0 ** 60,
+    ]  # fmt: skip
+    names = tuple(f"f{i}" for i in range(len(values)))
+    store.put_values("card", "c-exact", 1_000, "t1", names, values)
+    store.flush()
+    got = store.get("card", "c-exact")
+    assert got is not None
+    for name, value in zip(names, values, strict=True):
+        assert repr(got.features[name]) == repr(value), name

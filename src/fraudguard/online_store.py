@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, cast, runtime_checkable
+from typing import NamedTuple, Protocol, cast, runtime_checkable
 
 import orjson
 import redis
@@ -38,10 +38,12 @@ TXN_FIELD = "_txn"
 MAX_TS_MS = 2**53
 """Timestamps are compared as Lua numbers (doubles) in Redis, exact below 2**53."""
 
-# KEYS: the entity hashes of one flush. ARGV[1]: ttl_s (0 = no TTL); ARGV[2]: one JSON array
-# with, per key, [ts_ms, txn_id, [name, value, name, value, ...]]. One script call per flush,
-# not per key: redis-py packs every command in Python, which made per-key calls the bottleneck
-# of a flush (about 100 us a write) inside the job's Python worker.
+# KEYS: the entity hashes of one flush. ARGV[1]: ttl_s (0 = no TTL); ARGV[2]: one JSON object:
+# "names", the lists of feature names the writes use, and "writes", per key,
+# [ts_ms, txn_id, index into names, "value,value,..."]. The values travel as one text each,
+# written by Python: cjson would turn numbers into Lua doubles, which Redis then prints with 14
+# digits. One script call per flush, not per key: redis-py packs every command in Python, which
+# made per-key calls the bottleneck of a flush (about 100 us a write) in the job's Python worker.
 # txn ids are compared byte by byte: Lua's `<` on strings uses strcoll, and Redis sets
 # LC_COLLATE from its environment, so `<` could disagree with Python's code-point order.
 # Bytewise order of UTF-8 equals code-point order.
@@ -54,11 +56,12 @@ local function less(a, b)
   return #a < #b
 end
 local ttl = tonumber(ARGV[1])
-local writes = cjson.decode(ARGV[2])
+local doc = cjson.decode(ARGV[2])
+local names, writes = doc.names, doc.writes
 local applied = 0
 for k = 1, #KEYS do
   local key, w = KEYS[k], writes[k]
-  local ts, txn, fields = tonumber(w[1]), w[2], w[3]
+  local ts, txn = tonumber(w[1]), w[2]
   local held = redis.call('HMGET', key, '_ts', '_txn')
   local newer = true
   if held[1] then
@@ -68,10 +71,16 @@ for k = 1, #KEYS do
     end
   end
   if newer then
+    local these, fields, i = names[w[3] + 1], {}, 0
+    for value in string.gmatch(w[4], '[^,]+') do
+      i = i + 1
+      fields[2 * i - 1] = these[i]
+      fields[2 * i] = value
+    end
     redis.call('DEL', key)
     redis.call('HSET', key, '_ts', w[1], '_txn', txn)
-    for i = 1, #fields, 1000 do
-      redis.call('HSET', key, unpack(fields, i, math.min(i + 999, #fields)))
+    for j = 1, #fields, 1000 do
+      redis.call('HSET', key, unpack(fields, j, math.min(j + 999, #fields)))
     end
     if ttl > 0 then
       redis.call('EXPIRE', key, ttl)
@@ -110,20 +119,30 @@ class FeatureStore(Protocol):
     def get(self, entity: str, entity_id: str) -> StoredFeatures | None: ...
 
 
-def _validated(
-    entity: str, entity_id: str, ts_ms: int, txn_id: str, features: Mapping[str, float]
-) -> StoredFeatures:
-    _check_entity(entity, entity_id)
+class PendingWrite(NamedTuple):
+    """A buffered write: its version, and its features as names (shared) and values."""
+
+    ts_ms: int
+    txn_id: str
+    names: tuple[str, ...]
+    values: list[float]
+
+    @property
+    def version(self) -> tuple[int, str]:
+        return (self.ts_ms, self.txn_id)
+
+
+def _check_version(ts_ms: int, txn_id: str) -> None:
     if not isinstance(ts_ms, int) or isinstance(ts_ms, bool) or not 0 <= ts_ms < MAX_TS_MS:
         raise ValueError(f"ts_ms must be an int in [0, 2**53), got {ts_ms!r}")
     if not isinstance(txn_id, str) or not txn_id:
         raise ValueError(f"txn_id must be a non-empty string, got {txn_id!r}")
-    copied: dict[str, float] = {}
-    for name, value in features.items():
+
+
+def _check_names(names: tuple[str, ...]) -> None:
+    for name in names:
         if not isinstance(name, str) or not name or name.startswith("_"):
             raise ValueError(f"feature names are non-empty and never start with '_': {name!r}")
-        copied[name] = float(value)
-    return StoredFeatures(ts_ms, txn_id, copied)
 
 
 def _check_entity(entity: str, entity_id: str) -> None:
@@ -140,17 +159,39 @@ class _BufferedStore:
         if flush_every < 1:
             raise ValueError(f"flush_every must be >= 1, got {flush_every}")
         self.flush_every = flush_every
-        self._pending: dict[tuple[str, str], StoredFeatures] = {}
+        self._pending: dict[tuple[str, str], PendingWrite] = {}
+        self._checked: set[tuple[str, ...]] = set()
 
     def put(
         self, entity: str, entity_id: str, ts_ms: int, txn_id: str, features: Mapping[str, float]
     ) -> None:
         """Buffer a write (the features are copied); flush once ``flush_every`` keys wait."""
-        write = _validated(entity, entity_id, ts_ms, txn_id, features)
+        self.put_values(
+            entity, entity_id, ts_ms, txn_id, tuple(features), [float(v) for v in features.values()]
+        )
+
+    def put_values(
+        self,
+        entity: str,
+        entity_id: str,
+        ts_ms: int,
+        txn_id: str,
+        names: tuple[str, ...],
+        values: list[float],
+    ) -> None:
+        """:meth:`put` for a writer that sends the same names every time (the job): the names
+        are checked once, and ``values`` (floats, in the order of ``names``) is kept as given."""
+        _check_entity(entity, entity_id)
+        _check_version(ts_ms, txn_id)
+        if names not in self._checked:
+            _check_names(names)
+            self._checked.add(names)
+        if len(values) != len(names):
+            raise ValueError(f"{len(values)} values for {len(names)} feature names")
         key = (entity, entity_id)
         held = self._pending.get(key)
-        if held is None or write.version > held.version:
-            self._pending[key] = write
+        if held is None or (ts_ms, txn_id) > held.version:
+            self._pending[key] = PendingWrite(ts_ms, txn_id, names, values)
         if len(self._pending) >= self.flush_every:
             self.flush()
 
@@ -166,16 +207,16 @@ class _BufferedStore:
         self._pending = {}
         return applied
 
-    def take(self) -> dict[tuple[str, str], StoredFeatures]:
+    def take(self) -> dict[tuple[str, str], PendingWrite]:
         """Detach the buffered writes, to :meth:`send` them elsewhere (another thread)."""
         writes, self._pending = self._pending, {}
         return writes
 
-    def send(self, writes: Mapping[tuple[str, str], StoredFeatures]) -> int:
+    def send(self, writes: Mapping[tuple[str, str], PendingWrite]) -> int:
         """Apply writes detached by :meth:`take`; the number applied."""
         return self._apply(writes) if writes else 0
 
-    def _apply(self, writes: Mapping[tuple[str, str], StoredFeatures]) -> int:
+    def _apply(self, writes: Mapping[tuple[str, str], PendingWrite]) -> int:
         raise NotImplementedError
 
     def __len__(self) -> int:
@@ -190,12 +231,13 @@ class InMemoryFeatureStore(_BufferedStore):
         super().__init__(flush_every)
         self._data: dict[tuple[str, str], StoredFeatures] = {}
 
-    def _apply(self, writes: Mapping[tuple[str, str], StoredFeatures]) -> int:
+    def _apply(self, writes: Mapping[tuple[str, str], PendingWrite]) -> int:
         applied = 0
         for key, write in writes.items():
             held = self._data.get(key)
             if held is None or write.version > held.version:
-                self._data[key] = write
+                features = dict(zip(write.names, write.values, strict=True))
+                self._data[key] = StoredFeatures(write.ts_ms, write.txn_id, features)
                 applied += 1
         return applied
 
@@ -246,19 +288,22 @@ class OnlineFeatureStore(_BufferedStore):
         _check_entity(entity, entity_id)
         return f"{self.key_prefix}:{entity}:{entity_id}"
 
-    def _apply(self, writes: Mapping[tuple[str, str], StoredFeatures]) -> int:
+    def _apply(self, writes: Mapping[tuple[str, str], PendingWrite]) -> int:
         if not writes:
             return 0
         keys = [self.key_for(entity, entity_id) for entity, entity_id in writes]
+        names: dict[tuple[str, ...], int] = {}
         batch = [
             [
                 str(write.ts_ms),
                 write.txn_id,
-                [part for name, value in write.features.items() for part in (name, repr(value))],
+                names.setdefault(write.names, len(names)),
+                _values_text(write.values),
             ]
             for write in writes.values()
         ]
-        return int(self._script(keys=keys, args=[self.ttl_s or 0, orjson.dumps(batch)]))
+        doc = orjson.dumps({"names": list(names), "writes": batch})
+        return int(self._script(keys=keys, args=[self.ttl_s or 0, doc]))
 
     def get(self, entity: str, entity_id: str) -> StoredFeatures | None:
         """The newest flushed features of the entity, or None."""
@@ -271,6 +316,21 @@ class OnlineFeatureStore(_BufferedStore):
         fields = {_text(k): _text(v) for k, v in raw.items()}
         ts, txn = fields.pop(TS_FIELD), fields.pop(TXN_FIELD)
         return StoredFeatures(int(ts), txn, {name: float(v) for name, v in fields.items()})
+
+
+def _values_text(values: list[float]) -> str:
+    """Floats as exact text, comma-separated: orjson's shortest round-trip form, or ``repr``
+    where orjson has none (it writes NaN and infinities as null).
+
+    >>> _values_text([1.5, 0.1, 1e-05, 3.0])
+    '1.5,0.1,0.00001,3.0'
+    >>> _values_text([float("nan"), 2.0])
+    'nan,2.0'
+    """
+    text = orjson.dumps(values)[1:-1].decode()
+    if "null" in text or not text and values:
+        return ",".join(repr(float(v)) for v in values)
+    return text
 
 
 def _text(value: bytes | str) -> str:
