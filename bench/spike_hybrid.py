@@ -59,6 +59,7 @@ from fraudguard.config import Settings
 from fraudguard.features.jvm import kernel_classpath
 from fraudguard.features.registry import FEATURES
 from fraudguard.features.spec import feature_spec
+from fraudguard.flink.batches import pack_batch, unpack_batch
 from fraudguard.flink.connectors import exactly_once_sink, transactions_source, unframe
 from fraudguard.flink.environment import flink_configuration
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
@@ -214,9 +215,10 @@ def run_variant(settings: Settings, variant: str, n: int, jar: Path) -> dict[str
         stream = source._j_data_stream
         if variant == "real_validate_batched":
             j_bytes = raw_bytes.get_java_type_info()
-            stream = stream.transform("micro-batch-raw", j_bytes, jvm.spike.MicroBatch(200, 20))
+            batcher = jvm.io.fraudguard.flink.MicroBatch(200, 20)
+            stream = stream.transform("micro-batch-raw", j_bytes, batcher)
             stream = DataStream(stream).process(ValidateBatch(), output_type=raw_bytes)
-            stream = stream._j_data_stream.flatMap(jvm.spike.Unbatch(), j_bytes)
+            stream = stream._j_data_stream.flatMap(jvm.io.fraudguard.flink.Unbatch(), j_bytes)
         validated = variant == "real_validate_batched"
         stream = stream.map(jvm.spike.KernelParse(spec, validated), kernel_row)
         for entity, (field, _) in ENTITIES.items():
@@ -236,10 +238,11 @@ def run_variant(settings: Settings, variant: str, n: int, jar: Path) -> dict[str
         out = DataStream(stream).process(DecidePacked(), output_type=raw_bytes)
     elif variant in ("real_batched", "real_validate_batched"):
         j_bytes = raw_bytes.get_java_type_info()
-        stream = stream.transform("micro-batch", j_bytes, jvm.spike.MicroBatch(200, 20))
+        batcher = jvm.io.fraudguard.flink.MicroBatch(200, 20)
+        stream = stream.transform("micro-batch", j_bytes, batcher)
         decider = DecideBatch() if variant == "real_batched" else DecideValidatedBatch()
         decided = DataStream(stream).process(decider, output_type=raw_bytes)
-        out = DataStream(decided._j_data_stream.flatMap(jvm.spike.Unbatch(), j_bytes))
+        out = DataStream(decided._j_data_stream.flatMap(jvm.io.fraudguard.flink.Unbatch(), j_bytes))
     elif variant in ("jvm_only", "real_jvm_only"):
         out = DataStream(stream)
     if variant == "arrow_batched":
@@ -277,19 +280,6 @@ def decide_packed(decide_one: Any, packed: bytes) -> bytes:
     values = np.frombuffer(packed, dtype="<f8", count=count, offset=4).tolist()
     txn = parse_transaction(packed[4 + 8 * count :], int(time.time() * 1000))
     return decide_one(txn, values)
-
-
-def unpack_batch(batch: bytes) -> list[bytes]:
-    items, at = [], 0
-    while at < len(batch):
-        length = int.from_bytes(batch[at : at + 4], "big")
-        items.append(batch[at + 4 : at + 4 + length])
-        at += 4 + length
-    return items
-
-
-def pack_batch(items: list[bytes]) -> bytes:
-    return b"".join(len(item).to_bytes(4, "big") + item for item in items)
 
 
 def arrow_batched_job(env: Any, settings: Settings, packed: Any, out_topic: str) -> Any:

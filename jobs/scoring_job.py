@@ -13,23 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from fraudguard.config import Settings
-from fraudguard.features import FeatureEngine
+from fraudguard.flink.batches import batch_key
 from fraudguard.flink.connectors import control_source, exactly_once_sink, transactions_source
 from fraudguard.flink.environment import make_environment
+from fraudguard.flink.feature_steps import feature_steps, micro_batches, unbatched
 from fraudguard.flink.functions import (
     BYTES,
     CONTROL_STATE,
     DEAD_LETTERS,
     STOPPED,
-    CardFeatures,
-    DeviceFeaturesAndDecide,
+    DecideBatch,
     ExploreStopped,
-    MerchantFeatures,
-    ValidateTransactions,
-    card_key,
-    device_key,
+    ValidateBatch,
     exposure_key,
-    merchant_key,
 )
 
 
@@ -37,47 +33,35 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     from pyflink.common import WatermarkStrategy
     from pyflink.common.typeinfo import Types
 
-    flink, engine = settings.flink, FeatureEngine()
     # Features need no watermark: each step works in arrival order (see flink.functions).
     raw = env.from_source(
         transactions_source(settings), WatermarkStrategy.no_watermarks(), "transactions"
     ).uid("transactions-source")
-    pickled = Types.PICKLED_BYTE_ARRAY()
+    validation = settings.validation
     valid = (
-        raw.process(
-            ValidateTransactions(settings.validation.max_future_ms, settings.validation.max_age_ms),
-            output_type=pickled,
-        )
+        micro_batches(raw, settings, "batch-transactions")
+        .process(ValidateBatch(validation.max_future_ms, validation.max_age_ms), BYTES)
         .name("validate")
         .uid("validate")
     )
-    by_card = (
-        valid.key_by(card_key, key_type=Types.STRING())
-        .process(CardFeatures(engine, flink.dedupe_ttl_ms), pickled)
-        .name("card-features")
-        .uid("card-features")
-    )
-    by_merchant = (
-        by_card.key_by(merchant_key, key_type=Types.STRING())
-        .process(MerchantFeatures(engine), pickled)
-        .name("merchant-features")
-        .uid("merchant-features")
-    )
+    with_features = feature_steps(unbatched(valid, "unbatch-valid"), settings)
     control = (
         env.from_source(control_source(settings), WatermarkStrategy.no_watermarks(), "control")
         .uid("control-source")
         .broadcast(CONTROL_STATE)
     )
-    decisions = (
-        by_merchant.key_by(device_key, key_type=Types.STRING())
+    decided = (
+        micro_batches(with_features, settings, "batch-features")
+        .key_by(batch_key, key_type=Types.STRING())
         .connect(control)
-        .process(DeviceFeaturesAndDecide.from_settings(engine, settings), BYTES)
-        .name("device-features-and-decide")
-        .uid("device-features-and-decide")
+        .process(DecideBatch.from_settings(settings), BYTES)
+        .name("decide")
+        .uid("decide")
     )
+    decisions = unbatched(decided, "unbatch-decisions")
     if settings.exploration.share > 0:
         released = (
-            decisions.get_side_output(STOPPED)
+            decided.get_side_output(STOPPED)
             .key_by(exposure_key, key_type=Types.STRING())
             .process(ExploreStopped.from_settings(settings), BYTES)
             .name("exploration")

@@ -117,6 +117,11 @@ class FlinkSettings(_Frozen):
     """Longest wait before a partial bundle is processed."""
     dedupe_ttl_ms: int = 24 * 3600 * 1000
     """How long a transaction id is remembered to answer payment-system retries exactly once."""
+    batch_size: int = Field(default=200, ge=1)
+    """Records packed into one call of a Python operator (validation, decision): PyFlink's
+    per-call cost is paid once per batch."""
+    batch_delay_ms: int = Field(default=20, ge=1)
+    """Longest a record waits for its batch to fill; a batch also leaves at every checkpoint."""
 
 
 class ValidationSettings(_Frozen):

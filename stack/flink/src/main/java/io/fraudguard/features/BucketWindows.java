@@ -1,30 +1,29 @@
 package io.fraudguard.features;
 
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
 
 /**
  * Count, sum and distinct keys over several windows, each with buckets of its own width, so
  * that state stays small for busy merchants (the JVM twin of {@code BucketWindows}).
  *
- * <p>{@code lastSeen} maps each key (card) to the event time it was last seen.
+ * <p>{@code lastSeen} holds when each key (card) was last seen. It is not part of this object's
+ * state: the job keeps it in Flink map state and attaches it before each call.
  */
 public final class BucketWindows {
     final BucketSeries[] series;
-    final Map<String, Long> lastSeen;
+    public transient LastSeen lastSeen;
     // What events of the newest millisecond added, so a simultaneous event leaves them out.
     long peerTs = -(1L << 62);
     long[] peerCount;
     double[] peerSum;
     HashSet<String>[] peerKeys;
 
-    public BucketWindows(long[][] windows, Map<String, Long> lastSeen) {
+    public BucketWindows(long[][] windows, LastSeen lastSeen) {
         series = new BucketSeries[windows.length];
         for (int w = 0; w < windows.length; w++) {
             series[w] = new BucketSeries(windows[w][0], windows[w][1]);
         }
-        this.lastSeen = lastSeen != null ? lastSeen : new HashMap<>();
+        this.lastSeen = lastSeen != null ? lastSeen : LastSeen.inMemory();
         resetPeers();
     }
 
@@ -52,7 +51,7 @@ public final class BucketWindows {
      * Records an event; per window writes the count, sum and distinct keys of the earlier events
      * inside it plus this one (events of the same millisecond excluded) to {@code out[w]}.
      */
-    public void add(long tsMs, double amount, String key, double[][] out) {
+    public void add(long tsMs, double amount, String key, double[][] out) throws Exception {
         if (tsMs > peerTs) {
             peerTs = tsMs;
             resetPeers();

@@ -45,7 +45,7 @@ public final class BuildFeatures {
         }
 
         /** The features of {@code txn}, or null for a retried id. Call in processing order. */
-        public double[] next(Txn txn) {
+        public double[] next(Txn txn) throws Exception {
             double[] out = new double[kernel.spec.size()];
             FeatureKernel.CardState card =
                     cards.computeIfAbsent(txn.cardId(), k -> kernel.newCardState(dedupeTtlMs));
@@ -78,7 +78,7 @@ public final class BuildFeatures {
                 device == null || device.isNull() ? null : device.asText());
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws Exception {
         if (args.length != 4) {
             System.err.println("usage: BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT");
             System.exit(2);

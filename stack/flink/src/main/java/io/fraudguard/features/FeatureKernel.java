@@ -386,23 +386,24 @@ public final class FeatureKernel {
 
     // -- merchant and terminal: buckets, bounded ---------------------------------------------
 
-    public BucketWindows newMerchantState(Map<String, Long> lastSeen) {
+    public BucketWindows newMerchantState(LastSeen lastSeen) {
         return new BucketWindows(merchantPlan.windows(), lastSeen);
     }
 
-    public BucketWindows newTerminalState(Map<String, Long> lastSeen) {
+    public BucketWindows newTerminalState(LastSeen lastSeen) {
         return new BucketWindows(terminalPlan.windows(), lastSeen);
     }
 
-    public void merchant(BucketWindows state, Txn txn, double[] out) {
+    public void merchant(BucketWindows state, Txn txn, double[] out) throws Exception {
         buckets(merchantPlan, state, txn, out);
     }
 
-    public void terminal(BucketWindows state, Txn txn, double[] out) {
+    public void terminal(BucketWindows state, Txn txn, double[] out) throws Exception {
         buckets(terminalPlan, state, txn, out);
     }
 
-    private static void buckets(BucketPlan plan, BucketWindows state, Txn txn, double[] out) {
+    private static void buckets(BucketPlan plan, BucketWindows state, Txn txn, double[] out)
+            throws Exception {
         double[][] totals = new double[plan.windows().length][3];
         state.add(txn.tsMs(), txn.amountEur(), txn.cardId(), totals);
         for (int w = 0; w < totals.length; w++) {

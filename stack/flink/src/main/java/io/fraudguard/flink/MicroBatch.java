@@ -1,4 +1,4 @@
-package spike;
+package io.fraudguard.flink;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -16,6 +16,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  */
 public class MicroBatch extends AbstractStreamOperator<byte[]>
     implements OneInputStreamOperator<byte[], byte[]>, ProcessingTimeCallback {
+  private static final long serialVersionUID = 1L;
   private final int maxRecords;
   private final long maxDelayMs;
   private transient ByteArrayOutputStream bytes;

@@ -1,0 +1,70 @@
+"""The Java side of the job: batching across the Python bridge and the keyed feature steps.
+
+The feature steps run the JVM feature kernel (``io.fraudguard.features``, built from the
+registry's declarations by :func:`~fraudguard.features.spec.feature_spec`) in Java keyed
+operators with checkpointed state: card (retries dropped), merchant with its terminals, and
+device. Python validates before them and decides after them, each on batches of records.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fraudguard.config import Settings
+from fraudguard.features.spec import feature_spec
+
+
+def _jvm() -> Any:
+    from pyflink.java_gateway import get_gateway
+
+    return get_gateway().jvm
+
+
+def _bytes_type() -> Any:
+    from pyflink.common.typeinfo import Types
+
+    return Types.PRIMITIVE_ARRAY(Types.BYTE()).get_java_type_info()
+
+
+def micro_batches(stream: Any, settings: Settings, name: str) -> Any:
+    """``stream`` of byte arrays packed into batches (see :mod:`fraudguard.flink.batches`)."""
+    from pyflink.datastream import DataStream
+
+    batcher = _jvm().io.fraudguard.flink.MicroBatch(
+        settings.flink.batch_size, settings.flink.batch_delay_ms
+    )
+    j_stream = stream._j_data_stream.transform(name, _bytes_type(), batcher).uid(name)
+    return DataStream(j_stream)
+
+
+def unbatched(stream: Any, name: str) -> Any:
+    """Batches of byte arrays back into their records."""
+    from pyflink.datastream import DataStream
+
+    j_stream = stream._j_data_stream.flatMap(_jvm().io.fraudguard.flink.Unbatch(), _bytes_type())
+    return DataStream(j_stream.name(name).uid(name))
+
+
+def feature_steps(validated: Any, settings: Settings) -> Any:
+    """Validated transactions' JSON in; each with its features, packed for the decision, out
+    (``io.fraudguard.flink.PackForDecision``). A retried transaction id comes out once."""
+    from pyflink.datastream import DataStream
+
+    jvm, spec = _jvm(), json.dumps(feature_spec())
+    flink = jvm.io.fraudguard.flink
+    enriched = jvm.org.apache.flink.api.common.typeinfo.TypeInformation.of(
+        flink.Enriched().getClass()
+    )
+    stream = validated._j_data_stream.map(flink.ParseValidated(spec), enriched)
+    stream = stream.name("read-validated").uid("read-validated")
+    steps = (  # nested classes: Py4J names them Outer$Inner
+        ("card", getattr(flink, "FeatureSteps$Card")(spec, settings.flink.dedupe_ttl_ms)),
+        ("merchant", getattr(flink, "FeatureSteps$Merchant")(spec)),
+        ("device", getattr(flink, "FeatureSteps$Device")(spec)),
+    )
+    for entity, step in steps:
+        stream = stream.keyBy(flink.EntityKey(entity)).process(step, enriched)
+        stream = stream.name(f"{entity}-features").uid(f"{entity}-features")
+    packed = stream.map(flink.PackForDecision(), _bytes_type())
+    return DataStream(packed.name("pack-for-decision").uid("pack-for-decision"))

@@ -1,0 +1,30 @@
+package io.fraudguard.features;
+
+import java.util.HashMap;
+
+/**
+ * When each card was last seen at a merchant or terminal: a map in the offline path, Flink map
+ * state (with an expiry) in the job.
+ */
+public interface LastSeen {
+    /** The event time {@code key} was last seen, or null. */
+    Long get(String key) throws Exception;
+
+    void put(String key, long tsMs) throws Exception;
+
+    /** A plain in-memory map. */
+    static LastSeen inMemory() {
+        HashMap<String, Long> map = new HashMap<>();
+        return new LastSeen() {
+            @Override
+            public Long get(String key) {
+                return map.get(key);
+            }
+
+            @Override
+            public void put(String key, long tsMs) {
+                map.put(key, tsMs);
+            }
+        };
+    }
+}

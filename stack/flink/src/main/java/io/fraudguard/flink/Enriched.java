@@ -1,0 +1,31 @@
+package io.fraudguard.flink;
+
+import io.fraudguard.features.Txn;
+
+/**
+ * A validated transaction on its way through the three keyed feature steps: what the kernels
+ * read, the features filled in so far (registry order), whether it came late anywhere, and the
+ * validated transaction's JSON for the decision. A Flink POJO, so the shuffles between the steps
+ * use Flink's own serializer.
+ */
+public class Enriched {
+    public String txnId;
+    public long tsMs;
+    public String cardId;
+    public String merchantId;
+    public String terminalId;
+    public String deviceId; // null: a payment without a device
+    public double amountEur;
+    public String country;
+    public String channel;
+    public double[] features;
+    public boolean late;
+    public byte[] json;
+
+    public Enriched() {}
+
+    public Txn txn() {
+        return new Txn(txnId, tsMs, cardId, merchantId, terminalId, amountEur, country, channel,
+                deviceId);
+    }
+}

@@ -1,0 +1,47 @@
+package io.fraudguard.flink;
+
+import io.fraudguard.features.FeatureSpec;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * A transaction that Python's {@code parse_transaction} accepted, as its JSON (the fields of
+ * {@code Transaction}, {@code ts_ms} included), to the record the feature steps read. Nothing is
+ * validated here: validation has one definition, in Python, and ran before.
+ */
+public class ParseValidated extends RichMapFunction<byte[], Enriched> {
+    private static final long serialVersionUID = 1L;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final String specJson;
+    private transient FeatureSpec spec;
+
+    public ParseValidated(String specJson) {
+        this.specJson = specJson;
+    }
+
+    @Override
+    public void open(OpenContext context) throws Exception {
+        spec = FeatureSpec.parse(specJson);
+    }
+
+    @Override
+    public Enriched map(byte[] json) throws Exception {
+        JsonNode txn = JSON.readTree(json);
+        JsonNode device = txn.get("device_id");
+        Enriched e = new Enriched();
+        e.txnId = txn.get("txn_id").asText();
+        e.tsMs = txn.get("ts_ms").asLong();
+        e.cardId = txn.get("card_id").asText();
+        e.merchantId = txn.get("merchant_id").asText();
+        e.terminalId = txn.get("terminal_id").asText();
+        e.deviceId = device == null || device.isNull() ? null : device.asText();
+        e.amountEur = spec.toEur(txn.get("amount").asDouble(), txn.get("currency").asText());
+        e.country = txn.get("country").asText();
+        e.channel = txn.get("channel").asText();
+        e.features = new double[spec.size()];
+        e.json = json;
+        return e;
+    }
+}
