@@ -1,9 +1,9 @@
-"""The offline path on the JVM feature kernel (``io.fraudguard.features`` in ``stack/flink``).
+"""Runs the JVM feature kernel (``io.fraudguard.features`` in ``stack/flink``) over a file.
 
-The kernel is the JVM evaluation of the same declarations (:func:`feature_spec` hands them
-over); it exists so the windows can move into Java operators, where the job can reach 10,000
-transactions a second. Until the job runs it, :func:`build_features` in Python stays the
-offline path, and a test holds the two to identical values on every transaction.
+The kernel is the one evaluation of the registry's declarations: the job runs it in keyed Flink
+operators, and the offline path (:func:`~fraudguard.features.offline.build_features`) runs it
+here, in a loop with the states in maps (``BuildFeatures``). :func:`feature_spec` hands it the
+declarations.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -29,24 +29,38 @@ MAIN_CLASS = "io.fraudguard.features.BuildFeatures"
 
 
 def kernel_classpath(settings: Settings) -> str:
-    """The project's JVM classes plus Flink's own jar (the kernel reads JSON with its Jackson)."""
+    """The project's JVM classes (built with Maven when missing or stale) plus Flink's own jar
+    (the kernel reads JSON with the Jackson Flink ships)."""
     import pyflink
 
-    ext = settings.lib_dir / "flink" / "fraudguard-flink-ext.jar"
-    if not ext.exists():
-        raise StackError(f"no {ext}: run `fraudguard stack up`, which builds it with Maven")
+    from fraudguard.stack import maven
+    from fraudguard.stack.health import check_maven
+    from fraudguard.stack.layout import StackPaths
+
+    flink_jars = next(
+        jars
+        for jars in maven.jar_sets(settings, StackPaths.from_settings(settings))
+        if jars.name == "flink"
+    )
+    if maven.needs_resolve(flink_jars):
+        maven.resolve(flink_jars, check_maven())
     dist = sorted((Path(pyflink.__file__).parent / "lib").glob("flink-dist-*.jar"))
     if not dist:
         raise StackError("the apache-flink wheel has no lib/flink-dist jar")
-    return f"{ext}:{dist[0]}"
+    return f"{flink_jars.lib / 'fraudguard-flink-ext.jar'}:{dist[0]}"
 
 
-def build_features_jvm(
-    transactions: Iterable[Transaction], dedupe_ttl_ms: int, settings: Settings
-) -> tuple[list[str], np.ndarray, dict[str, Any]]:
-    """Transaction ids, features (one row each, registry order) and the kernel's timings.
+def run_kernel(
+    transactions: Sequence[Transaction],
+    dedupe_ttl_ms: int,
+    settings: Settings,
+    arrival_order: bool = False,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Per answered transaction: its position in ``transactions`` and its features (a row in
+    registry order); and the kernel's timings.
 
-    Rows come in processing order with retried ids left out, as from :func:`build_features`.
+    Rows come in processing order, ``(ts_ms, txn_id)``, or with ``arrival_order`` in the order
+    given (as the job meets a stream); a retried id within the TTL is answered once.
     """
     with tempfile.TemporaryDirectory(prefix="fraudguard-kernel-") as folder:
         work = Path(folder)
@@ -56,13 +70,15 @@ def build_features_jvm(
             for txn in transactions:
                 out.write(json.dumps(asdict(txn)) + "\n")
         command = [
-            check_java(), "-Xss4m", "-cp", kernel_classpath(settings), MAIN_CLASS,
+            check_java(), "-cp", kernel_classpath(settings), MAIN_CLASS,
             str(spec), str(source), str(dedupe_ttl_ms), str(work / "features"),
         ]  # fmt: skip
+        if arrival_order:
+            command.append("arrival")
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise StackError(f"the JVM feature kernel failed (exit {done.returncode}): "
                              f"{done.stderr.strip()[-2000:]}")  # fmt: skip
-        ids = (work / "features.ids").read_text().splitlines()
-        values = np.fromfile(work / "features.f64", dtype="<f8").reshape(len(ids), len(FEATURES))
-        return ids, values, json.loads(done.stdout.strip().splitlines()[-1])
+        rows = np.fromfile(work / "features.rows", dtype="<i4")
+        values = np.fromfile(work / "features.f64", dtype="<f8").reshape(len(rows), len(FEATURES))
+        return rows, values, json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,4 +1,4 @@
-"""The offline path: the same steps as the job, over a file, for training and replay.
+"""The offline path: the job's feature kernel over a file, for training and replay.
 
 >>> from fraudguard.generator import GeneratorConfig, PaymentStream
 >>> stream = PaymentStream(GeneratorConfig(seed=1, cards=50, merchants=60, days=1))
@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from fraudguard.features.engine import FeatureEngine, Features
+from fraudguard.config import Settings
 from fraudguard.features.registry import FEATURE_NAMES
-from fraudguard.features.steps import CardState, CardStep, DeviceStep, MerchantStep
-from fraudguard.features.windows import BucketWindows, RawEventWindows
 from fraudguard.schema import Transaction
+
+Features = dict[str, float]
 
 
 def processing_order(txn: Transaction) -> tuple[int, str]:
@@ -28,44 +28,23 @@ def processing_order(txn: Transaction) -> tuple[int, str]:
 def build_features(
     transactions: Iterable[Transaction],
     dedupe_ttl_ms: int,
-    engine: FeatureEngine | None = None,
+    settings: Settings | None = None,
+    arrival_order: bool = False,
 ) -> Iterator[tuple[Transaction, Features]]:
     """Each transaction with its features, in processing order; retried ids appear once.
 
+    The JVM feature kernel computes them, the same code the job runs in its keyed steps.
     Features come back in :data:`FEATURE_NAMES` order. Ties keep the input order (as the job
-    keeps arrival order), so a retry that arrives second is the one dropped.
+    keeps arrival order), so a retry that arrives second is the one dropped. With
+    ``arrival_order`` the transactions are taken as given, the way the job meets a stream whose
+    events arrive out of order.
     """
-    engine = engine or FeatureEngine()
-    card_step, merchant_step, device_step = (
-        CardStep(engine, dedupe_ttl_ms),
-        MerchantStep(engine),
-        DeviceStep(engine),
-    )
-    cards: dict[str, CardState] = {}
-    merchants: dict[str, BucketWindows] = {}
-    terminals: dict[str, BucketWindows] = {}
-    devices: dict[str, RawEventWindows] = {}
-    for txn in sorted(transactions, key=processing_order):
-        card = cards.get(txn.card_id)
-        if card is None:
-            card = cards[txn.card_id] = card_step.new_state()
-        features = card_step(card, txn)
-        if features is None:
-            continue
-        merchant = merchants.get(txn.merchant_id)
-        if merchant is None:
-            merchant = merchants[txn.merchant_id] = merchant_step.new_merchant_state()
-        terminal = terminals.get(txn.terminal_id)
-        if terminal is None:
-            terminal = terminals[txn.terminal_id] = merchant_step.new_terminal_state()
-        features.update(merchant_step(merchant, terminal, txn))
-        device = None
-        if txn.device_id is not None:
-            device = devices.get(txn.device_id)
-            if device is None:
-                device = devices[txn.device_id] = device_step.new_state()
-        features.update(device_step(device, txn))
-        yield txn, {name: features[name] for name in FEATURE_NAMES}
+    from fraudguard.features.jvm import run_kernel
+
+    txns = list(transactions)
+    rows, values, _ = run_kernel(txns, dedupe_ttl_ms, settings or Settings(), arrival_order)
+    for row, features in zip(rows.tolist(), values.tolist(), strict=True):
+        yield txns[row], dict(zip(FEATURE_NAMES, features, strict=True))
 
 
 def feature_table(rows: Iterable[tuple[Transaction, Features]]) -> dict[str, list[Any]]:

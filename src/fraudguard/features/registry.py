@@ -1,7 +1,9 @@
 """The feature registry: every feature is one declaration, and its name comes from one function.
 
 The streaming job, ``fraudguard features build`` (training) and replay all evaluate these
-declarations through :mod:`fraudguard.features.engine`; nothing about a feature is written twice.
+declarations with one feature kernel (``io.fraudguard.features``, on the JVM), which receives
+them as JSON from :func:`~fraudguard.features.spec.feature_spec`; nothing about a feature is
+written twice.
 
 >>> feature_name(WindowFeature("card", "sum", "amount_eur", "1h"))
 'card_sum_amount_eur_1h'
@@ -35,6 +37,21 @@ WINDOWS_MS: dict[str, int] = {
     "30d": 30 * 86_400_000,
 }
 """The horizons a window feature may use."""
+
+MINUTE_MS = 60_000
+BUCKET_MS: dict[int, int] = {
+    3_600_000: MINUTE_MS,
+    86_400_000: 5 * MINUTE_MS,
+    7 * 86_400_000: 30 * MINUTE_MS,
+}
+"""Merchant and terminal windows keep (count, sum, cards last seen) per bucket of this width:
+the most a window can leave out at its old edge. Card and device windows keep every event."""
+
+HISTORY_MS = 30 * 86_400_000
+"""How far back a card's history features (spread, home country, new device) look."""
+
+NO_PREVIOUS = -1.0
+"""``seconds_since_last`` of a card's first transaction in 30 days."""
 
 ENTITY_KEYS: dict[str, str] = {
     "card": "card_id",
@@ -123,7 +140,9 @@ FEATURES: tuple[Feature, ...] = (
     HistoryFeature("card", "amount_ratio_30d"),
     HistoryFeature("card", "new_country_30d"),
     HistoryFeature("card", "new_device_30d"),
-    HistoryFeature("card", "cross_border"),
+    # v2: the country is not among the most frequent of the past 30 days. v1 compared with
+    # the first of them to reach the top count, which made a tie depend on arrival order.
+    HistoryFeature("card", "cross_border", version=2),
     *_windows("merchant", {"count": "*", "sum": "amount_eur"}, ("1h", "24h", "7d")),
     *[WindowFeature("merchant", "distinct", "card_id", w) for w in ("1h", "24h", "7d")],
     *_windows("terminal", {"count": "*", "sum": "amount_eur"}, ("1h", "24h", "7d")),

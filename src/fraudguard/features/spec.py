@@ -1,8 +1,8 @@
 """The registry's declarations as JSON, for the JVM feature kernel (``io.fraudguard.features``).
 
-The kernel builds its evaluation plans from this document, the way :class:`FeatureEngine`
-builds its own from :data:`FEATURES`: the declarations, the names (from :func:`feature_name`),
-the bucket widths and the euro rates are written here once and read there, never retyped.
+The kernel builds its evaluation plans from this document: the declarations, the names (from
+:func:`feature_name`), the bucket widths and the euro rates are written in Python once and read
+there, never retyped.
 
 >>> from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 >>> spec = feature_spec()
@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from fraudguard.currency import EUR_RATES, RATES_VERSION
-from fraudguard.features.engine import _HISTORY_MS, BUCKET_MS, NO_PREVIOUS
 from fraudguard.features.registry import (
+    BUCKET_MS,
     FEATURES,
+    HISTORY_MS,
+    NO_PREVIOUS,
     Feature,
     HistoryFeature,
     WindowFeature,
@@ -54,7 +56,7 @@ def feature_spec(features: tuple[Feature, ...] = FEATURES) -> dict[str, Any]:
         "names": [feature_name(f) for f in features],
         "features": [_declaration(f) for f in features],
         "bucket_ms": {str(window): bucket for window, bucket in BUCKET_MS.items()},
-        "history_ms": _HISTORY_MS,
+        "history_ms": HISTORY_MS,
         "no_previous": NO_PREVIOUS,
         "eur_rates": dict(EUR_RATES),
         "rates_version": RATES_VERSION,

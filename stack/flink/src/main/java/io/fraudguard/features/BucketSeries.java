@@ -6,6 +6,9 @@ package io.fraudguard.features;
  * {@code t} and the ones before it, back to the bucket after the one holding {@code t - W}.
  * Running totals move in O(1) as time advances.
  *
+ * <p>Sums are kept in whole cents, exactly: a bucket's sum does not depend on the order its
+ * events arrived in, and taking a bucket out of the totals leaves no rounding behind.
+ *
  * <p>Buckets are parallel arrays sorted by bucket number: new buckets append at the end and old
  * ones leave from the front, so only a late event in a bucket not held yet moves anything.
  */
@@ -15,12 +18,12 @@ public final class BucketSeries {
     final long n;
     long[] ids = new long[8];
     long[] counts = new long[8];
-    double[] sums = new double[8];
+    long[] cents = new long[8];
     long[] seen = new long[8];
     int start;
     int end;
     long totalCount;
-    double totalSum;
+    long totalCents;
     long totalDistinct;
     long current = -(1L << 62);
 
@@ -65,9 +68,9 @@ public final class BucketSeries {
             held = insert(bucket);
         }
         counts[held] += 1;
-        sums[held] += amount;
+        cents[held] += PyMath.cents(amount);
         totalCount += 1;
-        totalSum += amount;
+        totalCents += PyMath.cents(amount);
         if (previousMs == null) {
             seen[held] += 1;
             if (bucket > current - n) {
@@ -98,7 +101,7 @@ public final class BucketSeries {
         long lo = bucket - n;
         while (start < end && ids[start] <= lo) {
             totalCount -= counts[start];
-            totalSum -= sums[start];
+            totalCents -= cents[start];
             totalDistinct -= seen[start];
             start++;
         }
@@ -110,7 +113,7 @@ public final class BucketSeries {
             int capacity = live < ids.length / 2 ? ids.length : ids.length * 2;
             ids = slide(ids, capacity);
             counts = slide(counts, capacity);
-            sums = slide(sums, capacity);
+            cents = slide(cents, capacity);
             seen = slide(seen, capacity);
             start = 0;
             end = live;
@@ -120,12 +123,12 @@ public final class BucketSeries {
             position = RawEvents.bisectLeft(ids, start, end, bucket);
             System.arraycopy(ids, position, ids, position + 1, end - position);
             System.arraycopy(counts, position, counts, position + 1, end - position);
-            System.arraycopy(sums, position, sums, position + 1, end - position);
+            System.arraycopy(cents, position, cents, position + 1, end - position);
             System.arraycopy(seen, position, seen, position + 1, end - position);
         }
         ids[position] = bucket;
         counts[position] = 0;
-        sums[position] = 0.0;
+        cents[position] = 0;
         seen[position] = 0;
         end++;
         return position;
@@ -133,12 +136,6 @@ public final class BucketSeries {
 
     private long[] slide(long[] a, int capacity) {
         long[] b = new long[capacity];
-        System.arraycopy(a, start, b, 0, end - start);
-        return b;
-    }
-
-    private double[] slide(double[] a, int capacity) {
-        double[] b = new double[capacity];
         System.arraycopy(a, start, b, 0, end - start);
         return b;
     }

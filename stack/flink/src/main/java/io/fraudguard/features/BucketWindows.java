@@ -15,7 +15,7 @@ public final class BucketWindows {
     // What events of the newest millisecond added, so a simultaneous event leaves them out.
     long peerTs = -(1L << 62);
     long[] peerCount;
-    double[] peerSum;
+    long[] peerCents;
     HashSet<String>[] peerKeys;
 
     public BucketWindows(long[][] windows, LastSeen lastSeen) {
@@ -31,7 +31,7 @@ public final class BucketWindows {
     private void resetPeers() {
         if (peerKeys == null) {
             peerCount = new long[series.length];
-            peerSum = new double[series.length];
+            peerCents = new long[series.length];
             peerKeys = new HashSet[series.length];
             for (int w = 0; w < series.length; w++) {
                 peerKeys[w] = new HashSet<>();
@@ -40,11 +40,16 @@ public final class BucketWindows {
         }
         for (int w = 0; w < series.length; w++) {
             peerCount[w] = 0;
-            peerSum[w] = 0.0;
+            peerCents[w] = 0;
             if (!peerKeys[w].isEmpty()) {
                 peerKeys[w].clear();
             }
         }
+    }
+
+    /** The windows, shortest first. */
+    public BucketSeries[] series() {
+        return series;
     }
 
     /**
@@ -65,21 +70,25 @@ public final class BucketWindows {
             BucketSeries s = series[w];
             boolean entered = s.add(tsMs, amount, previous);
             long count = s.totalCount;
-            double total = s.totalSum;
+            long total = s.totalCents;
             long distinct = s.totalDistinct;
             if (peers) {
                 HashSet<String> keys = peerKeys[w];
                 count -= peerCount[w];
-                total -= peerSum[w];
+                total -= peerCents[w];
                 distinct -= keys.size() - (keys.contains(key) ? 1 : 0);
                 peerCount[w] += 1;
-                peerSum[w] += amount;
+                peerCents[w] += PyMath.cents(amount);
                 if (entered) {
                     keys.add(key);
                 }
+            } else if (peerKeys[w].contains(key) && s.inside(Math.floorDiv(tsMs, s.bucketMs))) {
+                // A late sighting inside the window: the key no longer owes its place in it to
+                // a payment of the newest millisecond, which the next such payment leaves out.
+                peerKeys[w].remove(key);
             }
             out[w][0] = count;
-            out[w][1] = PyMath.round(total, 6);
+            out[w][1] = total / 100.0;
             out[w][2] = distinct;
         }
     }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -22,9 +23,11 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMap
  * The offline path on the JVM kernel: every transaction of a file with its features, in
  * processing order, retried ids once (the twin of {@code fraudguard.features.build_features}).
  *
- * <p>Usage: {@code BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT}. Input lines
- * are validated transactions (the fields of {@code Transaction}, {@code ts_ms} included). Writes
- * {@code OUT.ids} (one transaction id a line) and {@code OUT.f64} (the features, row by row,
+ * <p>Usage: {@code BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT [arrival]}.
+ * Input lines are validated transactions (the fields of {@code Transaction}, {@code ts_ms}
+ * included). They are processed in {@code (ts_ms, txn_id)} order, or with {@code arrival} in
+ * the order of the file, as the job meets a stream. Writes {@code OUT.rows} (per row, the
+ * input line it answers, little-endian int32) and {@code OUT.f64} (the features, row by row,
  * little-endian doubles in registry order), then one line of timings on stdout.
  */
 public final class BuildFeatures {
@@ -79,8 +82,9 @@ public final class BuildFeatures {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 4) {
-            System.err.println("usage: BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT");
+        if (args.length < 4 || args.length > 5 || args.length == 5 && !args[4].equals("arrival")) {
+            System.err.println(
+                    "usage: BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT [arrival]");
             System.exit(2);
         }
         FeatureSpec spec = FeatureSpec.read(Path.of(args[0]));
@@ -95,17 +99,26 @@ public final class BuildFeatures {
                 }
             }
         }
-        // Stable, like Python's sorted: ties keep the input order, so a later retry is dropped.
-        txns.sort(Comparator.comparingLong(Txn::tsMs).thenComparing(Txn::txnId));
+        Integer[] order = new Integer[txns.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        if (args.length == 4) {
+            // Stable, like Python's sorted: ties keep the input order, so a later retry is dropped.
+            Comparator<Integer> byTime = Comparator.comparingLong(i -> txns.get(i).tsMs());
+            Arrays.sort(order, byTime.thenComparing(i -> txns.get(i).txnId()));
+        }
         long parsed = System.nanoTime();
         Offline offline = new Offline(new FeatureKernel(spec), dedupeTtlMs);
-        List<String> ids = new ArrayList<>(txns.size());
+        ByteBuffer rows = ByteBuffer.allocate(txns.size() * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer values = ByteBuffer.allocate(txns.size() * spec.size() * Double.BYTES)
                 .order(ByteOrder.LITTLE_ENDIAN);
-        for (Txn txn : txns) {
-            double[] out = offline.next(txn);
+        int answered = 0;
+        for (int i : order) {
+            double[] out = offline.next(txns.get(i));
             if (out != null) {
-                ids.add(txn.txnId());
+                answered++;
+                rows.putInt(i);
                 for (double v : out) {
                     values.putDouble(v);
                 }
@@ -113,16 +126,20 @@ public final class BuildFeatures {
         }
         long evaluated = System.nanoTime();
         Path out = Path.of(args[3]);
-        Files.write(out.resolveSibling(out.getFileName() + ".ids"), ids, StandardCharsets.UTF_8);
-        values.flip();
-        try (FileChannel channel = FileChannel.open(out.resolveSibling(out.getFileName() + ".f64"),
-                StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            while (values.hasRemaining()) {
-                channel.write(values);
+        write(out.resolveSibling(out.getFileName() + ".rows"), rows);
+        write(out.resolveSibling(out.getFileName() + ".f64"), values);
+        System.out.printf("{\"transactions\": %d, \"rows\": %d, \"parse_s\": %.3f, \"evaluate_s\": %.3f}%n",
+                txns.size(), answered, (parsed - started) / 1e9,
+                (evaluated - parsed) / 1e9);
+    }
+
+    private static void write(Path path, ByteBuffer data) throws IOException {
+        data.flip();
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            while (data.hasRemaining()) {
+                channel.write(data);
             }
         }
-        System.out.printf("{\"transactions\": %d, \"rows\": %d, \"parse_s\": %.3f, \"evaluate_s\": %.3f}%n",
-                txns.size(), ids.size(), (parsed - started) / 1e9, (evaluated - parsed) / 1e9);
     }
 }

@@ -1,8 +1,9 @@
 package io.fraudguard.features;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -201,19 +202,20 @@ public final class FeatureKernel {
     private static void aggregate(
             RawEvents events, int lo, int hi, double amount, String[] own, Agg[] aggs, double[] out) {
         int count = hi - lo + 1;
-        double sum = Double.NaN; // summed once, for the sum and the mean alike
+        long cents = -1; // summed once, for the sum and the mean alike
         for (Agg agg : aggs) {
             switch (agg.op()) {
                 case COUNT -> out[agg.index()] = count;
                 case SUM, MEAN -> {
-                    if (Double.isNaN(sum)) {
-                        sum = 0.0;
+                    if (cents < 0) {
+                        cents = PyMath.cents(amount);
                         for (int i = lo; i < hi; i++) {
-                            sum += events.amounts[i];
+                            cents += PyMath.cents(events.amounts[i]);
                         }
-                        sum += amount;
                     }
-                    out[agg.index()] = PyMath.round(agg.op() == SUM ? sum : sum / count, 6);
+                    out[agg.index()] = agg.op() == SUM
+                            ? cents / 100.0
+                            : PyMath.round(cents / (100.0 * count), 6);
                 }
                 case MAX -> {
                     double max = amount;
@@ -277,22 +279,28 @@ public final class FeatureKernel {
             }
             return;
         }
-        double sum = 0.0;
-        for (int i = lo; i < hi; i++) {
-            sum += events.amounts[i];
+        // In order of amount, so that the spread does not depend on the order in which
+        // simultaneous payments arrived.
+        double[] amounts = Arrays.copyOfRange(events.amounts, lo, hi);
+        Arrays.sort(amounts);
+        long cents = 0;
+        for (double a : amounts) {
+            cents += PyMath.cents(a);
         }
-        double mean = sum / n;
+        double mean = cents / (100.0 * n);
         double spread = 0.0;
         if (n > 1) {
             double squares = 0.0;
-            for (int i = lo; i < hi; i++) {
-                double d = events.amounts[i] - mean;
+            for (double a : amounts) {
+                double d = a - mean;
                 squares += d * d;
             }
             spread = Math.sqrt(squares / n);
         }
         String[] country = events.values[1], device = events.values[2];
-        String home = homeCountry(country, lo, hi);
+        // Cross-border: the country is not among the card's most frequent ones (all of them,
+        // when several share the top count, so arrival order never breaks a tie).
+        boolean crossBorder = count(country, lo, hi, txn.country()) < topCount(country, lo, hi);
         long previousTs = events.ts[hi - 1];
         for (int k = 0; k < historyIndex.length; k++) {
             out[historyIndex[k]] = switch (historyKinds[k]) {
@@ -302,51 +310,37 @@ public final class FeatureKernel {
                 case "new_country_30d" -> holds(country, lo, hi, txn.country()) ? 0.0 : 1.0;
                 case "new_device_30d" ->
                         txn.deviceId() != null && !holds(device, lo, hi, txn.deviceId()) ? 1.0 : 0.0;
-                case "cross_border" -> txn.country().equals(home) ? 0.0 : 1.0;
+                case "cross_border" -> crossBorder ? 1.0 : 0.0;
                 default -> throw new IllegalArgumentException("unknown history feature " + historyKinds[k]);
             };
         }
     }
 
-    /** The most frequent value of {@code column[lo, hi)}; a tie goes to the one seen first,
-     * as with {@code Counter.most_common(1)}. */
-    static String homeCountry(String[] column, int lo, int hi) {
-        String home = null;
+    /** How often the most frequent value of {@code column[lo, hi)} occurs. */
+    static int topCount(String[] column, int lo, int hi) {
         int most = 0;
         if (hi - lo > 16) {
-            LinkedHashMap<String, Integer> counts = new LinkedHashMap<>();
+            HashMap<String, Integer> counts = new HashMap<>();
             for (int i = lo; i < hi; i++) {
-                counts.merge(column[i], 1, Integer::sum);
+                most = Math.max(most, counts.merge(column[i], 1, Integer::sum));
             }
-            for (Map.Entry<String, Integer> e : counts.entrySet()) {
-                if (e.getValue() > most) {
-                    most = e.getValue();
-                    home = e.getKey();
-                }
-            }
-            return home;
+            return most;
         }
         // A card's month is a few dozen payments: comparing beats hashing.
-        outer:
         for (int i = lo; i < hi; i++) {
-            String v = column[i];
-            for (int j = lo; j < i; j++) {
-                if (v.equals(column[j])) {
-                    continue outer; // counted at its first sighting
-                }
-            }
-            int count = 1;
-            for (int j = i + 1; j < hi; j++) {
-                if (v.equals(column[j])) {
-                    count++;
-                }
-            }
-            if (count > most) {
-                most = count;
-                home = v;
+            most = Math.max(most, count(column, i, hi, column[i]));
+        }
+        return most;
+    }
+
+    static int count(String[] column, int lo, int hi, String value) {
+        int count = 0;
+        for (int i = lo; i < hi; i++) {
+            if (Objects.equals(column[i], value)) {
+                count++;
             }
         }
-        return home;
+        return count;
     }
 
     static boolean holds(String[] column, int lo, int hi, String value) {

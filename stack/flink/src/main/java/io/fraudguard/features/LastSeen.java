@@ -1,6 +1,7 @@
 package io.fraudguard.features;
 
 import java.util.HashMap;
+import java.util.Map;
 
 /**
  * When each card was last seen at a merchant or terminal: a map in the offline path, Flink map
@@ -14,7 +15,11 @@ public interface LastSeen {
 
     /** A plain in-memory map. */
     static LastSeen inMemory() {
-        HashMap<String, Long> map = new HashMap<>();
+        return of(new HashMap<>());
+    }
+
+    /** A view of {@code map}. */
+    static LastSeen of(Map<String, Long> map) {
         return new LastSeen() {
             @Override
             public Long get(String key) {

@@ -7,6 +7,14 @@ import java.math.RoundingMode;
 final class PyMath {
     private PyMath() {}
 
+    /**
+     * Whole cents of an amount in euro (amounts are rounded to the cent on conversion). Sums are
+     * taken in cents, exactly, so they do not depend on the order of the events summed.
+     */
+    static long cents(double eur) {
+        return Math.round(eur * 100.0);
+    }
+
     private static final double[] POW10 = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 
     /**

@@ -33,13 +33,12 @@ public final class RawEvents {
 
     /** Records an event (after any events with the same timestamp). */
     public void add(long tsMs, double amount, String... row) {
+        makeRoom(); // first: it may move the events, and with them every position
         int position;
         if (end == start || tsMs >= ts[end - 1]) {
-            makeRoom();
             position = end;
         } else {
             position = bisectRight(ts, start, end, tsMs);
-            makeRoom();
             System.arraycopy(ts, position, ts, position + 1, end - position);
             System.arraycopy(amounts, position, amounts, position + 1, end - position);
             for (String[] column : values) {

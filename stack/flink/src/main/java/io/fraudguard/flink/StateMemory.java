@@ -1,0 +1,104 @@
+package io.fraudguard.flink;
+
+import io.fraudguard.features.BucketWindows;
+import io.fraudguard.features.FeatureKernel;
+import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.features.LastSeen;
+import io.fraudguard.features.Txn;
+import java.nio.file.Path;
+import java.util.HashMap;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.java.typeutils.runtime.kryo.KryoSerializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+
+/**
+ * Keyed state per key, measured (run by {@code bench/state_memory.py}): a card with 30 days of
+ * history, and a merchant with 100,000 transactions a day. Sizes are what a checkpoint holds
+ * (the job's states are Kryo-serialised, as Flink does for these classes) and, for the card,
+ * what the heap holds (the heap state backend keeps the objects). Prints one JSON object.
+ *
+ * <p>Usage: {@code StateMemory SPEC.json}
+ */
+public final class StateMemory {
+    private static final long DAY = 86_400_000L;
+
+    private StateMemory() {}
+
+    static <T> int checkpointBytes(Class<T> type, T value) throws Exception {
+        KryoSerializer<T> kryo = new KryoSerializer<>(type, new SerializerConfigImpl());
+        DataOutputSerializer out = new DataOutputSerializer(1 << 16);
+        kryo.serialize(value, out);
+        return out.length();
+    }
+
+    static Txn txn(int i, long ts, String card, String merchant, double amount) {
+        return new Txn(String.format("t%010d", i), ts, card, merchant, merchant + "-t" + (i % 8),
+                amount, "FR", "online", "d" + card);
+    }
+
+    static FeatureKernel.CardState card(FeatureKernel kernel, int perDay, String id) {
+        FeatureKernel.CardState state = kernel.newCardState(DAY);
+        double[] out = new double[kernel.spec.size()];
+        int n = perDay * 30;
+        for (int i = 0; i < n; i++) {
+            kernel.card(state, txn(i, i * (30 * DAY / n), id, "m" + (i % 40), 10.0 + i % 90), out);
+        }
+        return state;
+    }
+
+    static long heapPerCard(FeatureKernel kernel, int perDay) {
+        int keys = 2_000;
+        Object[] held = new Object[keys];
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        long before = rt.totalMemory() - rt.freeMemory();
+        for (int k = 0; k < keys; k++) {
+            held[k] = card(kernel, perDay, "c" + k);
+        }
+        System.gc();
+        long after = rt.totalMemory() - rt.freeMemory();
+        if (held.length != keys) {
+            throw new IllegalStateException();
+        }
+        return (after - before) / keys;
+    }
+
+    public static void main(String[] args) throws Exception {
+        FeatureKernel kernel = new FeatureKernel(FeatureSpec.read(Path.of(args[0])));
+        int card2 = checkpointBytes(FeatureKernel.CardState.class, card(kernel, 2, "c1"));
+        int card20 = checkpointBytes(FeatureKernel.CardState.class, card(kernel, 20, "c1"));
+        long heap2 = heapPerCard(kernel, 2);
+        long heap20 = heapPerCard(kernel, 20);
+
+        // A merchant with 100,000 payments a day for 8 days; about half from cards seen before.
+        int perDay = 100_000, days = 8, n = perDay * days;
+        HashMap<String, Long> seen = new HashMap<>();
+        LastSeen lastSeen = LastSeen.of(seen);
+        BucketWindows merchant = kernel.newMerchantState(lastSeen);
+        double[] out = new double[kernel.spec.size()];
+        for (int i = 0; i < n; i++) {
+            String card = "c" + (i % (perDay * 3));
+            kernel.merchant(merchant, txn(i, i * (days * DAY / n), card, "m1", 42.5), out);
+        }
+        int merchantBytes = checkpointBytes(BucketWindows.class, merchant);
+        // One last-seen entry in map state: the key ("m:" + card id) and a long.
+        DataOutputSerializer entry = new DataOutputSerializer(64);
+        entry.writeUTF("m:c0000123");
+        entry.writeLong(29_000_000L);
+        System.out.printf(
+                "{\"card_30d_2_per_day_bytes\": %d, \"card_30d_20_per_day_bytes\": %d,"
+                        + " \"card_30d_2_per_day_heap_bytes\": %d, \"card_30d_20_per_day_heap_bytes\": %d,"
+                        + " \"merchant_value_state_bytes\": %d, \"buckets_per_window\": %s,"
+                        + " \"last_seen_entries\": %d, \"last_seen_bytes_estimate\": %d}%n",
+                card2, card20, heap2, heap20, merchantBytes, bucketCounts(merchant), seen.size(),
+                (long) seen.size() * entry.length());
+    }
+
+    private static String bucketCounts(BucketWindows merchant) {
+        StringBuilder out = new StringBuilder("[");
+        for (int w = 0; w < merchant.series().length; w++) {
+            out.append(w == 0 ? "" : ", ").append(merchant.series()[w].size());
+        }
+        return out.append("]").toString();
+    }
+}
