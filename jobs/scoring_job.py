@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from fraudguard.config import Settings
-from fraudguard.flink.batches import batch_key
 from fraudguard.flink.connectors import control_source, exactly_once_sink, transactions_source
 from fraudguard.flink.environment import make_environment
 from fraudguard.flink.feature_steps import feature_steps, micro_batches, unbatched
@@ -52,7 +51,6 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     )
     decided = (
         micro_batches(with_features, settings, "batch-features")
-        .key_by(batch_key, key_type=Types.STRING())
         .connect(control)
         .process(DecideBatch.from_settings(settings), BYTES)
         .name("decide")

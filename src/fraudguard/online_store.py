@@ -33,13 +33,16 @@ import redis
 
 from fraudguard.config import Settings
 
+DEFAULT_TTL_S = 35 * 86400
+"""Entities that stop transacting leave the store this long after their last write."""
 TS_FIELD = "_ts"
 TXN_FIELD = "_txn"
 MAX_TS_MS = 2**53
 """Timestamps are compared as Lua numbers (doubles) in Redis, exact below 2**53."""
 
-# KEYS: the entity hashes of one flush. ARGV[1]: ttl_s (0 = no TTL); ARGV[2]: one JSON object:
-# "names", the lists of feature names the writes use, and "writes", per key,
+# The job's writer (io.fraudguard.flink.OnlineStoreWrites) runs this same script, handed over
+# from here. KEYS: the entity hashes of one flush. ARGV[1]: ttl_s (0 = no TTL); ARGV[2]: one
+# JSON object: "names", the lists of feature names the writes use, and "writes", per key,
 # [ts_ms, txn_id, index into names, "value,value,..."]. The values travel as one text each,
 # written by Python: cjson would turn numbers into Lua doubles, which Redis then prints with 14
 # digits. One script call per flush, not per key: redis-py packs every command in Python, which
@@ -47,7 +50,7 @@ MAX_TS_MS = 2**53
 # txn ids are compared byte by byte: Lua's `<` on strings uses strcoll, and Redis sets
 # LC_COLLATE from its environment, so `<` could disagree with Python's code-point order.
 # Bytewise order of UTF-8 equals code-point order.
-_PUT_IF_NEWER = """
+PUT_IF_NEWER_SCRIPT = """
 local function less(a, b)
   for i = 1, math.min(#a, #b) do
     local x, y = string.byte(a, i), string.byte(b, i)
@@ -264,7 +267,7 @@ class OnlineFeatureStore(_BufferedStore):
         client: redis.Redis,
         key_prefix: str = "fg:features",
         flush_every: int = 500,
-        ttl_s: int | None = 35 * 86400,
+        ttl_s: int | None = DEFAULT_TTL_S,
     ) -> None:
         super().__init__(flush_every)
         if ttl_s is not None and ttl_s < 1:
@@ -272,7 +275,7 @@ class OnlineFeatureStore(_BufferedStore):
         self.client = client
         self.key_prefix = key_prefix
         self.ttl_s = ttl_s
-        self._script = client.register_script(_PUT_IF_NEWER)
+        self._script = client.register_script(PUT_IF_NEWER_SCRIPT)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OnlineFeatureStore:

@@ -18,12 +18,7 @@ b'\\x00\\x00\\x00\\x02ab\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x03xyz'
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
-
-KEYS = 64
-"""How many keys batches are spread over in the decision step (its timers need a key)."""
 
 
 def pack_batch(items: list[bytes]) -> bytes:
@@ -45,8 +40,3 @@ def unpack_features(packed: bytes) -> tuple[list[float], bool, bytes]:
     end = 4 + 8 * count
     values = np.frombuffer(packed, dtype="<f8", count=count, offset=4).tolist()
     return values, packed[end] == 1, packed[end + 1 :]
-
-
-def batch_key(batch: bytes) -> str:
-    """A stable key for a batch (the same in every process: no ``hash()``)."""
-    return str(zlib.crc32(batch[:64]) % KEYS)

@@ -66,5 +66,19 @@ def feature_steps(validated: Any, settings: Settings) -> Any:
     for entity, step in steps:
         stream = stream.keyBy(flink.EntityKey(entity)).process(step, enriched)
         stream = stream.name(f"{entity}-features").uid(f"{entity}-features")
+    if settings.redis.online_store:
+        stream = stream.map(online_store_writes(settings, spec), enriched)
+        stream = stream.name("online-store").uid("online-store")
     packed = stream.map(flink.PackForDecision(), _bytes_type())
     return DataStream(packed.name("pack-for-decision").uid("pack-for-decision"))
+
+
+def online_store_writes(settings: Settings, spec: str) -> Any:
+    """The Java writer of the newest card and merchant features, with the store's own script."""
+    from fraudguard.online_store import DEFAULT_TTL_S, PUT_IF_NEWER_SCRIPT
+
+    redis = settings.redis
+    return _jvm().io.fraudguard.flink.OnlineStoreWrites(
+        redis.host, redis.port, redis.db, redis.feature_prefix, DEFAULT_TTL_S,
+        PUT_IF_NEWER_SCRIPT, spec, 500, 500,
+    )  # fmt: skip

@@ -1,7 +1,7 @@
 """Thin Python operators of the job, each called on a batch of records (see
 :mod:`fraudguard.flink.batches`): validation with a dead-letter side output, and the decision
-with the control topic as broadcast state. The feature steps between them are Java operators
-around the feature kernel (:mod:`fraudguard.flink.feature_steps`).
+with the control topic as broadcast state. The feature steps between them, and the online
+store's writer, are Java operators (:mod:`fraudguard.flink.feature_steps`).
 
 Each keyed feature step applies the kernel to its entity's state in arrival order. Window
 values do not depend on the order of simultaneous events, and the transactions topic is read in
@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from pyflink.common.typeinfo import Types
 from pyflink.datastream import (
-    KeyedBroadcastProcessFunction,
+    BroadcastProcessFunction,
     KeyedProcessFunction,
     OutputTag,
     ProcessFunction,
@@ -29,12 +29,12 @@ from pyflink.datastream import (
 )
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
-from fraudguard.config import RedisSettings, Settings
+from fraudguard.config import Settings
 from fraudguard.control import ThresholdsChange, parse_control
 from fraudguard.decisions import Decider
 from fraudguard.errors import ControlMessageError, InvalidTransaction
 from fraudguard.exploration import ExplorationPolicy
-from fraudguard.features import FEATURE_NAMES, FEATURES, feature_name
+from fraudguard.features import FEATURE_NAMES
 from fraudguard.flink.batches import pack_batch, unpack_batch, unpack_features
 from fraudguard.flink.connectors import unframe
 from fraudguard.schema import Transaction, dead_letter, parse_transaction
@@ -81,97 +81,25 @@ class ValidateBatch(ProcessFunction):
             yield pack_batch(valid)
 
 
-class OnlineStoreWriter:
-    """Sends the newest card and merchant features to the online store without blocking.
-
-    Writes are buffered by the store (newest per key); a full buffer is flushed by one
-    background thread, so the operator waits for Redis only if the previous flush is still
-    running. Lost buffered writes (a crash) are rewritten when the job replays from its
-    checkpoint, and the store never lets a replay move a value backwards.
-    """
-
-    def __init__(self, store: Any, features: tuple[Any, ...], flush_every: int = 500) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        self.store = store
-        # Per entity: its feature names, and where their values sit in the registry order.
-        self.by_entity = {
-            entity: (
-                tuple(feature_name(f) for f in features if f.entity == entity),
-                [i for i, f in enumerate(features) if f.entity == entity],
-            )
-            for entity in ("card", "merchant")
-        }
-        self.flush_every = flush_every
-        self.pending = 0
-        self.timer_set = False
-        """Whether a flush timer is due: the decision step registers one per quiet spell."""
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="online-store")
-        self.inflight: Any = None
-        self.failures = 0
-
-    def put(self, txn: Transaction, values: list[float]) -> None:
-        """Buffer the newest card and merchant features; ``values`` in registry order."""
-        for entity, entity_id in (("card", txn.card_id), ("merchant", txn.merchant_id)):
-            names, positions = self.by_entity[entity]
-            self.store.put_values(
-                entity, entity_id, txn.ts_ms, txn.txn_id, names, [values[i] for i in positions]
-            )
-        self.pending += 1
-        if self.pending >= self.flush_every:
-            self.flush(wait=False)
-
-    def flush(self, wait: bool) -> None:
-        if self.inflight is not None:
-            self._settle(self.inflight)
-        self.pending = 0
-        self.timer_set = False
-        # Detached here, sent there: the store's buffer is only ever touched by this thread.
-        self.inflight = self.pool.submit(self.store.send, self.store.take())
-        if wait:
-            self._settle(self.inflight)
-            self.inflight = None
-
-    def _settle(self, future: Any) -> None:
-        try:
-            future.result(timeout=30)
-        except Exception as exc:  # noqa: BLE001 - the store must never stop decisions
-            self.failures += 1
-            if self.failures in (1, 10, 100) or self.failures % 1000 == 0:
-                log.warning("online store flush failed (%dx): %s", self.failures, exc)
-
-    def close(self) -> None:
-        self.flush(wait=True)
-        self.pool.shutdown(wait=True)
-
-
 CONTROL_STATE = MapStateDescriptor("control", Types.STRING(), Types.PICKLED_BYTE_ARRAY())
 """Broadcast state of the decision step: the newest control message of each type."""
 
 
-class DecideBatch(KeyedBroadcastProcessFunction):
+class DecideBatch(BroadcastProcessFunction):
     """A batch of transactions with their features in (``PackForDecision``), their decision
     records out, packed; reviews and blocks go to ``STOPPED`` for the exploration step.
 
-    Batches are keyed only so that the online store's flush can run on a timer. The ``control``
-    topic arrives as broadcast state: new threshold tiers and re-ranker snapshots apply from the
-    next transaction on, without a restart, and are checkpointed with the job.
+    The ``control`` topic arrives as broadcast state: new threshold tiers and re-ranker
+    snapshots apply from the next batch on, without a restart, and are checkpointed with the job.
     """
 
-    def __init__(
-        self, redis: RedisSettings | None, explore: bool = False, models_dir: str | None = None
-    ) -> None:
-        self.redis = redis
+    def __init__(self, explore: bool = False, models_dir: str | None = None) -> None:
         self.explore = explore
         self.models_dir = models_dir
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DecideBatch:
-        return cls(
-            settings.redis if settings.redis.online_store else None,
-            explore=settings.exploration.share > 0,
-            models_dir=str(settings.models_dir),
-        )
+        return cls(explore=settings.exploration.share > 0, models_dir=str(settings.models_dir))
 
     def open(self, runtime_context: RuntimeContext) -> None:
         from pathlib import Path
@@ -179,17 +107,6 @@ class DecideBatch(KeyedBroadcastProcessFunction):
         self.decider = Decider(models_dir=Path(self.models_dir) if self.models_dir else None)
         self._reranker_in_force: Reranker | None = None
         self._control: dict[str, Any] | None = None
-        self.online: OnlineStoreWriter | None = None
-        if self.redis is not None:
-            from fraudguard.online_store import OnlineFeatureStore
-
-            store = OnlineFeatureStore.from_settings(Settings(redis=self.redis))
-            store.flush_every = 2**31  # the writer decides when to flush, off this thread
-            self.online = OnlineStoreWriter(store, FEATURES)
-
-    def close(self) -> None:
-        if self.online is not None:
-            self.online.close()
 
     def process_broadcast_element(self, value: bytes, ctx: Any) -> None:
         try:
@@ -215,14 +132,6 @@ class DecideBatch(KeyedBroadcastProcessFunction):
             self._reranker_in_force = change.snapshot.restore()
         return self._reranker_in_force
 
-    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[bytes]:
-        # Quiet input: send what is buffered instead of waiting for a full buffer.
-        if self.online is not None:
-            self.online.timer_set = False
-            if self.online.pending:
-                self.online.flush(wait=False)
-        return iter(())
-
     def process_element(self, batch: bytes, ctx: Any) -> Iterator[Any]:
         now_ms = int(time.time() * 1000)
         if self._control is None:
@@ -240,17 +149,13 @@ class DecideBatch(KeyedBroadcastProcessFunction):
             values, late, txn_json = unpack_features(packed)
             txn = Transaction(**orjson.loads(txn_json))
             features = dict(zip(FEATURE_NAMES, values, strict=True))
-            record = self.decider.decide(txn, features, now_ms, late, tiers, reranker, base_version)
-            if self.online is not None:
-                self.online.put(txn, values)
+            record = self.decider.decide(
+                txn, features, now_ms, late, tiers, reranker, base_version
+            )  # fmt: skip
             if self.explore and record.decision != "approve":
                 yield STOPPED, (record, txn.ts_ms, features["txn_amount_eur"])
             else:
                 decided.append(record.to_json())
-        if self.online is not None and self.online.pending and not self.online.timer_set:
-            # The first writes since a flush: one timer, not one per batch.
-            self.online.timer_set = True
-            ctx.timer_service().register_processing_time_timer(now_ms + 500)
         if decided:
             yield pack_batch(decided)
 

@@ -1,0 +1,192 @@
+package io.fraudguard.flink;
+
+import io.fraudguard.features.FeatureSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes the newest card and merchant features of each transaction to the online store in Redis
+ * and passes the transaction on. The store's protocol is {@code fraudguard.online_store}'s: the
+ * same put-if-newer Lua script (handed over from Python, not retyped), keys
+ * {@code {prefix}:{entity}:{id}}, values as exact text. Writes are buffered (newest per key)
+ * and sent by a background thread every {@code flushEvery} transactions or {@code flushMs}, so
+ * the job never waits for Redis unless the previous send is still running. Writes lost with a
+ * crash are written again when the job replays from its checkpoint, and the script never lets a
+ * replay move a value backwards. A failing Redis is logged and never stops decisions.
+ */
+public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(OnlineStoreWrites.class);
+    private static final String[] ENTITIES = {"card", "merchant"};
+
+    private final String host;
+    private final int port;
+    private final int db;
+    private final String prefix;
+    private final long ttlS;
+    private final String script;
+    private final String specJson;
+    private final int flushEvery;
+    private final long flushMs;
+
+    /** One buffered write: its version and its values as text, in the entity's name order. */
+    private record Write(long tsMs, String txnId, int entity, String values) {}
+
+    private transient List<List<String>> names;
+    private transient int[][] positions;
+    private transient Object lock;
+    private transient Map<String, Write> pending;
+    private transient int count;
+    private transient ExecutorService sender;
+    private transient ScheduledExecutorService timer;
+    private transient Future<?> inflight;
+    private transient RedisConnection redis;
+    private transient long failures;
+
+    public OnlineStoreWrites(String host, int port, int db, String prefix, long ttlS, String script,
+            String specJson, int flushEvery, long flushMs) {
+        this.host = host;
+        this.port = port;
+        this.db = db;
+        this.prefix = prefix;
+        this.ttlS = ttlS;
+        this.script = script;
+        this.specJson = specJson;
+        this.flushEvery = flushEvery;
+        this.flushMs = flushMs;
+    }
+
+    @Override
+    public void open(OpenContext context) throws Exception {
+        FeatureSpec spec = FeatureSpec.parse(specJson);
+        names = new ArrayList<>();
+        positions = new int[ENTITIES.length][];
+        for (int e = 0; e < ENTITIES.length; e++) {
+            List<String> these = new ArrayList<>();
+            List<Integer> where = new ArrayList<>();
+            for (int i = 0; i < spec.features.size(); i++) {
+                if (spec.features.get(i).entity().equals(ENTITIES[e])) {
+                    these.add(spec.names.get(i));
+                    where.add(i);
+                }
+            }
+            names.add(these);
+            positions[e] = where.stream().mapToInt(Integer::intValue).toArray();
+        }
+        lock = new Object();
+        pending = new HashMap<>();
+        sender = Executors.newSingleThreadExecutor(r -> new Thread(r, "online-store"));
+        timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "online-store-timer"));
+        // Quiet input: send what is buffered instead of waiting for a full buffer.
+        timer.scheduleWithFixedDelay(() -> flush(false), flushMs, flushMs, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public Enriched map(Enriched e) {
+        String[] ids = {e.cardId, e.merchantId};
+        for (int entity = 0; entity < ENTITIES.length; entity++) {
+            StringBuilder values = new StringBuilder(16 * positions[entity].length);
+            for (int i = 0; i < positions[entity].length; i++) {
+                // Double.toString round-trips exactly, as the store's readers require.
+                values.append(i == 0 ? "" : ",").append(e.features[positions[entity][i]]);
+            }
+            String key = prefix + ":" + ENTITIES[entity] + ":" + ids[entity];
+            Write write = new Write(e.tsMs, e.txnId, entity, values.toString());
+            synchronized (lock) {
+                pending.merge(key, write, (held, next) -> newer(next, held) ? next : held);
+            }
+        }
+        if (++count >= flushEvery) {
+            count = 0;
+            flush(false);
+        }
+        return e;
+    }
+
+    private static boolean newer(Write a, Write b) {
+        return a.tsMs > b.tsMs || a.tsMs == b.tsMs && a.txnId.compareTo(b.txnId) > 0;
+    }
+
+    private void flush(boolean wait) {
+        Map<String, Write> writes;
+        synchronized (lock) {
+            if (pending.isEmpty()) {
+                return;
+            }
+            writes = pending;
+            pending = new HashMap<>();
+        }
+        Future<?> sent = sender.submit(() -> send(writes));
+        inflight = sent;
+        if (wait) {
+            try {
+                sent.get(30, TimeUnit.SECONDS);
+            } catch (Exception ex) {
+                LOG.warn("online store: the last flush did not finish: {}", ex.toString());
+            }
+        }
+    }
+
+    private void send(Map<String, Write> writes) {
+        try {
+            List<Object> rows = new ArrayList<>(writes.size());
+            List<byte[]> args = new ArrayList<>(writes.size() + 5);
+            args.add("EVAL".getBytes(StandardCharsets.US_ASCII));
+            args.add(script.getBytes(StandardCharsets.UTF_8));
+            args.add(Integer.toString(writes.size()).getBytes(StandardCharsets.US_ASCII));
+            for (Map.Entry<String, Write> entry : writes.entrySet()) {
+                Write w = entry.getValue();
+                args.add(entry.getKey().getBytes(StandardCharsets.UTF_8));
+                rows.add(List.of(Long.toString(w.tsMs), w.txnId, w.entity, w.values));
+            }
+            args.add(Long.toString(ttlS).getBytes(StandardCharsets.US_ASCII));
+            args.add(new ObjectMapper().writeValueAsBytes(Map.of("names", names, "writes", rows)));
+            if (redis == null) {
+                redis = new RedisConnection(host, port, db, 10_000);
+            }
+            redis.command(args);
+        } catch (IOException | RuntimeException ex) {
+            failures++;
+            if (failures == 1 || failures == 10 || failures == 100 || failures % 1000 == 0) {
+                LOG.warn("online store flush failed ({}x): {}", failures, ex.toString());
+            }
+            closeConnection();
+        }
+    }
+
+    private void closeConnection() {
+        try {
+            if (redis != null) {
+                redis.close();
+            }
+        } catch (IOException ignored) {
+            // closing a broken connection
+        }
+        redis = null;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (timer != null) {
+            timer.shutdownNow();
+            flush(true);
+            sender.shutdown();
+            sender.awaitTermination(30, TimeUnit.SECONDS);
+            closeConnection();
+        }
+    }
+}
