@@ -53,7 +53,7 @@ def build(settings: Settings, source: Path, out: Path | None) -> None:
             txns.append(parse_transaction(orjson.dumps(doc), now_ms=None))
         except InvalidTransaction:
             refused += 1
-    rows = build_features(txns, dedupe_ttl_ms=settings.flink.dedupe_ttl_ms)
+    rows = build_features(txns, dedupe_ttl_ms=settings.flink.dedupe_ttl_ms, settings=settings)
     table = pa.table(feature_table(rows))
     table = table.replace_schema_metadata({"feature_set_version": FEATURE_SET_VERSION})
     if out.suffix == ".parquet":

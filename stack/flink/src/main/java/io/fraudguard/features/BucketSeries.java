@@ -2,7 +2,7 @@ package io.fraudguard.features;
 
 /**
  * One window kept as {@code (count, sum, keys last seen here)} per bucket of {@code bucketMs}
- * (the JVM twin of {@code BucketSeries}). The window covers whole buckets: the bucket of
+ * The window covers whole buckets: the bucket of
  * {@code t} and the ones before it, back to the bucket after the one holding {@code t - W}.
  * Running totals move in O(1) as time advances.
  *

@@ -4,7 +4,7 @@ import java.util.HashSet;
 
 /**
  * Count, sum and distinct keys over several windows, each with buckets of its own width, so
- * that state stays small for busy merchants (the JVM twin of {@code BucketWindows}).
+ * that state stays small for busy merchants.
  *
  * <p>{@code lastSeen} holds when each key (card) was last seen. It is not part of this object's
  * state: the job keeps it in Flink map state and attaches it before each call.

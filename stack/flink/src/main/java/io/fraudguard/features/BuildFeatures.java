@@ -21,7 +21,7 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMap
 
 /**
  * The offline path on the JVM kernel: every transaction of a file with its features, in
- * processing order, retried ids once (the twin of {@code fraudguard.features.build_features}).
+ * processing order, retried ids once; {@code fraudguard.features.build_features} runs it.
  *
  * <p>Usage: {@code BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT [arrival]}.
  * Input lines are validated transactions (the fields of {@code Transaction}, {@code ts_ms}

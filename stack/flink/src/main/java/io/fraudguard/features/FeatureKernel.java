@@ -10,9 +10,10 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * The registry's declarations compiled into per-entity plans (the JVM twin of
- * {@code FeatureEngine}). Each method adds the transaction to its entity's state and writes
- * that entity's features into {@code out} at their registry positions.
+ * The registry's declarations compiled into per-entity plans: the one evaluation of the
+ * features, run by the job's keyed steps and by the offline path. Each method adds the
+ * transaction to its entity's state and writes that entity's features into {@code out} at
+ * their registry positions.
  */
 public final class FeatureKernel {
     static final int COUNT = 0, SUM = 1, MEAN = 2, MAX = 3, DISTINCT = 4;

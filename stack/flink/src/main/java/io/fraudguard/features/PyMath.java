@@ -3,7 +3,7 @@ package io.fraudguard.features;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 
-/** The float arithmetic of the Python engine, bit for bit. */
+/** Rounding as Python's {@code round} does it, and exact sums in cents. */
 final class PyMath {
     private PyMath() {}
 

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Every event of an entity's last {@code horizonMs}: its time, an amount and a few string
- * columns, kept in time order (the JVM twin of {@code RawEventWindows}). Events usually arrive
+ * columns, kept in time order. Events usually arrive
  * in order and are appended; a late one is inserted at its place.
  *
  * <p>A transaction at {@code t} sees the events with {@code t - W < ts < t} plus itself, so

@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * Transaction ids of one card seen within the last {@code ttlMs} of event time, so a retried id
- * gets one decision (the JVM twin of {@code fraudguard.dedupe.SeenTransactions}).
+ * gets one decision.
  */
 public final class SeenTransactions {
     final long ttlMs;
