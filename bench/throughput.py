@@ -43,6 +43,7 @@ from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, ProduceReport, produce_to_kafka
 from fraudguard.jobrunner import JobRunner
 from fraudguard.kafka_io import end_offsets, make_consumer, make_producer
+from fraudguard.online_store import OnlineFeatureStore
 from fraudguard.schema import format_event_time
 from fraudguard.stack import LocalStack, create_topics
 from fraudguard.stack.topics import delete_topics, make_admin
@@ -659,6 +660,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if runner.stop():
             log(f"stopped job {settings.flink.job_name}")
         delete_topics_and_group(settings)
+        # The run's own online-store keys: left behind, they grow Redis (and its snapshots,
+        # which fork and write during later runs) by some 200 MB every few runs.
+        OnlineFeatureStore.from_settings(settings).clear()
         shutil.rmtree(settings.checkpoint_dir / settings.flink.job_name, ignore_errors=True)
         shutil.rmtree(runner.job_dir, ignore_errors=True)
         if args.scoring == "rules" and settings.models_root is not None:

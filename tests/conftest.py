@@ -17,6 +17,7 @@ from fraudguard.config import Settings
 from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from fraudguard.models.metadata import ModelMetadata
 from fraudguard.models.registry import TREES_FILE, ModelRegistry
+from fraudguard.online_store import OnlineFeatureStore
 
 # Before any test loads XGBoost or scikit-learn: spinning OpenMP threads make 2-thread training
 # many times slower while the integration stack holds a core (see fraudguard.training).
@@ -75,22 +76,14 @@ def isolated_settings(
     create_topics(settings)
     yield settings
     delete_topics(settings, [spec.name for spec in settings.topics.all()])  # best effort
-    _delete_feature_keys(settings)
+    store = OnlineFeatureStore.from_settings(settings)
+    try:
+        store.clear()
+    finally:
+        store.client.close()
     shutil.rmtree(checkpoint_root(settings), ignore_errors=True)
     if not request.node.stash.get(_CALL_FAILED, True):
         (settings.logs_dir / f"{settings.flink.job_name}.log").unlink(missing_ok=True)
-
-
-def _delete_feature_keys(settings: Settings) -> None:
-    import redis
-
-    client = redis.Redis(host=settings.redis.host, port=settings.redis.port, db=settings.redis.db)
-    try:
-        keys = list(client.scan_iter(f"{settings.redis.feature_prefix}:*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
-    finally:
-        client.close()
 
 
 # Labelled history for training, registry and scoring tests: generated and featurised once per

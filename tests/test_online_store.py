@@ -394,3 +394,16 @@ def test_feature_values_round_trip_exactly_through_redis(stack_settings: Setting
     assert got is not None
     for name, value in zip(names, values, strict=True):
         assert repr(got.features[name]) == repr(value), name
+
+
+@pytest.mark.integration
+def test_clear_deletes_only_its_own_prefix(stack_settings: Settings) -> None:
+    mine = OnlineFeatureStore.from_settings(stack_settings.isolated(uuid.uuid4().hex[:8]))
+    other = OnlineFeatureStore.from_settings(stack_settings.isolated(uuid.uuid4().hex[:8]))
+    for store in (mine, other):
+        for i in range(1500):  # more than one deletion batch
+            store.put("card", f"c{i}", 1_000, "t1", {"a": 1.0})
+        store.flush()
+    assert mine.clear() == 1500
+    assert mine.get("card", "c7") is None and other.get("card", "c7") is not None
+    assert other.clear() == 1500

@@ -286,6 +286,19 @@ class OnlineFeatureStore(_BufferedStore):
         )
         return cls(client, key_prefix=r.feature_prefix)
 
+    def clear(self) -> int:
+        """Delete every key under this store's prefix (a finished test or benchmark run's own
+        prefix); the number deleted."""
+        deleted, batch = 0, []
+        for key in self.client.scan_iter(f"{self.key_prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                deleted += int(cast(int, self.client.unlink(*batch)))
+                batch = []
+        if batch:
+            deleted += int(cast(int, self.client.unlink(*batch)))
+        return deleted
+
     def key_for(self, entity: str, entity_id: str) -> str:
         """The Redis key of one entity's hash."""
         _check_entity(entity, entity_id)
