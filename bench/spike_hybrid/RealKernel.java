@@ -3,6 +3,7 @@ package spike;
 import io.fraudguard.features.BucketWindows;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.features.LastSeen;
 import io.fraudguard.features.RawEvents;
 import io.fraudguard.features.Txn;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -19,8 +20,8 @@ import org.apache.flink.util.Collector;
 /**
  * One entity's step of the real feature kernel ({@code io.fraudguard.features}) in a keyed
  * operator, writing that entity's features into the row's array. States are kept as objects
- * in the heap state backend (Kryo at checkpoints). Not the job: a merchant's last-seen map
- * lives inside its state here, without the job's 8-day expiry.
+ * in the heap state backend (Kryo at checkpoints). Not the job: the last-seen map state has no
+ * expiry here.
  */
 public class RealKernel extends KeyedProcessFunction<String, Row, Row> {
   private final String specJson;
@@ -29,6 +30,7 @@ public class RealKernel extends KeyedProcessFunction<String, Row, Row> {
   private transient FeatureKernel kernel;
   private transient ValueState<Object> state;
   private transient MapState<String, BucketWindows> terminals;
+  private transient MapState<String, Long> lastSeen;
 
   public RealKernel(String specJson, String entity, long dedupeTtlMs) {
     this.specJson = specJson;
@@ -44,7 +46,24 @@ public class RealKernel extends KeyedProcessFunction<String, Row, Row> {
     if (entity.equals("merchant")) {
       terminals = getRuntimeContext().getMapState(new MapStateDescriptor<>(
           "terminals", Types.STRING, TypeInformation.of(BucketWindows.class)));
+      lastSeen = getRuntimeContext().getMapState(
+          new MapStateDescriptor<>("last-seen", Types.STRING, Types.LONG));
     }
+  }
+
+  /** The last-seen map lives in map state, as in the job (FeatureSteps.Merchant). */
+  private LastSeen view(String prefix) {
+    return new LastSeen() {
+      @Override
+      public Long get(String key) throws Exception {
+        return lastSeen.get(prefix + key);
+      }
+
+      @Override
+      public void put(String key, long tsMs) throws Exception {
+        lastSeen.put(prefix + key, tsMs);
+      }
+    };
   }
 
   static Txn txn(Row row) {
@@ -75,12 +94,14 @@ public class RealKernel extends KeyedProcessFunction<String, Row, Row> {
         if (merchant == null) {
           merchant = kernel.newMerchantState(null);
         }
+        merchant.lastSeen = view("m:");
         kernel.merchant(merchant, txn, features);
         state.update(merchant);
         BucketWindows terminal = terminals.get(txn.terminalId());
         if (terminal == null) {
           terminal = kernel.newTerminalState(null);
         }
+        terminal.lastSeen = view("t:" + txn.terminalId() + ":");
         kernel.terminal(terminal, txn, features);
         terminals.put(txn.terminalId(), terminal);
       }
