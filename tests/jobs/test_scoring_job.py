@@ -121,3 +121,27 @@ def test_a_killed_job_resumes_from_its_checkpoint_without_loss_or_duplicates(
     committed.close()
     assert committed.decided == len(ids), f"lost {committed.missing()}; see {runner.log_path}"
     assert committed.duplicates == 0 and committed.unkeyed == 0
+
+
+def test_decisions_go_on_while_the_online_store_is_unreachable(
+    isolated_settings: Settings,
+) -> None:
+    # Nothing listens on port 1: every flush of the online store fails; no decision may wait
+    # for it or be lost.
+    settings = isolated_settings.model_copy(
+        update={"redis": isolated_settings.redis.model_copy(update={"port": 1})}
+    )
+    ids = produce_transactions(settings, 3000, "r")
+    runner = JobRunner(settings)
+    runner.start(detached=True, fresh=True)
+    tally = DecisionTally(settings, expected=ids)
+    try:
+        wait_for(tally, len(ids), timeout_s=180)
+    finally:
+        runner.stop()
+        tally.close()
+    assert tally.decided == len(ids), f"missing {tally.missing()} decisions; see {runner.log_path}"
+    assert tally.duplicates == 0
+    # The Java writer logs through Flink's own log (the JVM's, beside the job's).
+    flink_logs = (settings.logs_dir / "flink").glob("*.log")
+    assert any("online store flush failed" in log.read_text() for log in flink_logs)

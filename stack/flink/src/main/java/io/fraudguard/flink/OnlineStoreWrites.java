@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * and passes the transaction on. The store's protocol is {@code fraudguard.online_store}'s: the
  * same put-if-newer Lua script (handed over from Python, not retyped), keys
  * {@code {prefix}:{entity}:{id}}, values as exact text. Writes are buffered (newest per key)
- * and sent by a background thread every {@code flushEvery} transactions or {@code flushMs}, so
- * the job never waits for Redis unless the previous send is still running. Writes lost with a
+ * and sent by a background thread every {@code flushEvery} transactions or {@code flushMs}; the
+ * job never waits for Redis, and while a send is still running the buffer keeps the newest
+ * write per key until the next flush. Writes lost with a
  * crash are written again when the job replays from its checkpoint, and the script never lets a
  * replay move a value backwards. A failing Redis is logged and never stops decisions.
  */
@@ -53,7 +54,7 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
     private transient int count;
     private transient ExecutorService sender;
     private transient ScheduledExecutorService timer;
-    private transient Future<?> inflight;
+    private transient volatile Future<?> inflight;
     private transient RedisConnection redis;
     private transient long failures;
 
@@ -124,14 +125,20 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
     private void flush(boolean wait) {
         Map<String, Write> writes;
         synchronized (lock) {
+            Future<?> previous = inflight;
+            if (!wait && previous != null && !previous.isDone()) {
+                // Redis is slow or away: keep collecting (the newest write per key, so the
+                // buffer is bounded by the keys) rather than queueing sends without end.
+                return;
+            }
             if (pending.isEmpty()) {
                 return;
             }
             writes = pending;
             pending = new HashMap<>();
+            inflight = sender.submit(() -> send(writes));
         }
-        Future<?> sent = sender.submit(() -> send(writes));
-        inflight = sent;
+        Future<?> sent = inflight;
         if (wait) {
             try {
                 sent.get(30, TimeUnit.SECONDS);
