@@ -84,6 +84,7 @@ def isolated_settings(
     shutil.rmtree(checkpoint_root(settings), ignore_errors=True)
     if not request.node.stash.get(_CALL_FAILED, True):
         (settings.logs_dir / f"{settings.flink.job_name}.log").unlink(missing_ok=True)
+        shutil.rmtree(settings.logs_dir / "flink" / settings.flink.job_name, ignore_errors=True)
 
 
 # Labelled history for training, registry and scoring tests: generated and featurised once per

@@ -44,6 +44,9 @@ class JobRunner:
         self.job_dir = settings.job_dir
         self.pidfile = self.job_dir / "pid"
         self.log_path = settings.logs_dir / f"{settings.flink.job_name}.log"
+        # The Flink JVM's own log (Java operators log here), one folder per job: a shared
+        # folder let the next job overwrite the log of one that had just failed.
+        self.flink_log_dir = settings.logs_dir / "flink" / settings.flink.job_name
 
     def pid(self) -> int | None:
         """The job's process-group leader, if it is alive."""
@@ -87,7 +90,7 @@ class JobRunner:
         if restore is not None:
             cmd += ["--restore-from", str(restore)]
         env = dict(os.environ)
-        env["FLINK_LOG_DIR"] = str(self.settings.logs_dir / "flink")
+        env["FLINK_LOG_DIR"] = str(self.flink_log_dir)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         log.write(f"\n=== start {time.strftime('%Y-%m-%dT%H:%M:%S')} {cmd}\n".encode())
         log.flush()

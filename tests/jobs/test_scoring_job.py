@@ -58,6 +58,21 @@ def wait_for(tally: DecisionTally, expected: int, timeout_s: float) -> None:
         tally.poll(0.5)
 
 
+def run_until_decided(settings: Settings, ids: list[str]) -> DecisionTally:
+    """Runs the job until every id is decided (or 180 s), then stops it; each decided once."""
+    runner = JobRunner(settings)
+    runner.start(detached=True, fresh=True)
+    tally = DecisionTally(settings, expected=ids)
+    try:
+        wait_for(tally, len(ids), timeout_s=180)
+    finally:
+        runner.stop()
+        tally.close()
+    assert tally.decided == len(ids), f"missing {tally.missing()} decisions; see {runner.log_path}"
+    assert tally.duplicates == 0
+    return tally
+
+
 def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
     isolated_settings: Settings,
 ) -> None:
@@ -74,16 +89,7 @@ def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
             producer.produce(settings.topics.transactions.name, msg.value(), key=msg.key())
     producer.flush(30)
 
-    runner = JobRunner(settings)
-    runner.start(detached=True, fresh=True)
-    tally = DecisionTally(settings, expected=ids)
-    try:
-        wait_for(tally, len(ids), timeout_s=180)
-    finally:
-        runner.stop()
-        tally.close()
-    assert tally.decided == len(ids), f"missing {tally.missing()} decisions; see {runner.log_path}"
-    assert tally.duplicates == 0
+    tally = run_until_decided(settings, ids)
     assert sum(tally.by_decision.values()) == len(ids)
     assert tally.unkeyed == 0  # every decision is keyed by its txn_id
 
@@ -132,16 +138,7 @@ def test_decisions_go_on_while_the_online_store_is_unreachable(
         update={"redis": isolated_settings.redis.model_copy(update={"port": 1})}
     )
     ids = produce_transactions(settings, 3000, "r")
-    runner = JobRunner(settings)
-    runner.start(detached=True, fresh=True)
-    tally = DecisionTally(settings, expected=ids)
-    try:
-        wait_for(tally, len(ids), timeout_s=180)
-    finally:
-        runner.stop()
-        tally.close()
-    assert tally.decided == len(ids), f"missing {tally.missing()} decisions; see {runner.log_path}"
-    assert tally.duplicates == 0
+    run_until_decided(settings, ids)
     # The Java writer logs through Flink's own log (the JVM's, beside the job's).
-    flink_logs = (settings.logs_dir / "flink").glob("*.log")
+    flink_logs = JobRunner(settings).flink_log_dir.glob("*.log")
     assert any("online store flush failed" in log.read_text() for log in flink_logs)
