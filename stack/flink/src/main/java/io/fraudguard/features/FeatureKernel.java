@@ -27,8 +27,15 @@ public final class FeatureKernel {
     /** All the aggregates over one window length. */
     record RawWindow(long windowMs, Agg[] aggs) {}
 
-    /** A bucketed entity: (window, bucket) lengths, and per window where count/sum/distinct go. */
-    record BucketPlan(long[][] windows, int[][] slots) {}
+    /**
+     * A bucketed entity: (window, bucket) lengths, per window where count/sum/distinct go, and
+     * room for one transaction's totals.
+     */
+    record BucketPlan(long[][] windows, int[][] slots, double[][] totals) {
+        BucketPlan(long[][] windows, int[][] slots) {
+            this(windows, slots, new double[windows.length][3]);
+        }
+    }
 
     /** Everything kept per card: the ids already answered and the card's recent payments. */
     public static final class CardState {
@@ -211,7 +218,7 @@ public final class FeatureKernel {
                     if (cents < 0) {
                         cents = PyMath.cents(amount);
                         for (int i = lo; i < hi; i++) {
-                            cents += PyMath.cents(events.amounts[i]);
+                            cents += events.cents[i];
                         }
                     }
                     out[agg.index()] = agg.op() == SUM
@@ -219,11 +226,12 @@ public final class FeatureKernel {
                             : PyMath.round(cents / (100.0 * count), 6);
                 }
                 case MAX -> {
-                    double max = amount;
+                    // Amounts are whole cents, so the largest in cents is the largest amount.
+                    long max = PyMath.cents(amount);
                     for (int i = lo; i < hi; i++) {
-                        max = Math.max(max, events.amounts[i]);
+                        max = Math.max(max, events.cents[i]);
                     }
-                    out[agg.index()] = max;
+                    out[agg.index()] = max / 100.0;
                 }
                 default -> out[agg.index()] = // a missing device is not a device
                         distinct(events.values[agg.column()], lo, hi, own[agg.column()]);
@@ -282,18 +290,18 @@ public final class FeatureKernel {
         }
         // In order of amount, so that the spread does not depend on the order in which
         // simultaneous payments arrived.
-        double[] amounts = Arrays.copyOfRange(events.amounts, lo, hi);
-        Arrays.sort(amounts);
+        long[] sorted = Arrays.copyOfRange(events.cents, lo, hi);
+        Arrays.sort(sorted);
         long cents = 0;
-        for (double a : amounts) {
-            cents += PyMath.cents(a);
+        for (long c : sorted) {
+            cents += c;
         }
         double mean = cents / (100.0 * n);
         double spread = 0.0;
         if (n > 1) {
             double squares = 0.0;
-            for (double a : amounts) {
-                double d = a - mean;
+            for (long c : sorted) {
+                double d = c / 100.0 - mean;
                 squares += d * d;
             }
             spread = Math.sqrt(squares / n);
@@ -399,7 +407,7 @@ public final class FeatureKernel {
 
     private static void buckets(BucketPlan plan, BucketWindows state, Txn txn, double[] out)
             throws Exception {
-        double[][] totals = new double[plan.windows().length][3];
+        double[][] totals = plan.totals(); // reused: a kernel serves one thread
         state.add(txn.tsMs(), txn.amountEur(), txn.cardId(), totals);
         for (int w = 0; w < totals.length; w++) {
             for (int slot = 0; slot < 3; slot++) {

@@ -3,7 +3,8 @@ package io.fraudguard.features;
 import java.util.Arrays;
 
 /**
- * Every event of an entity's last {@code horizonMs}: its time, an amount and a few string
+ * Every event of an entity's last {@code horizonMs}: its time, its amount in whole cents (taken
+ * once, on arrival, for every window's sum to reuse) and a few string
  * columns, kept in time order. Events usually arrive
  * in order and are appended; a late one is inserted at its place.
  *
@@ -14,7 +15,7 @@ public final class RawEvents {
     final long horizonMs;
     final int columns;
     long[] ts;
-    double[] amounts;
+    long[] cents;
     String[][] values; // values[column][event]
     int start;
     int end;
@@ -23,7 +24,7 @@ public final class RawEvents {
         this.horizonMs = horizonMs;
         this.columns = columns;
         this.ts = new long[4];
-        this.amounts = new double[4];
+        this.cents = new long[4];
         this.values = new String[columns][4];
     }
 
@@ -40,13 +41,13 @@ public final class RawEvents {
         } else {
             position = bisectRight(ts, start, end, tsMs);
             System.arraycopy(ts, position, ts, position + 1, end - position);
-            System.arraycopy(amounts, position, amounts, position + 1, end - position);
+            System.arraycopy(cents, position, cents, position + 1, end - position);
             for (String[] column : values) {
                 System.arraycopy(column, position, column, position + 1, end - position);
             }
         }
         ts[position] = tsMs;
-        amounts[position] = amount;
+        cents[position] = PyMath.cents(amount);
         for (int c = 0; c < columns; c++) {
             values[c][position] = row[c];
         }
@@ -62,7 +63,7 @@ public final class RawEvents {
         if (start > 0 && live < ts.length / 2) {
             // Slide the live events to the front instead of growing.
             System.arraycopy(ts, start, ts, 0, live);
-            System.arraycopy(amounts, start, amounts, 0, live);
+            System.arraycopy(cents, start, cents, 0, live);
             for (String[] column : values) {
                 System.arraycopy(column, start, column, 0, live);
                 Arrays.fill(column, live, end, null);
@@ -70,16 +71,16 @@ public final class RawEvents {
         } else {
             int capacity = Math.max(4, ts.length * 2);
             long[] t = new long[capacity];
-            double[] a = new double[capacity];
+            long[] a = new long[capacity];
             System.arraycopy(ts, start, t, 0, live);
-            System.arraycopy(amounts, start, a, 0, live);
+            System.arraycopy(cents, start, a, 0, live);
             for (int c = 0; c < columns; c++) {
                 String[] column = new String[capacity];
                 System.arraycopy(values[c], start, column, 0, live);
                 values[c] = column;
             }
             ts = t;
-            amounts = a;
+            cents = a;
         }
         start = 0;
         end = live;

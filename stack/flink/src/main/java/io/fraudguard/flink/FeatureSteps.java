@@ -94,6 +94,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         private transient ValueState<BucketWindows> merchant;
         private transient MapState<String, BucketWindows> terminals;
         private transient MapState<String, Long> lastSeen;
+        private transient LastSeen merchantSeen;
 
         public Merchant(String specJson) {
             super(specJson);
@@ -114,6 +115,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
                     .cleanupFullSnapshot()
                     .build());
             lastSeen = getRuntimeContext().getMapState(seen);
+            merchantSeen = view("m:"); // keyed state: the view reads the current key's map
         }
 
         private LastSeen view(String prefix) {
@@ -137,7 +139,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
             if (m == null) {
                 m = kernel.newMerchantState(null);
             }
-            m.lastSeen = view("m:");
+            m.lastSeen = merchantSeen;
             kernel.merchant(m, txn, e.features);
             merchant.update(m);
             BucketWindows t = terminals.get(e.terminalId);

@@ -33,6 +33,7 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(OnlineStoreWrites.class);
     private static final String[] ENTITIES = {"card", "merchant"};
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String host;
     private final int port;
@@ -161,7 +162,7 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
                 rows.add(List.of(Long.toString(w.tsMs), w.txnId, w.entity, w.values));
             }
             args.add(Long.toString(ttlS).getBytes(StandardCharsets.US_ASCII));
-            args.add(new ObjectMapper().writeValueAsBytes(Map.of("names", names, "writes", rows)));
+            args.add(JSON.writeValueAsBytes(Map.of("names", names, "writes", rows)));
             if (redis == null) {
                 redis = new RedisConnection(host, port, db, 10_000);
             }
