@@ -20,17 +20,17 @@ every 2 s, parallelism 1, in the local mini-cluster:
 - ``jvm_only``: Java parsing → Java windows → the packed row written as is: no Python.
 - ``arrow_batched``: as ``one_python_op``, but the decision is a pandas UDF in the Table API,
   the same Python code called row by row over each Arrow batch.
-- ``real_kernels``: as ``one_python_op``, but the three Java operators run the real feature
-  kernel (``io.fraudguard.features``, all 58 features, bit-for-bit those of the Python engine)
-  instead of the stand-ins (``bench/spike_hybrid/RealKernel.java``).
+- ``real_kernels``: as ``one_python_op``, but with the job's own feature steps
+  (``fraudguard.flink.feature_steps``: the feature kernel, all 58 features) instead of the
+  stand-ins, fed raw records by ``bench/spike_hybrid/KernelParse.java``; no online store.
 - ``real_jvm_only``: the real kernels and no Python, as ``jvm_only``.
 - ``real_batched``: as ``real_kernels``, but a Java operator packs up to 200 rows (or 20 ms,
   and always before a checkpoint barrier) into one record, the Python operator decides the
   whole batch in one call and returns the decisions packed, and a Java flat map unpacks them:
   PyFlink's per-record bridge cost is paid once per batch.
-- ``real_validate_batched``: as ``real_batched``, with validation in Python too, batched the same
-  way: raw records in batches → Python ``parse_transaction`` → the validated transactions'
-  JSON → Java kernels → batches → Python decision reading that JSON (no second validation).
+- ``real_validate_batched``: as ``real_batched``, with the job's batched validation too
+  (``ValidateBatch``): the job's shape, but for the decision (rules, no control topic) and
+  without online store or exploration.
 
 Prints one line per variant and, last, a JSON object also written to
 bench/results/spike_hybrid.json.
@@ -59,9 +59,11 @@ from fraudguard.config import Settings
 from fraudguard.features.jvm import kernel_classpath
 from fraudguard.features.registry import FEATURES
 from fraudguard.features.spec import feature_spec
-from fraudguard.flink.batches import pack_batch, unpack_batch
+from fraudguard.flink.batches import pack_batch, unpack_batch, unpack_features
 from fraudguard.flink.connectors import exactly_once_sink, transactions_source, unframe
 from fraudguard.flink.environment import flink_configuration
+from fraudguard.flink.feature_steps import feature_steps, micro_batches, unbatched
+from fraudguard.flink.functions import ValidateBatch
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.kafka_io import read_topic
 from fraudguard.stack import LocalStack, create_topics, delete_topics
@@ -165,65 +167,43 @@ def run_variant(settings: Settings, variant: str, n: int, jar: Path) -> dict[str
         def process_element(self, packed: bytes, ctx: Any) -> Any:
             yield decide_packed(self.decide_one, packed)
 
-    class DecideBatch(Decide):
-        """A packed batch in (see MicroBatch.java), the packed decisions out."""
+    class DecideFeatures(Decide):
+        """The job's packed features in (``PackForDecision``), one record per call;
+        ``validated``: the JSON behind them is the validated transaction, not the raw one."""
+
+        def __init__(self, validated: bool = False) -> None:
+            self.validated = validated
+
+        def process_element(self, packed: bytes, ctx: Any) -> Any:
+            yield decide_features(self.decide_one, packed, self.validated)
+
+    class DecideFeaturesBatch(DecideFeatures):
+        """As DecideFeatures, a batch per call (``MicroBatch``), the decisions packed."""
 
         def process_element(self, batch: bytes, ctx: Any) -> Any:
-            yield pack_batch(
-                [decide_packed(self.decide_one, packed) for packed in unpack_batch(batch)]
-            )
-
-    class DecideValidatedBatch(Decide):
-        """As DecideBatch, the transaction read from the validated JSON, not validated again."""
-
-        def process_element(self, batch: bytes, ctx: Any) -> Any:
-            import numpy as np
-            import orjson
-
-            from fraudguard.schema import Transaction
-
-            decided = []
-            for packed in unpack_batch(batch):
-                count = int.from_bytes(packed[:4], "little")
-                values = np.frombuffer(packed, dtype="<f8", count=count, offset=4).tolist()
-                txn = Transaction(**orjson.loads(packed[4 + 8 * count :]))
-                decided.append(self.decide_one(txn, values))
-            yield pack_batch(decided)
-
-    class ValidateBatch(ProcessFunction):
-        """Raw records in batches to the validated transactions' JSON, in batches."""
-
-        def process_element(self, batch: bytes, ctx: Any) -> Any:
-            import orjson
-
-            from fraudguard.schema import parse_transaction
-
-            now_ms = int(time.time() * 1000)
-            yield pack_batch(
-                [orjson.dumps(parse_transaction(unframe(r), now_ms)) for r in unpack_batch(batch)]
-            )
+            yield pack_batch([
+                decide_features(self.decide_one, packed, self.validated)
+                for packed in unpack_batch(batch)
+            ])  # fmt: skip
 
     widths = windowed_widths()
     if variant == "python_ops":
         stream = source.process(Validate(), output_type=row_type)._j_data_stream
     elif variant.startswith("real_"):
-        spec = json.dumps(feature_spec())
-        kernel_row = Types.ROW_NAMED(
-            [*ROW_FIELDS, "terminal_id", "country", "channel"],
-            [*row_type.get_field_types(), Types.STRING(), Types.STRING(), Types.STRING()],
-        ).get_java_type_info()
-        stream = source._j_data_stream
+        # The job's own operators: batches, validation, the feature steps, the packing for the
+        # decision. No online store, as in the stand-in variants.
+        redis = settings.redis.model_copy(update={"online_store": False})
+        kernel_settings = settings.model_copy(update={"redis": redis})
         if variant == "real_validate_batched":
-            j_bytes = raw_bytes.get_java_type_info()
-            batcher = jvm.io.fraudguard.flink.MicroBatch(200, 20)
-            stream = stream.transform("micro-batch-raw", j_bytes, batcher)
-            stream = DataStream(stream).process(ValidateBatch(), output_type=raw_bytes)
-            stream = stream._j_data_stream.flatMap(jvm.io.fraudguard.flink.Unbatch(), j_bytes)
-        validated = variant == "real_validate_batched"
-        stream = stream.map(jvm.spike.KernelParse(spec, validated), kernel_row)
-        for entity, (field, _) in ENTITIES.items():
-            kernel = jvm.spike.RealKernel(spec, entity, settings.flink.dedupe_ttl_ms)
-            stream = stream.keyBy(jvm.spike.FieldKey(field)).process(kernel, kernel_row)
+            valid = micro_batches(source, kernel_settings, "batch-transactions").process(
+                ValidateBatch(settings.validation.max_future_ms, settings.validation.max_age_ms),
+                output_type=raw_bytes,
+            )
+            features = feature_steps(unbatched(valid, "unbatch-valid"), kernel_settings)
+        else:  # Java parsing of the raw records
+            parse = jvm.spike.KernelParse(json.dumps(feature_spec()))
+            features = feature_steps(source, kernel_settings, parse=parse)
+        stream = features._j_data_stream
     else:
         stream = source._j_data_stream.map(jvm.spike.ParseTxn(), j_row_type)
     for entity, (field, horizons) in ENTITIES.items() if not variant.startswith("real_") else ():
@@ -232,17 +212,16 @@ def run_variant(settings: Settings, variant: str, n: int, jar: Path) -> dict[str
         stream = stream.keyBy(jvm.spike.FieldKey(field)).process(kernel, j_row_type)
     if variant == "python_ops":
         out = DataStream(stream).process(Decide(), output_type=raw_bytes)
-    else:
+    elif not variant.startswith("real_"):
         stream = stream.map(jvm.spike.PackRow(), raw_bytes.get_java_type_info())
-    if variant in ("one_python_op", "real_kernels"):
+    if variant == "one_python_op":
         out = DataStream(stream).process(DecidePacked(), output_type=raw_bytes)
+    elif variant == "real_kernels":
+        out = DataStream(stream).process(DecideFeatures(), output_type=raw_bytes)
     elif variant in ("real_batched", "real_validate_batched"):
-        j_bytes = raw_bytes.get_java_type_info()
-        batcher = jvm.io.fraudguard.flink.MicroBatch(200, 20)
-        stream = stream.transform("micro-batch", j_bytes, batcher)
-        decider = DecideBatch() if variant == "real_batched" else DecideValidatedBatch()
-        decided = DataStream(stream).process(decider, output_type=raw_bytes)
-        out = DataStream(decided._j_data_stream.flatMap(jvm.io.fraudguard.flink.Unbatch(), j_bytes))
+        decider = DecideFeaturesBatch(validated=variant == "real_validate_batched")
+        batches = micro_batches(DataStream(stream), settings, "batch-features")
+        out = unbatched(batches.process(decider, output_type=raw_bytes), "unbatch-decisions")
     elif variant in ("jvm_only", "real_jvm_only"):
         out = DataStream(stream)
     if variant == "arrow_batched":
@@ -279,6 +258,20 @@ def decide_packed(decide_one: Any, packed: bytes) -> bytes:
     count = int.from_bytes(packed[:4], "little")
     values = np.frombuffer(packed, dtype="<f8", count=count, offset=4).tolist()
     txn = parse_transaction(packed[4 + 8 * count :], int(time.time() * 1000))
+    return decide_one(txn, values)
+
+
+def decide_features(decide_one: Any, packed: bytes, validated: bool) -> bytes:
+    """Decides one record as the job packs it; the raw JSON is validated here, once."""
+    import orjson
+
+    from fraudguard.schema import Transaction, parse_transaction
+
+    values, _late, doc = unpack_features(packed)
+    if validated:
+        txn = Transaction(**orjson.loads(doc))
+    else:
+        txn = parse_transaction(doc, int(time.time() * 1000))
     return decide_one(txn, values)
 
 

@@ -46,9 +46,13 @@ def unbatched(stream: Any, name: str) -> Any:
     return DataStream(j_stream.name(name).uid(name))
 
 
-def feature_steps(validated: Any, settings: Settings) -> Any:
+def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
     """Validated transactions' JSON in; each with its features, packed for the decision, out
-    (``io.fraudguard.flink.PackForDecision``). A retried transaction id comes out once."""
+    (``io.fraudguard.flink.PackForDecision``). A retried transaction id comes out once.
+
+    ``parse`` reads the records in (default ``ParseValidated``); a benchmark may hand it a
+    subclass reading other records.
+    """
     from pyflink.datastream import DataStream
 
     jvm, spec = _jvm(), json.dumps(feature_spec())
@@ -56,7 +60,8 @@ def feature_steps(validated: Any, settings: Settings) -> Any:
     enriched = jvm.org.apache.flink.api.common.typeinfo.TypeInformation.of(
         flink.Enriched().getClass()
     )
-    stream = validated._j_data_stream.map(flink.ParseValidated(spec), enriched)
+    parse = parse if parse is not None else flink.ParseValidated(spec)
+    stream = validated._j_data_stream.map(parse, enriched)
     stream = stream.name("read-validated").uid("read-validated")
     steps = (  # nested classes: Py4J names them Outer$Inner
         ("card", getattr(flink, "FeatureSteps$Card")(spec, settings.flink.dedupe_ttl_ms)),

@@ -26,13 +26,24 @@ public class ParseValidated extends RichMapFunction<byte[], Enriched> {
         spec = FeatureSpec.parse(specJson);
     }
 
+    /** The transaction's JSON in a record (the whole record here). */
+    protected byte[] document(byte[] record) {
+        return record;
+    }
+
+    /** The transaction's event time in epoch milliseconds (validation wrote it as ts_ms). */
+    protected long eventTimeMs(JsonNode txn) {
+        return txn.get("ts_ms").asLong();
+    }
+
     @Override
-    public Enriched map(byte[] json) throws Exception {
+    public Enriched map(byte[] record) throws Exception {
+        byte[] json = document(record);
         JsonNode txn = JSON.readTree(json);
         JsonNode device = txn.get("device_id");
         Enriched e = new Enriched();
         e.txnId = txn.get("txn_id").asText();
-        e.tsMs = txn.get("ts_ms").asLong();
+        e.tsMs = eventTimeMs(txn);
         e.cardId = txn.get("card_id").asText();
         e.merchantId = txn.get("merchant_id").asText();
         e.terminalId = txn.get("terminal_id").asText();
