@@ -112,7 +112,8 @@ class FlinkSettings(_Frozen):
     job_name: str = "fraudguard-scoring"
     """Names the job, its checkpoint folder, its consumer group and its Kafka transactions."""
     bundle_size: int = 1000
-    """Records a Python operator takes per bundle; smaller bundles lower latency."""
+    """Elements a Python operator takes per bundle (each element is a batch of ``batch_size``
+    records); smaller bundles lower latency."""
     bundle_time_ms: int = 50
     """Longest wait before a partial bundle is processed."""
     dedupe_ttl_ms: int = 24 * 3600 * 1000

@@ -12,11 +12,11 @@ import json
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from fraudguard.config import Settings
 from fraudguard.errors import StackError
@@ -66,9 +66,10 @@ def run_kernel(
         work = Path(folder)
         spec = write_feature_spec(work / "spec.json")
         source = work / "transactions.jsonl"
-        with source.open("w") as out:
+        with source.open("wb") as out:
+            # orjson writes a Transaction's fields natively, several times faster than asdict
             for txn in transactions:
-                out.write(json.dumps(asdict(txn)) + "\n")
+                out.write(orjson.dumps(txn) + b"\n")
         command = [
             check_java(), "-cp", kernel_classpath(settings), MAIN_CLASS,
             str(spec), str(source), str(dedupe_ttl_ms), str(work / "features"),
