@@ -2,8 +2,9 @@
 
 The feature steps run the JVM feature kernel (``io.fraudguard.features``, built from the
 registry's declarations by :func:`~fraudguard.features.spec.feature_spec`) in Java keyed
-operators with checkpointed state: card (retries dropped), merchant with its terminals, and
-device. Python validates before them and decides after them, each on batches of records.
+operators with checkpointed state: card (retries dropped), the card's previous sightings at the
+merchant and its terminal, merchant with its terminals, and device. Python validates before
+them and decides after them, each on batches of records.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from typing import Any
 
 from fraudguard.config import Settings
 from fraudguard.features.spec import feature_spec
+
+STATE_LAYOUT = 2
+"""Part of each feature step's uid. Raised whenever a step's state changes shape, so a checkpoint
+of the old shape is refused at start (the job runner then says to start ``--fresh``) instead of
+being misread."""
 
 
 def _jvm() -> Any:
@@ -64,13 +70,15 @@ def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
     stream = validated._j_data_stream.map(parse, enriched)
     stream = stream.name("read-validated").uid("read-validated")
     steps = (  # nested classes: Py4J names them Outer$Inner
-        ("card", getattr(flink, "FeatureSteps$Card")(spec, settings.flink.dedupe_ttl_ms)),
-        ("merchant", getattr(flink, "FeatureSteps$Merchant")(spec)),
-        ("device", getattr(flink, "FeatureSteps$Device")(spec)),
-    )
-    for entity, step in steps:
-        stream = stream.keyBy(flink.EntityKey(entity)).process(step, enriched)
-        stream = stream.name(f"{entity}-features").uid(f"{entity}-features")
+        ("card", "card-features",
+         getattr(flink, "FeatureSteps$Card")(spec, settings.flink.dedupe_ttl_ms)),
+        ("sighting", "merchant-sightings", getattr(flink, "FeatureSteps$Sightings")()),
+        ("merchant", "merchant-features", getattr(flink, "FeatureSteps$Merchant")(spec)),
+        ("device", "device-features", getattr(flink, "FeatureSteps$Device")(spec)),
+    )  # fmt: skip
+    for key, name, step in steps:
+        stream = stream.keyBy(flink.EntityKey(key)).process(step, enriched)
+        stream = stream.name(name).uid(f"{name}-{STATE_LAYOUT}")
     if settings.redis.online_store:
         stream = stream.map(online_store_writes(settings, spec), enriched)
         stream = stream.name("online-store").uid("online-store")

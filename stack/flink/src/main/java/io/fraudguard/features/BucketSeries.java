@@ -134,6 +134,65 @@ public final class BucketSeries {
         return position;
     }
 
+    /** An independent copy of the held buckets and the totals. */
+    public BucketSeries copy() {
+        BucketSeries c = new BucketSeries(windowMs, bucketMs);
+        int live = end - start;
+        int capacity = Math.max(8, live + (live >> 2));
+        c.ids = slide(ids, capacity);
+        c.counts = slide(counts, capacity);
+        c.cents = slide(cents, capacity);
+        c.seen = slide(seen, capacity);
+        c.end = live;
+        c.totalCount = totalCount;
+        c.totalCents = totalCents;
+        c.totalDistinct = totalDistinct;
+        c.current = current;
+        return c;
+    }
+
+    public void pack(Packer p) {
+        p.varLong(windowMs);
+        p.varLong(bucketMs);
+        p.varLong(current);
+        p.varLong(totalCount);
+        p.varLong(totalCents);
+        p.varLong(totalDistinct);
+        p.varInt(end - start);
+        long last = current;
+        for (int i = start; i < end; i++) {
+            p.varLong(last - ids[i]); // buckets count back from the current one
+            last = ids[i];
+            p.varLong(counts[i]);
+            p.varLong(cents[i]);
+            p.varLong(seen[i]);
+        }
+    }
+
+    public static BucketSeries unpack(Unpacker u) {
+        BucketSeries s = new BucketSeries(u.varLong(), u.varLong());
+        s.current = u.varLong();
+        s.totalCount = u.varLong();
+        s.totalCents = u.varLong();
+        s.totalDistinct = u.varLong();
+        int live = u.varInt();
+        int capacity = Math.max(8, live + (live >> 2));
+        s.ids = new long[capacity];
+        s.counts = new long[capacity];
+        s.cents = new long[capacity];
+        s.seen = new long[capacity];
+        long last = s.current;
+        for (int i = 0; i < live; i++) {
+            last -= u.varLong();
+            s.ids[i] = last;
+            s.counts[i] = u.varLong();
+            s.cents[i] = u.varLong();
+            s.seen[i] = u.varLong();
+        }
+        s.end = live;
+        return s;
+    }
+
     private long[] slide(long[] a, int capacity) {
         long[] b = new long[capacity];
         System.arraycopy(a, start, b, 0, end - start);

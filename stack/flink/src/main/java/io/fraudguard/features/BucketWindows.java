@@ -9,7 +9,7 @@ import java.util.HashSet;
  * <p>{@code lastSeen} holds when each key (card) was last seen. It is not part of this object's
  * state: the job keeps it in Flink map state and attaches it before each call.
  */
-public final class BucketWindows {
+public final class BucketWindows implements PackedState<BucketWindows> {
     final BucketSeries[] series;
     public transient LastSeen lastSeen;
     // What events of the newest millisecond added, so a simultaneous event leaves them out.
@@ -25,6 +25,65 @@ public final class BucketWindows {
         }
         this.lastSeen = lastSeen != null ? lastSeen : LastSeen.inMemory();
         resetPeers();
+    }
+
+    private BucketWindows(BucketSeries[] series, LastSeen lastSeen) {
+        this.series = series;
+        this.lastSeen = lastSeen;
+        resetPeers();
+    }
+
+    /** An independent copy; it shares {@code lastSeen}, which is not part of the state. */
+    @Override
+    public BucketWindows copy() {
+        BucketSeries[] s = new BucketSeries[series.length];
+        for (int w = 0; w < s.length; w++) {
+            s[w] = series[w].copy();
+        }
+        BucketWindows c = new BucketWindows(s, lastSeen);
+        c.peerTs = peerTs;
+        for (int w = 0; w < s.length; w++) {
+            c.peerCount[w] = peerCount[w];
+            c.peerCents[w] = peerCents[w];
+            c.peerKeys[w].addAll(peerKeys[w]);
+        }
+        return c;
+    }
+
+    @Override
+    public void pack(Packer p) {
+        p.varInt(series.length);
+        for (BucketSeries s : series) {
+            s.pack(p);
+        }
+        p.varLong(peerTs);
+        for (int w = 0; w < series.length; w++) {
+            p.varLong(peerCount[w]);
+            p.varLong(peerCents[w]);
+            p.varInt(peerKeys[w].size());
+            for (String key : peerKeys[w]) {
+                p.string(key);
+            }
+        }
+    }
+
+    /** The state {@link #pack} wrote, with an in-memory {@code lastSeen} until one is attached. */
+    public static BucketWindows unpack(Unpacker u) {
+        BucketSeries[] s = new BucketSeries[u.varInt()];
+        for (int w = 0; w < s.length; w++) {
+            s[w] = BucketSeries.unpack(u);
+        }
+        BucketWindows b = new BucketWindows(s, LastSeen.inMemory());
+        b.peerTs = u.varLong();
+        for (int w = 0; w < s.length; w++) {
+            b.peerCount[w] = u.varLong();
+            b.peerCents[w] = u.varLong();
+            int keys = u.varInt();
+            for (int k = 0; k < keys; k++) {
+                b.peerKeys[w].add(u.string());
+            }
+        }
+        return b;
     }
 
     @SuppressWarnings("unchecked")

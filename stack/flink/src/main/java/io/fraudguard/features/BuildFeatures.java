@@ -33,18 +33,36 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMap
 public final class BuildFeatures {
     private BuildFeatures() {}
 
+    /**
+     * What becomes of a state after each step: nothing here; a check may put it through a
+     * checkpoint's serializer or copy, as the job's state backend does.
+     */
+    public interface StateHook {
+        FeatureKernel.CardState card(FeatureKernel.CardState state) throws Exception;
+
+        BucketWindows buckets(BucketWindows state) throws Exception;
+
+        RawEvents events(RawEvents state) throws Exception;
+    }
+
     /** Runs the three keyed steps in a loop with the states in maps, as the job does per key. */
     public static final class Offline {
         final FeatureKernel kernel;
         final long dedupeTtlMs;
+        final StateHook hook;
         final Map<String, FeatureKernel.CardState> cards = new HashMap<>();
         final Map<String, BucketWindows> merchants = new HashMap<>();
         final Map<String, BucketWindows> terminals = new HashMap<>();
         final Map<String, RawEvents> devices = new HashMap<>();
 
         public Offline(FeatureKernel kernel, long dedupeTtlMs) {
+            this(kernel, dedupeTtlMs, null);
+        }
+
+        public Offline(FeatureKernel kernel, long dedupeTtlMs, StateHook hook) {
             this.kernel = kernel;
             this.dedupeTtlMs = dedupeTtlMs;
+            this.hook = hook;
         }
 
         /** The features of {@code txn}, or null for a retried id. Call in processing order. */
@@ -55,15 +73,45 @@ public final class BuildFeatures {
             if (!kernel.card(card, txn, out)) {
                 return null;
             }
-            kernel.merchant(merchants.computeIfAbsent(
-                    txn.merchantId(), k -> kernel.newMerchantState(null)), txn, out);
-            kernel.terminal(terminals.computeIfAbsent(
-                    txn.terminalId(), k -> kernel.newTerminalState(null)), txn, out);
+            BucketWindows merchant = merchants.computeIfAbsent(
+                    txn.merchantId(), k -> kernel.newMerchantState(null));
+            kernel.merchant(merchant, txn, out);
+            BucketWindows terminal = terminals.computeIfAbsent(
+                    txn.terminalId(), k -> kernel.newTerminalState(null));
+            kernel.terminal(terminal, txn, out);
             RawEvents device = txn.deviceId() == null ? null
                     : devices.computeIfAbsent(txn.deviceId(), k -> kernel.newDeviceState());
             kernel.device(device, txn, out);
+            if (hook != null) {
+                cards.put(txn.cardId(), hook.card(card));
+                merchants.put(txn.merchantId(), keepSeen(hook.buckets(merchant), merchant));
+                terminals.put(txn.terminalId(), keepSeen(hook.buckets(terminal), terminal));
+                if (device != null) {
+                    devices.put(txn.deviceId(), hook.events(device));
+                }
+            }
             return out;
         }
+
+        // Sightings are not part of a bucket state (the job keeps them in a step of their own).
+        private static BucketWindows keepSeen(BucketWindows after, BucketWindows before) {
+            after.lastSeen = before.lastSeen;
+            return after;
+        }
+    }
+
+    /** The transactions of a file of validated transactions, one JSON object a line. */
+    public static List<Txn> read(FeatureSpec spec, Path file) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<Txn> txns = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (!line.isBlank()) {
+                    txns.add(parse(json, spec, line));
+                }
+            }
+        }
+        return txns;
     }
 
     static Txn parse(ObjectMapper json, FeatureSpec spec, String line) throws IOException {
@@ -89,16 +137,8 @@ public final class BuildFeatures {
         }
         FeatureSpec spec = FeatureSpec.read(Path.of(args[0]));
         long dedupeTtlMs = Long.parseLong(args[2]);
-        ObjectMapper json = new ObjectMapper();
         long started = System.nanoTime();
-        List<Txn> txns = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(Path.of(args[1]), StandardCharsets.UTF_8)) {
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                if (!line.isBlank()) {
-                    txns.add(parse(json, spec, line));
-                }
-            }
-        }
+        List<Txn> txns = read(spec, Path.of(args[1]));
         Integer[] order = new Integer[txns.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;

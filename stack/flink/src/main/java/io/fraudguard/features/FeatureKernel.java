@@ -38,13 +38,28 @@ public final class FeatureKernel {
     }
 
     /** Everything kept per card: the ids already answered and the card's recent payments. */
-    public static final class CardState {
+    public static final class CardState implements PackedState<CardState> {
         public final SeenTransactions seen;
         public final RawEvents history;
 
         CardState(SeenTransactions seen, RawEvents history) {
             this.seen = seen;
             this.history = history;
+        }
+
+        @Override
+        public CardState copy() {
+            return new CardState(seen.copy(), history.copy());
+        }
+
+        @Override
+        public void pack(Packer p) {
+            seen.pack(p);
+            history.pack(p);
+        }
+
+        public static CardState unpack(Unpacker u) {
+            return new CardState(SeenTransactions.unpack(u), RawEvents.unpack(u));
         }
     }
 

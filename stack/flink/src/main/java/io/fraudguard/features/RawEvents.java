@@ -1,6 +1,8 @@
 package io.fraudguard.features;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 
 /**
  * Every event of an entity's last {@code horizonMs}: its time, its amount in whole cents (taken
@@ -11,7 +13,7 @@ import java.util.Arrays;
  * <p>A transaction at {@code t} sees the events with {@code t - W < ts < t} plus itself, so
  * simultaneous events never see each other and the order they arrive in does not matter.
  */
-public final class RawEvents {
+public final class RawEvents implements PackedState<RawEvents> {
     final long horizonMs;
     final int columns;
     long[] ts;
@@ -94,6 +96,89 @@ public final class RawEvents {
     /** End (exclusive) of the events with {@code ts < t}. */
     int before(long tMs) {
         return bisectLeft(ts, start, end, tMs);
+    }
+
+    /** An independent copy of the live events (strings are shared: they never change). */
+    @Override
+    public RawEvents copy() {
+        RawEvents c = new RawEvents(horizonMs, columns, end - start);
+        int n = end - start;
+        System.arraycopy(ts, start, c.ts, 0, n);
+        System.arraycopy(cents, start, c.cents, 0, n);
+        for (int k = 0; k < columns; k++) {
+            System.arraycopy(values[k], start, c.values[k], 0, n);
+        }
+        c.end = n;
+        return c;
+    }
+
+    private RawEvents(long horizonMs, int columns, int live) {
+        int capacity = Math.max(4, live + (live >> 2));
+        this.horizonMs = horizonMs;
+        this.columns = columns;
+        this.ts = new long[capacity];
+        this.cents = new long[capacity];
+        this.values = new String[columns][capacity];
+    }
+
+    /**
+     * Writes the live events: times as gaps, and each column's strings once, later repeats as
+     * their index (a card's history names the same few merchants, countries and devices).
+     */
+    @Override
+    public void pack(Packer p) {
+        int n = end - start;
+        p.varLong(horizonMs);
+        p.varInt(columns);
+        p.varInt(n);
+        long last = 0;
+        for (int i = start; i < end; i++) {
+            p.varLong(ts[i] - last);
+            last = ts[i];
+            p.varLong(cents[i]);
+        }
+        HashMap<String, Integer> index = new HashMap<>();
+        for (String[] column : values) {
+            index.clear();
+            for (int i = start; i < end; i++) {
+                Integer known = index.get(column[i]);
+                if (known != null) {
+                    p.varInt(known + 1);
+                } else {
+                    p.varInt(0);
+                    p.string(column[i]);
+                    index.put(column[i], index.size());
+                }
+            }
+        }
+    }
+
+    public static RawEvents unpack(Unpacker u) {
+        long horizonMs = u.varLong();
+        int columns = u.varInt();
+        int n = u.varInt();
+        RawEvents r = new RawEvents(horizonMs, columns, n);
+        long last = 0;
+        for (int i = 0; i < n; i++) {
+            last += u.varLong();
+            r.ts[i] = last;
+            r.cents[i] = u.varLong();
+        }
+        ArrayList<String> index = new ArrayList<>();
+        for (String[] column : r.values) {
+            index.clear();
+            for (int i = 0; i < n; i++) {
+                int known = u.varInt();
+                if (known > 0) {
+                    column[i] = index.get(known - 1);
+                } else {
+                    column[i] = u.string();
+                    index.add(column[i]);
+                }
+            }
+        }
+        r.end = n;
+        return r;
     }
 
     static int bisectRight(long[] a, int lo, int hi, long x) {

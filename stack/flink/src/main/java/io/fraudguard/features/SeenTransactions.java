@@ -42,6 +42,35 @@ public final class SeenTransactions {
         }
     }
 
+    /** An independent copy, in the same order. */
+    public SeenTransactions copy() {
+        SeenTransactions c = new SeenTransactions(ttlMs);
+        c.seen.putAll(seen);
+        c.maxTs = maxTs;
+        return c;
+    }
+
+    public void pack(Packer p) {
+        p.varLong(ttlMs);
+        p.varLong(maxTs);
+        p.varInt(seen.size());
+        for (Map.Entry<String, Long> e : seen.entrySet()) {
+            p.string(e.getKey());
+            p.varLong(maxTs - e.getValue());
+        }
+    }
+
+    public static SeenTransactions unpack(Unpacker u) {
+        SeenTransactions s = new SeenTransactions(u.varLong());
+        s.maxTs = u.varLong();
+        int n = u.varInt();
+        for (int i = 0; i < n; i++) {
+            String id = u.string();
+            s.seen.put(id, s.maxTs - u.varLong());
+        }
+        return s;
+    }
+
     public int size() {
         return seen.size();
     }

@@ -4,6 +4,7 @@ import io.fraudguard.features.BucketWindows;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
 import io.fraudguard.features.LastSeen;
+import io.fraudguard.features.PackedState;
 import io.fraudguard.features.RawEvents;
 import io.fraudguard.features.Txn;
 import java.time.Duration;
@@ -13,13 +14,13 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * The three keyed feature steps of the job: the feature kernel ({@code io.fraudguard.features})
+ * The keyed feature steps of the job: the feature kernel ({@code io.fraudguard.features})
  * with each entity's state in checkpointed Flink state. Each step applies the kernel to its
  * entity's transactions in arrival order and writes that entity's features into the record;
  * a transaction that arrives after a later one of the same entity is marked late.
@@ -53,8 +54,9 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         return true;
     }
 
-    protected <T> ValueState<T> valueState(String name, Class<T> type) {
-        return getRuntimeContext().getState(new ValueStateDescriptor<>(name, TypeInformation.of(type)));
+    protected <T extends PackedState<T>> ValueState<T> valueState(
+            String name, KernelStateSerializer<T> serializer) {
+        return getRuntimeContext().getState(new ValueStateDescriptor<>(name, serializer));
     }
 
     /** Keyed by card: drop retried ids, then transaction-level and card features. */
@@ -70,7 +72,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
 
         @Override
         protected void openState() {
-            card = valueState("card", FeatureKernel.CardState.class);
+            card = valueState("card", new KernelStateSerializer.Card());
         }
 
         @Override
@@ -88,13 +90,59 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         }
     }
 
-    /** Keyed by merchant: merchant and terminal features from time buckets. */
+    /**
+     * Keyed by merchant and card: when the card was last seen at the merchant and at each of its
+     * terminals, for the merchant step's distinct-card counts. Kept per pair rather than as one
+     * map per merchant: a busy merchant's map held hundreds of thousands of cards, which the heap
+     * backend copied whole on access while a checkpoint was being written.
+     */
+    public static class Sightings extends KeyedProcessFunction<String, Enriched, Enriched> {
+        private static final long serialVersionUID = 1L;
+        private transient ValueState<Long> atMerchant;
+        private transient MapState<String, Long> atTerminal;
+
+        @Override
+        public void open(OpenContext context) {
+            // A sighting matters for 7 days; after that an entry is dead weight (a missing
+            // entry and an expired one count the same), so Flink may drop it.
+            StateTtlConfig ttl = StateTtlConfig.newBuilder(Duration.ofDays(8))
+                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                    .cleanupFullSnapshot()
+                    .build();
+            ValueStateDescriptor<Long> merchant = new ValueStateDescriptor<>("merchant", Types.LONG);
+            merchant.enableTimeToLive(ttl);
+            atMerchant = getRuntimeContext().getState(merchant);
+            MapStateDescriptor<String, Long> terminals =
+                    new MapStateDescriptor<>("terminals", Types.STRING, Types.LONG);
+            terminals.enableTimeToLive(ttl);
+            atTerminal = getRuntimeContext().getMapState(terminals);
+        }
+
+        @Override
+        public void processElement(Enriched e, Context ctx, Collector<Enriched> out) throws Exception {
+            Long merchant = atMerchant.value();
+            if (merchant == null || e.tsMs > merchant) {
+                atMerchant.update(e.tsMs);
+            }
+            Long terminal = atTerminal.get(e.terminalId);
+            if (terminal == null || e.tsMs > terminal) {
+                atTerminal.put(e.terminalId, e.tsMs);
+            }
+            e.seenAtMerchantMs = merchant == null ? Enriched.NEVER : merchant;
+            e.seenAtTerminalMs = terminal == null ? Enriched.NEVER : terminal;
+            out.collect(e);
+        }
+    }
+
+    /**
+     * Keyed by merchant: merchant and terminal features from time buckets, with the card's
+     * previous sightings as the sightings step found them.
+     */
     public static class Merchant extends FeatureSteps {
         private static final long serialVersionUID = 1L;
         private transient ValueState<BucketWindows> merchant;
         private transient MapState<String, BucketWindows> terminals;
-        private transient MapState<String, Long> lastSeen;
-        private transient LastSeen merchantSeen;
 
         public Merchant(String specJson) {
             super(specJson);
@@ -102,34 +150,14 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
 
         @Override
         protected void openState() {
-            merchant = valueState("merchant", BucketWindows.class);
+            merchant = valueState("merchant", new KernelStateSerializer.Buckets());
             terminals = getRuntimeContext().getMapState(new MapStateDescriptor<>(
-                    "terminals", Types.STRING, TypeInformation.of(BucketWindows.class)));
-            MapStateDescriptor<String, Long> seen =
-                    new MapStateDescriptor<>("last-seen", Types.STRING, Types.LONG);
-            // A card's last sighting matters for 7 days; after that an entry is dead weight (a
-            // missing entry and an expired one count the same), so Flink may drop it.
-            seen.enableTimeToLive(StateTtlConfig.newBuilder(Duration.ofDays(8))
-                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                    .cleanupFullSnapshot()
-                    .build());
-            lastSeen = getRuntimeContext().getMapState(seen);
-            merchantSeen = view("m:"); // keyed state: the view reads the current key's map
+                    "terminals", StringSerializer.INSTANCE,
+                    new KernelStateSerializer.Buckets()));
         }
 
-        private LastSeen view(String prefix) {
-            return new LastSeen() {
-                @Override
-                public Long get(String key) throws Exception {
-                    return lastSeen.get(prefix + key);
-                }
-
-                @Override
-                public void put(String key, long tsMs) throws Exception {
-                    lastSeen.put(prefix + key, tsMs);
-                }
-            };
+        private static LastSeen sighting(long seenMs) {
+            return LastSeen.lookedUp(seenMs == Enriched.NEVER ? null : seenMs);
         }
 
         @Override
@@ -139,14 +167,14 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
             if (m == null) {
                 m = kernel.newMerchantState(null);
             }
-            m.lastSeen = merchantSeen;
+            m.lastSeen = sighting(e.seenAtMerchantMs);
             kernel.merchant(m, txn, e.features);
             merchant.update(m);
             BucketWindows t = terminals.get(e.terminalId);
             if (t == null) {
                 t = kernel.newTerminalState(null);
             }
-            t.lastSeen = view("t:" + e.terminalId + ":");
+            t.lastSeen = sighting(e.seenAtTerminalMs);
             kernel.terminal(t, txn, e.features);
             terminals.put(e.terminalId, t);
             e.late = arrivedLate(e.tsMs) || e.late;
@@ -165,7 +193,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
 
         @Override
         protected void openState() {
-            device = valueState("device", RawEvents.class);
+            device = valueState("device", new KernelStateSerializer.Events());
         }
 
         @Override

@@ -7,15 +7,16 @@ import io.fraudguard.features.LastSeen;
 import io.fraudguard.features.Txn;
 import java.nio.file.Path;
 import java.util.HashMap;
-import org.apache.flink.api.common.serialization.SerializerConfigImpl;
-import org.apache.flink.api.java.typeutils.runtime.kryo.KryoSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
 /**
  * Keyed state per key, measured (run by {@code bench/state_memory.py}): a card with 30 days of
  * history, and a merchant with 100,000 transactions a day. Sizes are what a checkpoint holds
- * (the job's states are Kryo-serialised, as Flink does for these classes) and, for the card,
- * what the heap holds (the heap state backend keeps the objects). Prints one JSON object.
+ * (with the job's own serializers, {@link KernelStateSerializer}) and, for the card, what the
+ * heap holds (the heap state backend keeps the objects). Prints one JSON object.
  *
  * <p>Usage: {@code StateMemory SPEC.json}
  */
@@ -24,10 +25,9 @@ public final class StateMemory {
 
     private StateMemory() {}
 
-    static <T> int checkpointBytes(Class<T> type, T value) throws Exception {
-        KryoSerializer<T> kryo = new KryoSerializer<>(type, new SerializerConfigImpl());
+    static <T> int checkpointBytes(TypeSerializer<T> serializer, T value) throws Exception {
         DataOutputSerializer out = new DataOutputSerializer(1 << 16);
-        kryo.serialize(value, out);
+        serializer.serialize(value, out);
         return out.length();
     }
 
@@ -65,8 +65,9 @@ public final class StateMemory {
 
     public static void main(String[] args) throws Exception {
         FeatureKernel kernel = new FeatureKernel(FeatureSpec.read(Path.of(args[0])));
-        int card2 = checkpointBytes(FeatureKernel.CardState.class, card(kernel, 2, "c1"));
-        int card20 = checkpointBytes(FeatureKernel.CardState.class, card(kernel, 20, "c1"));
+        KernelStateSerializer.Card cards = new KernelStateSerializer.Card();
+        int card2 = checkpointBytes(cards, card(kernel, 2, "c1"));
+        int card20 = checkpointBytes(cards, card(kernel, 20, "c1"));
         long heap2 = heapPerCard(kernel, 2);
         long heap20 = heapPerCard(kernel, 20);
 
@@ -80,16 +81,20 @@ public final class StateMemory {
             String card = "c" + (i % (perDay * 3));
             kernel.merchant(merchant, txn(i, i * (days * DAY / n), card, "m1", 42.5), out);
         }
-        int merchantBytes = checkpointBytes(BucketWindows.class, merchant);
-        // One last-seen entry in map state: the key ("m:" + card id) and a long.
+        int merchantBytes = checkpointBytes(new KernelStateSerializer.Buckets(), merchant);
+        // One pair of the sightings step in a checkpoint: its key (merchant and card), the
+        // merchant sighting and one terminal's, each a long with its TTL timestamp (a long).
         DataOutputSerializer entry = new DataOutputSerializer(64);
-        entry.writeUTF("m:c0000123");
-        entry.writeLong(29_000_000L);
+        StringSerializer.INSTANCE.serialize("2:m1c0000123", entry);
+        for (int value = 0; value < 4; value++) {
+            LongSerializer.INSTANCE.serialize(29_000_000L, entry);
+        }
+        StringSerializer.INSTANCE.serialize("m1-t3", entry);
         System.out.printf(
                 "{\"card_30d_2_per_day_bytes\": %d, \"card_30d_20_per_day_bytes\": %d,"
                         + " \"card_30d_2_per_day_heap_bytes\": %d, \"card_30d_20_per_day_heap_bytes\": %d,"
                         + " \"merchant_value_state_bytes\": %d, \"buckets_per_window\": %s,"
-                        + " \"last_seen_entries\": %d, \"last_seen_bytes_estimate\": %d}%n",
+                        + " \"sighting_pairs\": %d, \"sightings_bytes_estimate\": %d}%n",
                 card2, card20, heap2, heap20, merchantBytes, bucketCounts(merchant), seen.size(),
                 (long) seen.size() * entry.length());
     }
