@@ -1,8 +1,10 @@
 """Online feature store throughput on the local Redis: 100,000 puts for 5,000 cards with 40
 features each, then the same stream replayed (every write ignored).
 
-Needs the stack (`.venv/bin/fraudguard stack up`). Prints one JSON line and writes it to
-bench/results/online_store.json. Keys go under a prefix of their own and are deleted after.
+``redis_us_per_put`` is what the store costs Redis itself: the script's time per put, inner
+commands included (from INFO commandstats). Needs the stack (`.venv/bin/fraudguard stack up`).
+Prints one JSON line and writes it to bench/results/online_store.json. Keys go under a prefix
+of their own and are deleted after.
 """
 
 from __future__ import annotations
@@ -29,10 +31,19 @@ FLUSH_EVERY = 500
 RESULT = Path(__file__).resolve().parent / "results" / "online_store.json"
 
 
+def server_seconds(client: redis.Redis) -> float:
+    """Time Redis has spent running commands so far (all commands, scripts included)."""
+    stats = cast("dict[str, dict[str, float]]", client.info("commandstats"))
+    scripts = ("cmdstat_eval", "cmdstat_evalsha")
+    return sum(v["usec"] for k, v in stats.items() if k in scripts) / 1e6
+
+
 def run_pass(
     store: OnlineFeatureStore, events: list[tuple[str, int, str, dict[str, float]]]
 ) -> dict[str, float]:
-    """Put every event; the throughput and the latency of each flush (auto and final)."""
+    """Put every event; the throughput, the latency of each flush (auto and final) and the
+    time Redis spent in the script per put."""
+    server_before = server_seconds(store.client)
     latencies: list[float] = []
     applied = 0
     flush = store.flush
@@ -60,6 +71,9 @@ def run_pass(
         "applied": applied,
         "flush_p50_ms": round(cuts[49] * 1000, 3),
         "flush_p99_ms": round(cuts[98] * 1000, 3),
+        "redis_us_per_put": round(
+            (server_seconds(store.client) - server_before) / len(events) * 1e6, 2
+        ),
     }
 
 

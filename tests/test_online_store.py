@@ -8,10 +8,12 @@ import random
 import uuid
 from collections.abc import Callable, Iterator
 
+import orjson
 import pytest
 import redis
 
 from fraudguard.config import RedisSettings, Settings
+from fraudguard.errors import StoreError
 from fraudguard.online_store import (
     FeatureStore,
     InMemoryFeatureStore,
@@ -296,12 +298,32 @@ def test_redis_key_layout(redis_client: redis.Redis, prefix: str) -> None:
     store = OnlineFeatureStore(redis_client, key_prefix=prefix)
     store.put("card", "c000042", 1795428000512, "t0000001", {"amount_sum_1h": 0.1, "n": 2})
     store.flush()
-    assert redis_client.hgetall(f"{prefix}:card:c000042") == {
+    held = redis_client.hgetall(f"{prefix}:card:c000042")
+    names_id = held.pop(b"_names")
+    assert held == {
         b"_ts": b"1795428000512",
         b"_txn": b"t0000001",
-        b"amount_sum_1h": b"0.1",
-        b"n": b"2.0",
+        b"_values": b"0.1,2.0",
     }
+    assert orjson.loads(redis_client.get(f"{prefix}:names:{names_id.decode()}")) == [
+        "amount_sum_1h",
+        "n",
+    ]
+
+
+@pytest.mark.integration
+def test_a_hash_of_the_older_layout_is_named_on_read_and_replaced_by_the_next_write(
+    redis_client: redis.Redis, prefix: str
+) -> None:
+    store = OnlineFeatureStore(redis_client, key_prefix=prefix)
+    key = store.key_for("card", "c1")
+    redis_client.hset(key, mapping={"_ts": "1000", "_txn": "t1", "stale_feature": "7.0"})
+    with pytest.raises(StoreError, match="older version"):
+        store.get("card", "c1")
+    write(store, 2000, "t2", 2.5)
+    store.flush()
+    assert b"stale_feature" not in redis_client.hgetall(key)
+    assert amount(store, "c1") == 2.5
 
 
 @pytest.mark.integration
@@ -404,6 +426,6 @@ def test_clear_deletes_only_its_own_prefix(stack_settings: Settings) -> None:
         for i in range(1500):  # more than one deletion batch
             store.put("card", f"c{i}", 1_000, "t1", {"a": 1.0})
         store.flush()
-    assert mine.clear() == 1500
+    assert mine.clear() == 1501  # the hashes and their one list of names
     assert mine.get("card", "c7") is None and other.get("card", "c7") is not None
-    assert other.clear() == 1500
+    assert other.clear() == 1501

@@ -49,6 +49,10 @@ class InvalidLabel(InvalidInput):
     """A message on the labels topic cannot be learnt from (see ``labels.dlq``)."""
 
 
+class StoreError(FraudGuardError):
+    """The online feature store holds something this version cannot read."""
+
+
 class JobError(FraudGuardError):
     """The streaming job cannot be started, found or stopped."""
 

@@ -163,6 +163,7 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
             }
             args.add(Long.toString(ttlS).getBytes(StandardCharsets.US_ASCII));
             args.add(JSON.writeValueAsBytes(Map.of("names", names, "writes", rows)));
+            args.add((prefix + ":names:").getBytes(StandardCharsets.UTF_8));
             if (redis == null) {
                 redis = new RedisConnection(host, port, db, 10_000);
             }
