@@ -260,10 +260,24 @@ def decision_partitions(settings: Settings) -> dict[int, int]:
 # ---------------------------------------------------------------------------------- phases
 
 
+def cpu_jiffies() -> tuple[int, int, int]:
+    """Machine-wide (busy, steal, total) clock ticks from /proc/stat; busy leaves out idle,
+    iowait and steal (time the hypervisor gave to another guest)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    busy = user + nice + system + irq + softirq
+    return busy, steal, busy + idle + iowait + steal
+
+
 @dataclass
 class ThroughputResult:
     decided: int = 0
     throughput_tps: float | None = None
+    cpu_ms_per_txn: float | None = None
+    """Busy CPU of the whole machine (job, Kafka, Redis, this bench) per decision, between the
+    same marks as the throughput: steadier than the rate when the host's speed drifts."""
+    steal_pct: float | None = None
     job_startup_s: float | None = None
     first_checkpoint_s: float | None = None
     drain_s: float | None = None
@@ -295,6 +309,7 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
     result = ThroughputResult()
     lo_target, hi_target = math.ceil(0.1 * n), math.ceil(0.9 * n)
     marks: dict[str, tuple[int, float]] = {}
+    cpu: dict[str, tuple[int, int, int]] = {}
 
     def on_batch(watcher: DecisionWatcher, now: float) -> None:
         decided = watcher.decided
@@ -302,8 +317,10 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
             marks["first"] = (decided, now)
         if "lo" not in marks and decided >= lo_target:
             marks["lo"] = (decided, now)
+            cpu["lo"] = cpu_jiffies()
         if "hi" not in marks and decided >= hi_target:
             marks["hi"] = (decided, now)
+            cpu["hi"] = cpu_jiffies()
         if "all" not in marks and decided >= n:
             marks["all"] = (decided, now)
 
@@ -352,12 +369,17 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
     if "lo" in marks and "hi" in marks and marks["hi"][1] > marks["lo"][1]:
         (c_lo, t_lo), (c_hi, t_hi) = marks["lo"], marks["hi"]
         result.throughput_tps = round((c_hi - c_lo) / (t_hi - t_lo), 1)
+        (b_lo, s_lo, all_lo), (b_hi, s_hi, all_hi) = cpu["lo"], cpu["hi"]
+        tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+        result.cpu_ms_per_txn = round((b_hi - b_lo) * tick_ms / (c_hi - c_lo), 4)
+        result.steal_pct = round(100 * (s_hi - s_lo) / max(1, all_hi - all_lo), 1)
     if result.incomplete_reason is not None:
         log(f"throughput phase incomplete: {result.incomplete_reason}")
     else:
         log(
             f"drained {n:,} in {result.drain_s} s (first decision after "
-            f"{result.job_startup_s} s): {result.throughput_tps:,.0f} decisions/s"
+            f"{result.job_startup_s} s): {result.throughput_tps:,.0f} decisions/s, "
+            f"{result.cpu_ms_per_txn} CPU ms a decision (steal {result.steal_pct}%)"
         )
     return result
 
@@ -614,6 +636,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         tp = measure_throughput(settings, runner, n)
         out.update(
             throughput_tps=tp.throughput_tps,
+            cpu_ms_per_txn=tp.cpu_ms_per_txn,
+            steal_pct=tp.steal_pct,
             job_startup_s=tp.job_startup_s,
             first_checkpoint_s=tp.first_checkpoint_s,
             drain_s=tp.drain_s,
