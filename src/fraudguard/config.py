@@ -123,6 +123,12 @@ class FlinkSettings(_Frozen):
     per-call cost is paid once per batch."""
     batch_delay_ms: int = Field(default=20, ge=1)
     """Longest a record waits for its batch to fill; a batch also leaves at every checkpoint."""
+    state_backend: Literal["hashmap", "rocksdb"] = "rocksdb"
+    """Where keyed state lives. ``rocksdb`` (the default) keeps it serialised on local disk,
+    bounded by disk rather than heap, and checkpoints incrementally (only what changed).
+    ``hashmap`` keeps objects on the heap and writes all of them at every checkpoint, so it
+    slows down as state grows: on a 300,000-transaction backlog it decided 3,652 tx/s against
+    3,948 with rocksdb (make bench, 2026-11-26)."""
 
 
 class ValidationSettings(_Frozen):
