@@ -4,9 +4,8 @@ transactions a day. Prints one JSON line and writes bench/results/state_memory.j
 The job keeps the feature kernel's states as Java objects in the heap state backend; a
 checkpoint holds them as the job's serializers write them (``KernelStateSerializer``).
 ``io.fraudguard.flink.StateMemory`` builds the states with the kernel and reports both:
-checkpoint bytes per key, heap bytes per card (the growth of the live heap over 2,000 cards),
-the merchant's buckets per window, and the pairs of merchant and card its sightings step holds
-(counted, and their checkpoint size estimated).
+checkpoint bytes per key, heap bytes per card (the growth of the live heap over 2,000 cards)
+and the merchant's buckets per window.
 """
 
 from __future__ import annotations

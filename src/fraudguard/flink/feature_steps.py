@@ -2,9 +2,9 @@
 
 The feature steps run the JVM feature kernel (``io.fraudguard.features``, built from the
 registry's declarations by :func:`~fraudguard.features.spec.feature_spec`) in Java keyed
-operators with checkpointed state: card (retries dropped), the card's previous sightings at the
-merchant and its terminal, merchant with its terminals, and device. Python validates before
-them and decides after them, each on batches of records.
+operators with checkpointed state: card (retries dropped; its history also says when it was
+last seen at the merchant and the terminal), merchant with its terminals, and device. Python
+validates before them and decides after them, each on batches of records.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from fraudguard.config import Settings
 from fraudguard.features.spec import feature_spec
 
-STATE_LAYOUT = 2
+STATE_LAYOUT = 3
 """Part of each feature step's uid. Raised whenever a step's state changes shape, so a checkpoint
 of the old shape is refused at start (the job runner then says to start ``--fresh``) instead of
 being misread."""
@@ -72,7 +72,6 @@ def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
     steps = (  # nested classes: Py4J names them Outer$Inner
         ("card", "card-features",
          getattr(flink, "FeatureSteps$Card")(spec, settings.flink.dedupe_ttl_ms)),
-        ("sighting", "merchant-sightings", getattr(flink, "FeatureSteps$Sightings")()),
         ("merchant", "merchant-features", getattr(flink, "FeatureSteps$Merchant")(spec)),
         ("device", "device-features", getattr(flink, "FeatureSteps$Device")(spec)),
     )  # fmt: skip

@@ -6,41 +6,37 @@ import java.util.HashSet;
  * Count, sum and distinct keys over several windows, each with buckets of its own width, so
  * that state stays small for busy merchants.
  *
- * <p>{@code lastSeen} holds when each key (card) was last seen. It is not part of this object's
- * state: the job keeps it in Flink map state and attaches it before each call.
+ * <p>When each key (card) was last seen here is not part of this state: the card's own history
+ * answers it ({@link FeatureKernel#card}), so a busy merchant keeps nothing per card.
  */
 public final class BucketWindows implements PackedState<BucketWindows> {
     final BucketSeries[] series;
-    public transient LastSeen lastSeen;
     // What events of the newest millisecond added, so a simultaneous event leaves them out.
     long peerTs = -(1L << 62);
     long[] peerCount;
     long[] peerCents;
     HashSet<String>[] peerKeys;
 
-    public BucketWindows(long[][] windows, LastSeen lastSeen) {
+    public BucketWindows(long[][] windows) {
         series = new BucketSeries[windows.length];
         for (int w = 0; w < windows.length; w++) {
             series[w] = new BucketSeries(windows[w][0], windows[w][1]);
         }
-        this.lastSeen = lastSeen != null ? lastSeen : LastSeen.inMemory();
         resetPeers();
     }
 
-    private BucketWindows(BucketSeries[] series, LastSeen lastSeen) {
+    private BucketWindows(BucketSeries[] series) {
         this.series = series;
-        this.lastSeen = lastSeen;
         resetPeers();
     }
 
-    /** An independent copy; it shares {@code lastSeen}, which is not part of the state. */
     @Override
     public BucketWindows copy() {
         BucketSeries[] s = new BucketSeries[series.length];
         for (int w = 0; w < s.length; w++) {
             s[w] = series[w].copy();
         }
-        BucketWindows c = new BucketWindows(s, lastSeen);
+        BucketWindows c = new BucketWindows(s);
         c.peerTs = peerTs;
         for (int w = 0; w < s.length; w++) {
             c.peerCount[w] = peerCount[w];
@@ -67,13 +63,13 @@ public final class BucketWindows implements PackedState<BucketWindows> {
         }
     }
 
-    /** The state {@link #pack} wrote, with an in-memory {@code lastSeen} until one is attached. */
+    /** The state {@link #pack} wrote. */
     public static BucketWindows unpack(Unpacker u) {
         BucketSeries[] s = new BucketSeries[u.varInt()];
         for (int w = 0; w < s.length; w++) {
             s[w] = BucketSeries.unpack(u);
         }
-        BucketWindows b = new BucketWindows(s, LastSeen.inMemory());
+        BucketWindows b = new BucketWindows(s);
         b.peerTs = u.varLong();
         for (int w = 0; w < s.length; w++) {
             b.peerCount[w] = u.varLong();
@@ -112,19 +108,16 @@ public final class BucketWindows implements PackedState<BucketWindows> {
     }
 
     /**
-     * Records an event; per window writes the count, sum and distinct keys of the earlier events
-     * inside it plus this one (events of the same millisecond excluded) to {@code out[w]}.
+     * Records an event of {@code key}, last seen here at {@code previous} (null: not seen); per
+     * window writes the count, sum and distinct keys of the earlier events inside it plus this
+     * one (events of the same millisecond excluded) to {@code out[w]}.
      */
-    public void add(long tsMs, double amount, String key, double[][] out) throws Exception {
+    public void add(long tsMs, double amount, String key, Long previous, double[][] out) {
         if (tsMs > peerTs) {
             peerTs = tsMs;
             resetPeers();
         }
         boolean peers = tsMs == peerTs; // a late event: no peers known
-        Long previous = lastSeen.get(key);
-        if (previous == null || tsMs > previous) {
-            lastSeen.put(key, tsMs);
-        }
         for (int w = 0; w < series.length; w++) {
             BucketSeries s = series[w];
             boolean entered = s.add(tsMs, amount, previous);

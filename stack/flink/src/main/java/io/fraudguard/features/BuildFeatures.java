@@ -54,6 +54,7 @@ public final class BuildFeatures {
         final Map<String, BucketWindows> merchants = new HashMap<>();
         final Map<String, BucketWindows> terminals = new HashMap<>();
         final Map<String, RawEvents> devices = new HashMap<>();
+        final long[] seen = new long[2]; // the card's previous sightings, merchant and terminal
 
         public Offline(FeatureKernel kernel, long dedupeTtlMs) {
             this(kernel, dedupeTtlMs, null);
@@ -70,33 +71,27 @@ public final class BuildFeatures {
             double[] out = new double[kernel.spec.size()];
             FeatureKernel.CardState card =
                     cards.computeIfAbsent(txn.cardId(), k -> kernel.newCardState(dedupeTtlMs));
-            if (!kernel.card(card, txn, out)) {
+            if (!kernel.card(card, txn, out, seen)) {
                 return null;
             }
             BucketWindows merchant = merchants.computeIfAbsent(
-                    txn.merchantId(), k -> kernel.newMerchantState(null));
-            kernel.merchant(merchant, txn, out);
+                    txn.merchantId(), k -> kernel.newMerchantState());
+            kernel.merchant(merchant, txn, seen[0], out);
             BucketWindows terminal = terminals.computeIfAbsent(
-                    txn.terminalId(), k -> kernel.newTerminalState(null));
-            kernel.terminal(terminal, txn, out);
+                    txn.terminalId(), k -> kernel.newTerminalState());
+            kernel.terminal(terminal, txn, seen[1], out);
             RawEvents device = txn.deviceId() == null ? null
                     : devices.computeIfAbsent(txn.deviceId(), k -> kernel.newDeviceState());
             kernel.device(device, txn, out);
             if (hook != null) {
                 cards.put(txn.cardId(), hook.card(card));
-                merchants.put(txn.merchantId(), keepSeen(hook.buckets(merchant), merchant));
-                terminals.put(txn.terminalId(), keepSeen(hook.buckets(terminal), terminal));
+                merchants.put(txn.merchantId(), hook.buckets(merchant));
+                terminals.put(txn.terminalId(), hook.buckets(terminal));
                 if (device != null) {
                     devices.put(txn.deviceId(), hook.events(device));
                 }
             }
             return out;
-        }
-
-        // Sightings are not part of a bucket state (the job keeps them in a step of their own).
-        private static BucketWindows keepSeen(BucketWindows after, BucketWindows before) {
-            after.lastSeen = before.lastSeen;
-            return after;
         }
     }
 

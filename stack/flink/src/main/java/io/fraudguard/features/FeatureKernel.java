@@ -17,8 +17,12 @@ import java.util.TreeMap;
  */
 public final class FeatureKernel {
     static final int COUNT = 0, SUM = 1, MEAN = 2, MAX = 3, DISTINCT = 4;
-    // Card events keep the amount plus these string columns; device events the card.
-    static final List<String> CARD_COLUMNS = List.of("merchant_id", "country", "device_id");
+    // Card events keep the amount plus these string columns; device events the card. The
+    // terminal is kept for the card's previous sightings (see card()), not for a feature.
+    static final List<String> CARD_COLUMNS =
+            List.of("merchant_id", "country", "device_id", "terminal_id");
+    /** No previous sighting. */
+    public static final long NEVER = Long.MIN_VALUE;
     static final List<String> DEVICE_COLUMNS = List.of("card_id");
 
     /** One aggregate of a raw-event window: where it goes, what it does, on which column. */
@@ -104,6 +108,13 @@ public final class FeatureKernel {
         long device = 0;
         for (RawWindow w : deviceWindows) {
             device = Math.max(device, w.windowMs());
+        }
+        // The card's history also answers when it was last seen at a merchant or terminal,
+        // so it reaches back over their longest window plus one bucket.
+        for (BucketPlan plan : new BucketPlan[] {merchantPlan, terminalPlan}) {
+            for (long[] w : plan.windows()) {
+                card = Math.max(card, w[0] + w[1]);
+            }
         }
         cardHorizonMs = card;
         deviceHorizonMs = device;
@@ -195,20 +206,25 @@ public final class FeatureKernel {
     // -- card: raw events, exact -------------------------------------------------------------
 
     public CardState newCardState(long dedupeTtlMs) {
-        return new CardState(new SeenTransactions(dedupeTtlMs), new RawEvents(cardHorizonMs, 3));
+        return new CardState(
+                new SeenTransactions(dedupeTtlMs), new RawEvents(cardHorizonMs, CARD_COLUMNS.size()));
     }
 
     /**
      * Transaction-level and card features; false (and nothing written) for a transaction id the
-     * card has already answered.
+     * card has already answered. {@code seen} receives when the card was last seen at this
+     * merchant and at this terminal before this transaction ({@link #NEVER}: not within its
+     * history), for {@link #merchant} and {@link #terminal}.
      */
-    public boolean card(CardState state, Txn txn, double[] out) {
+    public boolean card(CardState state, Txn txn, double[] out, long[] seen) {
         if (!state.seen.firstTime(txn.txnId(), txn.tsMs())) {
             return false;
         }
         txn(txn, out);
         RawEvents events = state.history;
-        String[] own = {txn.merchantId(), txn.country(), txn.deviceId()};
+        seen[0] = lastAt(events, 0, txn.merchantId());
+        seen[1] = lastAt(events, 3, txn.terminalId());
+        String[] own = {txn.merchantId(), txn.country(), txn.deviceId(), txn.terminalId()};
         long t = txn.tsMs();
         int hi = events.before(t);
         for (RawWindow window : cardWindows) {
@@ -220,6 +236,17 @@ public final class FeatureKernel {
         }
         events.add(t, txn.amountEur(), own);
         return true;
+    }
+
+    /** The newest event time whose {@code column} holds {@code value}, or NEVER. */
+    static long lastAt(RawEvents events, int column, String value) {
+        String[] values = events.values[column];
+        for (int i = events.end - 1; i >= events.start; i--) { // in time order: newest first
+            if (value.equals(values[i])) {
+                return events.ts[i];
+            }
+        }
+        return NEVER;
     }
 
     private static void aggregate(
@@ -404,26 +431,29 @@ public final class FeatureKernel {
 
     // -- merchant and terminal: buckets, bounded ---------------------------------------------
 
-    public BucketWindows newMerchantState(LastSeen lastSeen) {
-        return new BucketWindows(merchantPlan.windows(), lastSeen);
+    public BucketWindows newMerchantState() {
+        return new BucketWindows(merchantPlan.windows());
     }
 
-    public BucketWindows newTerminalState(LastSeen lastSeen) {
-        return new BucketWindows(terminalPlan.windows(), lastSeen);
+    public BucketWindows newTerminalState() {
+        return new BucketWindows(terminalPlan.windows());
     }
 
-    public void merchant(BucketWindows state, Txn txn, double[] out) throws Exception {
-        buckets(merchantPlan, state, txn, out);
+    /** Merchant features; {@code seenMs}: the card's previous sighting here, from card(). */
+    public void merchant(BucketWindows state, Txn txn, long seenMs, double[] out) {
+        buckets(merchantPlan, state, txn, seenMs, out);
     }
 
-    public void terminal(BucketWindows state, Txn txn, double[] out) throws Exception {
-        buckets(terminalPlan, state, txn, out);
+    /** Terminal features; {@code seenMs}: the card's previous sighting here, from card(). */
+    public void terminal(BucketWindows state, Txn txn, long seenMs, double[] out) {
+        buckets(terminalPlan, state, txn, seenMs, out);
     }
 
-    private static void buckets(BucketPlan plan, BucketWindows state, Txn txn, double[] out)
-            throws Exception {
+    private static void buckets(
+            BucketPlan plan, BucketWindows state, Txn txn, long seenMs, double[] out) {
         double[][] totals = plan.totals(); // reused: a kernel serves one thread
-        state.add(txn.tsMs(), txn.amountEur(), txn.cardId(), totals);
+        state.add(txn.tsMs(), txn.amountEur(), txn.cardId(), seenMs == NEVER ? null : seenMs,
+                totals);
         for (int w = 0; w < totals.length; w++) {
             for (int slot = 0; slot < 3; slot++) {
                 int index = plan.slots()[w][slot];

@@ -1,5 +1,6 @@
 package io.fraudguard.flink;
 
+import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.Txn;
 
 /**
@@ -9,7 +10,6 @@ import io.fraudguard.features.Txn;
  * use Flink's own serializer.
  */
 public class Enriched {
-    public static final long NEVER = Long.MIN_VALUE;
     public String txnId;
     public long tsMs;
     public String cardId;
@@ -21,10 +21,10 @@ public class Enriched {
     public String channel;
     public double[] features;
     public boolean late;
-    // The card's previous sighting at this merchant and at this terminal (NEVER: none), from the
-    // sightings step; the merchant step reads them instead of a map of every card it has seen.
-    public long seenAtMerchantMs = NEVER;
-    public long seenAtTerminalMs = NEVER;
+    // The card's previous sighting at this merchant and at this terminal (FeatureKernel.NEVER:
+    // none), from the card step's history, for the merchant step's distinct-card counts.
+    public long seenAtMerchantMs = FeatureKernel.NEVER;
+    public long seenAtTerminalMs = FeatureKernel.NEVER;
     public byte[] json;
 
     public Enriched() {}

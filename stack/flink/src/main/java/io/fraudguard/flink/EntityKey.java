@@ -2,17 +2,13 @@ package io.fraudguard.flink;
 
 import org.apache.flink.api.java.functions.KeySelector;
 
-/**
- * Keys a transaction by its card, merchant or device (no device: the empty key), or by the pair
- * of merchant and card ("sighting").
- */
+/** Keys a transaction by its card, merchant or device (no device: the empty key). */
 public class EntityKey implements KeySelector<Enriched, String> {
     private static final long serialVersionUID = 1L;
     private final String entity;
 
     public EntityKey(String entity) {
-        if (!entity.equals("card") && !entity.equals("merchant") && !entity.equals("device")
-                && !entity.equals("sighting")) {
+        if (!entity.equals("card") && !entity.equals("merchant") && !entity.equals("device")) {
             throw new IllegalArgumentException("no key for entity " + entity);
         }
         this.entity = entity;
@@ -23,8 +19,6 @@ public class EntityKey implements KeySelector<Enriched, String> {
         return switch (entity) {
             case "card" -> e.cardId;
             case "merchant" -> e.merchantId;
-            // The length keeps the pair unambiguous whatever characters an id holds.
-            case "sighting" -> e.merchantId.length() + ":" + e.merchantId + e.cardId;
             default -> e.deviceId == null ? "" : e.deviceId;
         };
     }

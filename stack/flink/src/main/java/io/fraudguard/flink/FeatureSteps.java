@@ -3,15 +3,12 @@ package io.fraudguard.flink;
 import io.fraudguard.features.BucketWindows;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
-import io.fraudguard.features.LastSeen;
 import io.fraudguard.features.PackedState;
 import io.fraudguard.features.RawEvents;
 import io.fraudguard.features.Txn;
-import java.time.Duration;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -81,9 +78,12 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
             if (state == null) {
                 state = kernel.newCardState(dedupeTtlMs);
             }
-            if (!kernel.card(state, e.txn(), e.features)) {
+            long[] seen = new long[2];
+            if (!kernel.card(state, e.txn(), e.features, seen)) {
                 return; // a retry of a transaction already answered
             }
+            e.seenAtMerchantMs = seen[0];
+            e.seenAtTerminalMs = seen[1];
             card.update(state);
             e.late = arrivedLate(e.tsMs);
             out.collect(e);
@@ -91,53 +91,8 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
     }
 
     /**
-     * Keyed by merchant and card: when the card was last seen at the merchant and at each of its
-     * terminals, for the merchant step's distinct-card counts. Kept per pair rather than as one
-     * map per merchant: a busy merchant's map held hundreds of thousands of cards, which the heap
-     * backend copied whole on access while a checkpoint was being written.
-     */
-    public static class Sightings extends KeyedProcessFunction<String, Enriched, Enriched> {
-        private static final long serialVersionUID = 1L;
-        private transient ValueState<Long> atMerchant;
-        private transient MapState<String, Long> atTerminal;
-
-        @Override
-        public void open(OpenContext context) {
-            // A sighting matters for 7 days; after that an entry is dead weight (a missing
-            // entry and an expired one count the same), so Flink may drop it.
-            StateTtlConfig ttl = StateTtlConfig.newBuilder(Duration.ofDays(8))
-                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                    .cleanupFullSnapshot()
-                    .build();
-            ValueStateDescriptor<Long> merchant = new ValueStateDescriptor<>("merchant", Types.LONG);
-            merchant.enableTimeToLive(ttl);
-            atMerchant = getRuntimeContext().getState(merchant);
-            MapStateDescriptor<String, Long> terminals =
-                    new MapStateDescriptor<>("terminals", Types.STRING, Types.LONG);
-            terminals.enableTimeToLive(ttl);
-            atTerminal = getRuntimeContext().getMapState(terminals);
-        }
-
-        @Override
-        public void processElement(Enriched e, Context ctx, Collector<Enriched> out) throws Exception {
-            Long merchant = atMerchant.value();
-            if (merchant == null || e.tsMs > merchant) {
-                atMerchant.update(e.tsMs);
-            }
-            Long terminal = atTerminal.get(e.terminalId);
-            if (terminal == null || e.tsMs > terminal) {
-                atTerminal.put(e.terminalId, e.tsMs);
-            }
-            e.seenAtMerchantMs = merchant == null ? Enriched.NEVER : merchant;
-            e.seenAtTerminalMs = terminal == null ? Enriched.NEVER : terminal;
-            out.collect(e);
-        }
-    }
-
-    /**
      * Keyed by merchant: merchant and terminal features from time buckets, with the card's
-     * previous sightings as the sightings step found them.
+     * previous sightings here as the card step found them.
      */
     public static class Merchant extends FeatureSteps {
         private static final long serialVersionUID = 1L;
@@ -156,26 +111,20 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
                     new KernelStateSerializer.Buckets()));
         }
 
-        private static LastSeen sighting(long seenMs) {
-            return LastSeen.lookedUp(seenMs == Enriched.NEVER ? null : seenMs);
-        }
-
         @Override
         public void processElement(Enriched e, Context ctx, Collector<Enriched> out) throws Exception {
             Txn txn = e.txn();
             BucketWindows m = merchant.value();
             if (m == null) {
-                m = kernel.newMerchantState(null);
+                m = kernel.newMerchantState();
             }
-            m.lastSeen = sighting(e.seenAtMerchantMs);
-            kernel.merchant(m, txn, e.features);
+            kernel.merchant(m, txn, e.seenAtMerchantMs, e.features);
             merchant.update(m);
             BucketWindows t = terminals.get(e.terminalId);
             if (t == null) {
-                t = kernel.newTerminalState(null);
+                t = kernel.newTerminalState();
             }
-            t.lastSeen = sighting(e.seenAtTerminalMs);
-            kernel.terminal(t, txn, e.features);
+            kernel.terminal(t, txn, e.seenAtTerminalMs, e.features);
             terminals.put(e.terminalId, t);
             e.late = arrivedLate(e.tsMs) || e.late;
             out.collect(e);

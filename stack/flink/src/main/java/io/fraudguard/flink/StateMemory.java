@@ -3,13 +3,10 @@ package io.fraudguard.flink;
 import io.fraudguard.features.BucketWindows;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
-import io.fraudguard.features.LastSeen;
 import io.fraudguard.features.Txn;
 import java.nio.file.Path;
 import java.util.HashMap;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.common.typeutils.base.LongSerializer;
-import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
 /**
@@ -41,7 +38,8 @@ public final class StateMemory {
         double[] out = new double[kernel.spec.size()];
         int n = perDay * 30;
         for (int i = 0; i < n; i++) {
-            kernel.card(state, txn(i, i * (30 * DAY / n), id, "m" + (i % 40), 10.0 + i % 90), out);
+            kernel.card(state, txn(i, i * (30 * DAY / n), id, "m" + (i % 40), 10.0 + i % 90), out,
+                    new long[2]);
         }
         return state;
     }
@@ -71,32 +69,25 @@ public final class StateMemory {
         long heap2 = heapPerCard(kernel, 2);
         long heap20 = heapPerCard(kernel, 20);
 
-        // A merchant with 100,000 payments a day for 8 days; about half from cards seen before.
+        // A merchant with 100,000 payments a day for 8 days; about half from cards seen before
+        // (in the job, each card's own history says when it was last seen here).
         int perDay = 100_000, days = 8, n = perDay * days;
         HashMap<String, Long> seen = new HashMap<>();
-        LastSeen lastSeen = LastSeen.of(seen);
-        BucketWindows merchant = kernel.newMerchantState(lastSeen);
+        BucketWindows merchant = kernel.newMerchantState();
         double[] out = new double[kernel.spec.size()];
         for (int i = 0; i < n; i++) {
             String card = "c" + (i % (perDay * 3));
-            kernel.merchant(merchant, txn(i, i * (days * DAY / n), card, "m1", 42.5), out);
+            long ts = i * (days * DAY / n);
+            Long previous = seen.put(card, ts);
+            kernel.merchant(merchant, txn(i, ts, card, "m1", 42.5),
+                    previous == null ? FeatureKernel.NEVER : previous, out);
         }
         int merchantBytes = checkpointBytes(new KernelStateSerializer.Buckets(), merchant);
-        // One pair of the sightings step in a checkpoint: its key (merchant and card), the
-        // merchant sighting and one terminal's, each a long with its TTL timestamp (a long).
-        DataOutputSerializer entry = new DataOutputSerializer(64);
-        StringSerializer.INSTANCE.serialize("2:m1c0000123", entry);
-        for (int value = 0; value < 4; value++) {
-            LongSerializer.INSTANCE.serialize(29_000_000L, entry);
-        }
-        StringSerializer.INSTANCE.serialize("m1-t3", entry);
         System.out.printf(
                 "{\"card_30d_2_per_day_bytes\": %d, \"card_30d_20_per_day_bytes\": %d,"
                         + " \"card_30d_2_per_day_heap_bytes\": %d, \"card_30d_20_per_day_heap_bytes\": %d,"
-                        + " \"merchant_value_state_bytes\": %d, \"buckets_per_window\": %s,"
-                        + " \"sighting_pairs\": %d, \"sightings_bytes_estimate\": %d}%n",
-                card2, card20, heap2, heap20, merchantBytes, bucketCounts(merchant), seen.size(),
-                (long) seen.size() * entry.length());
+                        + " \"merchant_value_state_bytes\": %d, \"buckets_per_window\": %s}%n",
+                card2, card20, heap2, heap20, merchantBytes, bucketCounts(merchant));
     }
 
     private static String bucketCounts(BucketWindows merchant) {
