@@ -46,7 +46,7 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
     private final long flushMs;
 
     /** One buffered write: its version and its values as text, in the entity's name order. */
-    private record Write(long tsMs, String txnId, int entity, String values) {}
+    private record Write(long tsMs, String txnId, int entity, double[] values) {}
 
     private transient List<List<String>> names;
     private transient int[][] positions;
@@ -101,13 +101,15 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
     public Enriched map(Enriched e) {
         String[] ids = {e.cardId, e.merchantId};
         for (int entity = 0; entity < ENTITIES.length; entity++) {
-            StringBuilder values = new StringBuilder(16 * positions[entity].length);
-            for (int i = 0; i < positions[entity].length; i++) {
-                // Double.toString round-trips exactly, as the store's readers require.
-                values.append(i == 0 ? "" : ",").append(e.features[positions[entity][i]]);
+            // Kept as numbers: only the newest write per key is sent, and turned into text on
+            // the sending thread, so the writes a busy merchant's next payment replaces cost
+            // no formatting.
+            double[] values = new double[positions[entity].length];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = e.features[positions[entity][i]];
             }
             String key = prefix + ":" + ENTITIES[entity] + ":" + ids[entity];
-            Write write = new Write(e.tsMs, e.txnId, entity, values.toString());
+            Write write = new Write(e.tsMs, e.txnId, entity, values);
             synchronized (lock) {
                 pending.merge(key, write, (held, next) -> newer(next, held) ? next : held);
             }
@@ -117,6 +119,15 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
             flush(false);
         }
         return e;
+    }
+
+    /** Comma-separated; Double.toString round-trips exactly, as the store's readers require. */
+    static String text(double[] values) {
+        StringBuilder out = new StringBuilder(16 * values.length);
+        for (int i = 0; i < values.length; i++) {
+            out.append(i == 0 ? "" : ",").append(values[i]);
+        }
+        return out.toString();
     }
 
     private static boolean newer(Write a, Write b) {
@@ -151,19 +162,23 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
 
     private void send(Map<String, Write> writes) {
         try {
-            List<Object> rows = new ArrayList<>(writes.size());
-            List<byte[]> args = new ArrayList<>(writes.size() + 5);
+            // The script's arguments: keys, then ttl, names prefix, names lists, and four per key.
+            List<byte[]> args = new ArrayList<>(5 * writes.size() + 6);
             args.add("EVAL".getBytes(StandardCharsets.US_ASCII));
             args.add(script.getBytes(StandardCharsets.UTF_8));
             args.add(Integer.toString(writes.size()).getBytes(StandardCharsets.US_ASCII));
-            for (Map.Entry<String, Write> entry : writes.entrySet()) {
-                Write w = entry.getValue();
-                args.add(entry.getKey().getBytes(StandardCharsets.UTF_8));
-                rows.add(List.of(Long.toString(w.tsMs), w.txnId, w.entity, w.values));
+            for (String key : writes.keySet()) {
+                args.add(key.getBytes(StandardCharsets.UTF_8));
             }
             args.add(Long.toString(ttlS).getBytes(StandardCharsets.US_ASCII));
-            args.add(JSON.writeValueAsBytes(Map.of("names", names, "writes", rows)));
             args.add((prefix + ":names:").getBytes(StandardCharsets.UTF_8));
+            args.add(JSON.writeValueAsBytes(names));
+            for (Write w : writes.values()) { // the same order as the keys: one map, unchanged
+                args.add(Long.toString(w.tsMs).getBytes(StandardCharsets.US_ASCII));
+                args.add(w.txnId.getBytes(StandardCharsets.UTF_8));
+                args.add(Integer.toString(w.entity).getBytes(StandardCharsets.US_ASCII));
+                args.add(text(w.values).getBytes(StandardCharsets.US_ASCII));
+            }
             if (redis == null) {
                 redis = new RedisConnection(host, port, db, 10_000);
             }
