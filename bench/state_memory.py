@@ -12,28 +12,23 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fraudguard.config import Settings
-from fraudguard.features.jvm import kernel_classpath
+from fraudguard.features.jvm import run_kernel_main
 from fraudguard.features.spec import write_feature_spec
-from fraudguard.stack.health import check_java
 
 
 def main() -> None:
     settings = Settings.from_env(os.environ)
     with tempfile.TemporaryDirectory() as folder:
         spec = write_feature_spec(Path(folder) / "spec.json")
-        done = subprocess.run(
-            [check_java(), "-Xmx4g", "-cp", kernel_classpath(settings),
-             "io.fraudguard.flink.StateMemory", str(spec)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-    measured = json.loads(done.stdout.strip().splitlines()[-1])
+        measured = run_kernel_main(
+            settings, "io.fraudguard.flink.StateMemory", [str(spec)], jvm_options=["-Xmx4g"]
+        )
     result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), **measured}
     out = Path(__file__).parent / "results" / "state_memory.json"
     out.parent.mkdir(exist_ok=True)

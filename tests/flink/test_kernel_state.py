@@ -4,21 +4,17 @@ step, gives the features of the path without them, bit for bit (``KernelStateChe
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
-import orjson
 import pytest
 
 from fraudguard.config import Settings
-from fraudguard.features.jvm import kernel_classpath
+from fraudguard.features.jvm import run_kernel_main, write_transactions
 from fraudguard.features.spec import write_feature_spec
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.schema import Transaction
-from fraudguard.stack.health import check_java
 
 DAY = 86_400_000
 
@@ -42,15 +38,11 @@ def test_states_through_checkpoints_and_copies_give_the_same_features(
     tmp_path: Path, seed: int
 ) -> None:
     spec = write_feature_spec(tmp_path / "spec.json")
-    source = tmp_path / "transactions.jsonl"
     txns = arrival(seed, 20_000)
-    source.write_bytes(b"".join(orjson.dumps(t) + b"\n" for t in txns))
-    done = subprocess.run(
-        [check_java(), "-cp", kernel_classpath(Settings()), "io.fraudguard.flink.KernelStateCheck",
-         str(spec), str(source), str(DAY)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    got = json.loads(done.stdout.strip().splitlines()[-1])
+    source = write_transactions(tmp_path / "transactions.jsonl", txns)
+    got = run_kernel_main(
+        Settings(), "io.fraudguard.flink.KernelStateCheck", [str(spec), str(source), str(DAY)]
+    )
     assert got["answered"] > 0.9 * len(txns) > 5_000
     # card, merchant, terminal and most devices: three or four states per answered payment
     assert got["round_trips"] + got["copies"] >= 3 * got["answered"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,28 @@ def kernel_classpath(settings: Settings) -> str:
     return f"{flink_jars.lib / 'fraudguard-flink-ext.jar'}:{dist[0]}"
 
 
+def write_transactions(path: Path, transactions: Iterable[Transaction]) -> Path:
+    """The kernel's input: one validated transaction a line, as JSON (``ts_ms`` included)."""
+    with path.open("wb") as out:
+        # orjson writes a Transaction's fields natively, several times faster than asdict
+        for txn in transactions:
+            out.write(orjson.dumps(txn) + b"\n")
+    return path
+
+
+def run_kernel_main(
+    settings: Settings, main_class: str, args: Sequence[str], jvm_options: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Runs one of the project's JVM entry points (``BuildFeatures``, ``KernelStateCheck``,
+    ``StateMemory``) on its classpath; the JSON object it prints last."""
+    command = [check_java(), *jvm_options, "-cp", kernel_classpath(settings), main_class, *args]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise StackError(f"{main_class} failed (exit {done.returncode}): "
+                         f"{done.stderr.strip()[-2000:]}")  # fmt: skip
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 def run_kernel(
     transactions: Sequence[Transaction],
     dedupe_ttl_ms: int,
@@ -65,21 +87,11 @@ def run_kernel(
     with tempfile.TemporaryDirectory(prefix="fraudguard-kernel-") as folder:
         work = Path(folder)
         spec = write_feature_spec(work / "spec.json")
-        source = work / "transactions.jsonl"
-        with source.open("wb") as out:
-            # orjson writes a Transaction's fields natively, several times faster than asdict
-            for txn in transactions:
-                out.write(orjson.dumps(txn) + b"\n")
-        command = [
-            check_java(), "-cp", kernel_classpath(settings), MAIN_CLASS,
-            str(spec), str(source), str(dedupe_ttl_ms), str(work / "features"),
-        ]  # fmt: skip
+        source = write_transactions(work / "transactions.jsonl", transactions)
+        args = [str(spec), str(source), str(dedupe_ttl_ms), str(work / "features")]
         if arrival_order:
-            command.append("arrival")
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise StackError(f"the JVM feature kernel failed (exit {done.returncode}): "
-                             f"{done.stderr.strip()[-2000:]}")  # fmt: skip
+            args.append("arrival")
+        timings = run_kernel_main(settings, MAIN_CLASS, args)
         rows = np.fromfile(work / "features.rows", dtype="<i4")
         values = np.fromfile(work / "features.f64", dtype="<f8").reshape(len(rows), len(FEATURES))
-        return rows, values, json.loads(done.stdout.strip().splitlines()[-1])
+        return rows, values, timings
