@@ -100,9 +100,7 @@ def main() -> int:
         write = run_pass(store, events)
         replay = run_pass(store, events)
     finally:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for i in range(0, len(keys), 1000):
-            client.unlink(*keys[i : i + 1000])
+        store.clear()
     result = {
         "bench": "online_store",
         "puts": PUTS,

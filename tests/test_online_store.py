@@ -36,9 +36,7 @@ def redis_client(stack_settings: Settings, prefix: str) -> Iterator[redis.Redis]
     r = stack_settings.redis
     client = redis.Redis(host=r.host, port=r.port, db=r.db)
     yield client
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    if keys:
-        client.delete(*keys)
+    OnlineFeatureStore(client, key_prefix=prefix).clear()
     client.close()
 
 
