@@ -45,10 +45,11 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
     private final int flushEvery;
     private final long flushMs;
 
-    /** One buffered write: its version and its values as text, in the entity's name order. */
+    /** One buffered write: its version and its values, in the entity's name order. */
     private record Write(long tsMs, String txnId, int entity, double[] values) {}
 
-    private transient List<List<String>> names;
+    private transient String[] keyPrefixes; // per entity: "{prefix}:{entity}:"
+    private transient List<byte[]> head; // the script's arguments that never change
     private transient int[][] positions;
     private transient Object lock;
     private transient Map<String, Write> pending;
@@ -75,7 +76,8 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
     @Override
     public void open(OpenContext context) throws Exception {
         FeatureSpec spec = FeatureSpec.parse(specJson);
-        names = new ArrayList<>();
+        List<List<String>> names = new ArrayList<>();
+        keyPrefixes = new String[ENTITIES.length];
         positions = new int[ENTITIES.length][];
         for (int e = 0; e < ENTITIES.length; e++) {
             List<String> these = new ArrayList<>();
@@ -88,7 +90,12 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
             }
             names.add(these);
             positions[e] = where.stream().mapToInt(Integer::intValue).toArray();
+            keyPrefixes[e] = prefix + ":" + ENTITIES[e] + ":";
         }
+        head = List.of(
+                Long.toString(ttlS).getBytes(StandardCharsets.US_ASCII),
+                (prefix + ":names:").getBytes(StandardCharsets.UTF_8),
+                JSON.writeValueAsBytes(names));
         lock = new Object();
         pending = new HashMap<>();
         sender = Executors.newSingleThreadExecutor(r -> new Thread(r, "online-store"));
@@ -108,7 +115,7 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
             for (int i = 0; i < values.length; i++) {
                 values[i] = e.features[positions[entity][i]];
             }
-            String key = prefix + ":" + ENTITIES[entity] + ":" + ids[entity];
+            String key = keyPrefixes[entity] + ids[entity];
             Write write = new Write(e.tsMs, e.txnId, entity, values);
             synchronized (lock) {
                 pending.merge(key, write, (held, next) -> newer(next, held) ? next : held);
@@ -170,9 +177,7 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
             for (String key : writes.keySet()) {
                 args.add(key.getBytes(StandardCharsets.UTF_8));
             }
-            args.add(Long.toString(ttlS).getBytes(StandardCharsets.US_ASCII));
-            args.add((prefix + ":names:").getBytes(StandardCharsets.UTF_8));
-            args.add(JSON.writeValueAsBytes(names));
+            args.addAll(head); // ttl, names prefix, names lists
             for (Write w : writes.values()) { // the same order as the keys: one map, unchanged
                 args.add(Long.toString(w.tsMs).getBytes(StandardCharsets.US_ASCII));
                 args.add(w.txnId.getBytes(StandardCharsets.UTF_8));
