@@ -21,6 +21,7 @@ from pathlib import Path
 
 import orjson
 
+from fraudguard.config import FlinkSettings
 from fraudguard.decisions import Decider
 from fraudguard.features import FEATURE_NAMES
 from fraudguard.flink.batches import pack_batch, unpack_batch, unpack_features
@@ -44,10 +45,11 @@ def main(count: int = 50_000) -> None:
     validated = [orjson.dumps(parse_transaction(value, now_ms)) for value in raw]
     spent["validate"] = clock() - started
 
-    values = struct.pack(f"<i{len(FEATURE_NAMES)}d", len(FEATURE_NAMES), *range(58))
+    n, batch_size = len(FEATURE_NAMES), FlinkSettings().batch_size  # the job's batches
+    values = struct.pack(f"<i{n}d", n, *range(n))
     batches = [
-        pack_batch([values + b"\x00" + v for v in validated[i : i + 200]])
-        for i in range(0, len(validated), 200)
+        pack_batch([values + b"\x00" + v for v in validated[i : i + batch_size]])
+        for i in range(0, len(validated), batch_size)
     ]
     decider = Decider()
     decided, unpacked = 0.0, 0.0
