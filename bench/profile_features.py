@@ -46,9 +46,9 @@ def main(count: int = 50_000) -> None:
     spent["validate"] = clock() - started
 
     n, batch_size = len(FEATURE_NAMES), FlinkSettings().batch_size  # the job's batches
-    values = struct.pack(f"<i{n}d", n, *range(n))
+    values = struct.pack(f"<i{n}d?dB", n, *range(n), False, float("nan"), 0)  # no model score
     batches = [
-        pack_batch([values + b"\x00" + v for v in validated[i : i + batch_size]])
+        pack_batch([values + v for v in validated[i : i + batch_size]])
         for i in range(0, len(validated), batch_size)
     ]
     decider = Decider()
@@ -57,7 +57,7 @@ def main(count: int = 50_000) -> None:
         t0 = clock()
         items = []
         for packed in unpack_batch(batch):
-            features, late, txn_json = unpack_features(packed)
+            features, late, _scored, txn_json = unpack_features(packed)
             items.append((Transaction(**orjson.loads(txn_json)), features, late))
         t1 = clock()
         out = []

@@ -267,7 +267,7 @@ def decide_features(decide_one: Any, packed: bytes, validated: bool) -> bytes:
 
     from fraudguard.schema import Transaction, parse_transaction
 
-    values, _late, doc = unpack_features(packed)
+    values, _late, _scored, doc = unpack_features(packed)
     if validated:
         txn = Transaction(**orjson.loads(doc))
     else:

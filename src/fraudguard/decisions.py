@@ -54,12 +54,18 @@ class Decider:
         tiers: ThresholdTiers | None = None,
         reranker: Reranker | None = None,
         reranker_for: str | None = None,
+        scored: tuple[float, str] | None = None,
     ) -> DecisionRecord:
         """``tiers`` overrides the decider's own (the job passes the newest published ones);
         ``reranker`` re-scores the score of model ``reranker_for`` (None: of any model), never
-        the rules' score: it learnt a model's logit."""
+        the rules' score: it learnt a model's logit. ``scored`` is a model's base score and
+        version made upstream (the job scores in the JVM); without it the decider's own scorer
+        answers."""
         tiers = tiers or self.tiers
-        base, model_version, degraded = self.scorer.score(txn.amount, txn.channel, features)
+        if scored is not None:
+            base, model_version, degraded = scored[0], scored[1], False
+        else:
+            base, model_version, degraded = self.scorer.score(txn.amount, txn.channel, features)
         score, reranker_version = base, NO_RERANKER
         if reranker is not None and not degraded and reranker_for in (None, model_version):
             score, reranker_version = reranker.score(base, features), reranker.version

@@ -11,14 +11,21 @@ b'\\x00\\x00\\x00\\x02ab\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x03xyz'
 >>> unpack_batch(batch)
 [b'ab', b'', b'xyz']
 >>> import struct
->>> packed = struct.pack("<i2d", 2, 1.5, -2.0) + b"\\x01" + b'{"txn_id": "t1"}'
+>>> packed = struct.pack("<i2d?dB", 2, 1.5, -2.0, True, 0.25, 2) + b"m1" + b'{"txn_id": "t1"}'
 >>> unpack_features(packed)
-([1.5, -2.0], True, b'{"txn_id": "t1"}')
+([1.5, -2.0], True, (0.25, 'm1'), b'{"txn_id": "t1"}')
+>>> unpack_features(struct.pack("<i?dB", 0, False, float("nan"), 0) + b"{}")
+([], False, None, b'{}')
 """
 
 from __future__ import annotations
 
+import math
+import struct
+
 import numpy as np
+
+_SCORE = struct.Struct("<dB")
 
 
 def pack_batch(items: list[bytes]) -> bytes:
@@ -34,9 +41,15 @@ def unpack_batch(batch: bytes) -> list[bytes]:
     return items
 
 
-def unpack_features(packed: bytes) -> tuple[list[float], bool, bytes]:
-    """Features, late flag and validated transaction JSON, as ``PackForDecision`` wrote them."""
+def unpack_features(
+    packed: bytes,
+) -> tuple[list[float], bool, tuple[float, str] | None, bytes]:
+    """Features, late flag, base score with its model version (None: no model scored it) and
+    validated transaction JSON, as ``PackForDecision`` wrote them."""
     count = int.from_bytes(packed[:4], "little")
     end = 4 + 8 * count
     values = np.frombuffer(packed, dtype="<f8", count=count, offset=4).tolist()
-    return values, packed[end] == 1, packed[end + 1 :]
+    score, length = _SCORE.unpack_from(packed, end + 1)
+    at = end + 1 + _SCORE.size
+    scored = None if math.isnan(score) else (score, packed[at : at + length].decode())
+    return values, packed[end] == 1, scored, packed[at + length :]

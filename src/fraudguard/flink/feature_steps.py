@@ -21,6 +21,10 @@ of the old shape is refused at start (the job runner then says to start ``--fres
 being misread."""
 
 
+CHAMPION_CHECK_MS = 1000
+"""How often the job reads the champion pointer again: a promotion reaches it within this."""
+
+
 def _jvm() -> Any:
     from pyflink.java_gateway import get_gateway
 
@@ -53,8 +57,9 @@ def unbatched(stream: Any, name: str) -> Any:
 
 
 def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
-    """Validated transactions' JSON in; each with its features, packed for the decision, out
-    (``io.fraudguard.flink.PackForDecision``). A retried transaction id comes out once.
+    """Validated transactions' JSON in; each with its features and the champion model's base
+    score, packed for the decision, out (``io.fraudguard.flink.PackForDecision``). A retried
+    transaction id comes out once.
 
     ``parse`` reads the records in (default ``ParseValidated``); a benchmark may hand it a
     subclass reading other records.
@@ -81,7 +86,9 @@ def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
     if settings.redis.online_store:
         stream = stream.map(online_store_writes(settings, spec), enriched)
         stream = stream.name("online-store").uid("online-store")
-    packed = stream.map(flink.PackForDecision(), _bytes_type())
+    # The champion's base score is made here, in the JVM (see PackForDecision's comment).
+    pack = flink.PackForDecision(str(settings.models_dir), spec, CHAMPION_CHECK_MS)
+    packed = stream.map(pack, _bytes_type())
     return DataStream(packed.name("pack-for-decision").uid("pack-for-decision"))
 
 

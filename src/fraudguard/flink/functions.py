@@ -91,20 +91,19 @@ class DecideBatch(BroadcastProcessFunction):
 
     The ``control`` topic arrives as broadcast state: new threshold tiers and re-ranker
     snapshots apply from the next batch on, without a restart, and are checkpointed with the job.
+    The champion model's base score comes with the features (``PackForDecision`` scores in the
+    JVM); a transaction without one is scored by the rules and marked degraded.
     """
 
-    def __init__(self, explore: bool = False, models_dir: str | None = None) -> None:
+    def __init__(self, explore: bool = False) -> None:
         self.explore = explore
-        self.models_dir = models_dir
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DecideBatch:
-        return cls(explore=settings.exploration.share > 0, models_dir=str(settings.models_dir))
+        return cls(explore=settings.exploration.share > 0)
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        from pathlib import Path
-
-        self.decider = Decider(models_dir=Path(self.models_dir) if self.models_dir else None)
+        self.decider = Decider(models_dir=None)  # no model of its own: the rules
         self._reranker_in_force: Reranker | None = None
         self._control: dict[str, Any] | None = None
 
@@ -146,11 +145,11 @@ class DecideBatch(BroadcastProcessFunction):
         base_version = rerank.base_model_version if rerank is not None else None
         decided = []
         for packed in unpack_batch(batch):
-            values, late, txn_json = unpack_features(packed)
+            values, late, scored, txn_json = unpack_features(packed)
             txn = Transaction(**orjson.loads(txn_json))
             features = dict(zip(FEATURE_NAMES, values, strict=True))
             record = self.decider.decide(
-                txn, features, now_ms, late, tiers, reranker, base_version
+                txn, features, now_ms, late, tiers, reranker, base_version, scored
             )  # fmt: skip
             if self.explore and record.decision != "approve":
                 yield STOPPED, (record, txn.ts_ms, features["txn_amount_eur"])

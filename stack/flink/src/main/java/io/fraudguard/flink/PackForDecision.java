@@ -1,27 +1,96 @@
 package io.fraudguard.flink;
 
+import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.scoring.ChampionModel;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.apache.flink.api.common.functions.MapFunction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A transaction with its features, for the Python decision: int32 n, n float64 features
- * (registry order), one byte late (0 or 1), then the validated transaction's JSON; all
- * little-endian (see {@code fraudguard.flink.batches.unpack_features}).
+ * A transaction with its features and its base score, for the Python decision: int32 n, n
+ * float64 features (registry order), one byte late (0 or 1), the base score as float64 (NaN when
+ * no model scored it), the model version (one byte of length, then UTF-8; empty when none), then
+ * the validated transaction's JSON; all little-endian (see
+ * {@code fraudguard.flink.batches.unpack_features}).
+ *
+ * <p>The base score is the registry's champion ({@link ChampionModel}) scored here, in the JVM:
+ * about 1 µs a transaction against about 20 µs for the same trees in Python. Without a champion,
+ * or when scoring fails, the decision falls back to the rule-based score, marked degraded.
  */
-public class PackForDecision implements MapFunction<Enriched, byte[]> {
+public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(PackForDecision.class);
+    private static final byte[] NO_VERSION = new byte[0];
+
+    private final String modelsDir;
+    private final String specJson;
+    private final long checkEveryMs;
+
+    private transient ChampionModel champion;
+    private transient String lastFailure;
+    private transient String versionOf;
+    private transient byte[] versionBytes;
+
+    /** {@code modelsDir} null: no model, every decision scored by the rules. */
+    public PackForDecision(String modelsDir, String specJson, long checkEveryMs) {
+        this.modelsDir = modelsDir;
+        this.specJson = specJson;
+        this.checkEveryMs = checkEveryMs;
+    }
+
+    @Override
+    public void open(OpenContext context) throws Exception {
+        if (modelsDir != null) {
+            champion = new ChampionModel(Path.of(modelsDir), FeatureSpec.parse(specJson).names,
+                    checkEveryMs);
+        }
+    }
 
     @Override
     public byte[] map(Enriched e) {
-        ByteBuffer packed = ByteBuffer.allocate(4 + 8 * e.features.length + 1 + e.json.length)
+        double score = Double.NaN;
+        byte[] version = NO_VERSION;
+        ChampionModel.Served served = champion == null ? null : champion.current();
+        if (served != null) {
+            try {
+                score = served.trees().predict(e.features);
+                version = versionBytes(served.version());
+            } catch (RuntimeException ex) {
+                // A scoring failure must not drop a payment: the rules answer, marked degraded.
+                String message = served.version() + ": " + ex;
+                if (!message.equals(lastFailure)) {
+                    LOG.error("model {} failed to score; using the rules", message);
+                    lastFailure = message;
+                }
+                score = Double.NaN;
+                version = NO_VERSION;
+            }
+        }
+        ByteBuffer packed = ByteBuffer.allocate(
+                4 + 8 * e.features.length + 1 + 8 + 1 + version.length + e.json.length)
                 .order(ByteOrder.LITTLE_ENDIAN);
         packed.putInt(e.features.length);
         for (double f : e.features) {
             packed.putDouble(f);
         }
         packed.put((byte) (e.late ? 1 : 0));
+        packed.putDouble(score);
+        packed.put((byte) version.length);
+        packed.put(version);
         packed.put(e.json);
         return packed.array();
+    }
+
+    private byte[] versionBytes(String version) {
+        if (!version.equals(versionOf)) {
+            versionOf = version;
+            versionBytes = version.getBytes(StandardCharsets.UTF_8);
+        }
+        return versionBytes;
     }
 }

@@ -1,0 +1,132 @@
+package io.fraudguard.scoring;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registry's champion model ({@code fraudguard.models.registry}), followed while the job
+ * runs: at most every {@code checkEveryMs} the pointer ({@code champion.json}) is read again, and
+ * when it names another model, that model's {@code trees.json} is loaded and scores from then on.
+ * So {@code fraudguard model promote} and {@code rollback} reach the running job within about a
+ * second. With no champion, {@link #current()} is null and the decision uses the rule-based
+ * score, marked degraded; a champion that cannot be loaded is logged once and whatever scored
+ * before (a model or the rules) goes on scoring, as {@code fraudguard.scoring.champion} does.
+ */
+public final class ChampionModel {
+    private static final Logger LOG = LoggerFactory.getLogger(ChampionModel.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    static final String POINTER_FILE = "champion.json";
+    static final String METADATA_FILE = "metadata.json";
+    static final String TREES_FILE = "trees.json";
+
+    /** A loaded model: its registry version and its trees. */
+    public record Served(String version, CompiledTrees trees) {}
+
+    private final Path root;
+    private final List<String> rowFeatures;
+    private final long checkEveryNanos;
+    private Served served;
+    private byte[] pointerSeen;
+    private String failed;
+    private long nextCheck = Long.MIN_VALUE;
+
+    public ChampionModel(Path root, List<String> rowFeatures, long checkEveryMs) {
+        this.root = root;
+        this.rowFeatures = List.copyOf(rowFeatures);
+        this.checkEveryNanos = checkEveryMs * 1_000_000L;
+    }
+
+    /** The model to score with now, or null for the rules. */
+    public Served current() {
+        long now = System.nanoTime();
+        if (nextCheck == Long.MIN_VALUE || now - nextCheck >= 0) {
+            nextCheck = now + checkEveryNanos;
+            refresh();
+        }
+        return served;
+    }
+
+    private void refresh() {
+        byte[] pointer;
+        try {
+            pointer = Files.readAllBytes(root.resolve(POINTER_FILE));
+        } catch (NoSuchFileException e) {
+            pointer = null;
+        } catch (IOException e) {
+            failedOnce("cannot read " + root.resolve(POINTER_FILE) + ": " + e);
+            return;
+        }
+        if (java.util.Arrays.equals(pointer, pointerSeen)) {
+            return;
+        }
+        pointerSeen = pointer;
+        try {
+            String version = pointer == null ? null : champion(pointer);
+            if (version == null) {
+                if (served != null) {
+                    LOG.warn("no champion any more: scoring with the rules");
+                }
+                served = null;
+            } else if (served == null || !served.version().equals(version)) {
+                served = load(version);
+                failed = null;
+                LOG.info("champion model {} loaded ({} trees)", version, served.trees().trees());
+            }
+        } catch (IOException | RuntimeException e) {
+            // Keep what scores now; a pointer written again (or another promotion) retries.
+            failedOnce("cannot load the champion model: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The champion as the pointer names it now, loaded, or null when none is promoted; what
+     * stops it from loading is thrown, not logged (for tools and tests).
+     */
+    public Served loadChampion() throws IOException {
+        Path pointer = root.resolve(POINTER_FILE);
+        String version = Files.exists(pointer) ? champion(Files.readAllBytes(pointer)) : null;
+        return version == null ? null : load(version);
+    }
+
+    private String champion(byte[] pointer) throws IOException {
+        JsonNode champion = JSON.readTree(pointer).path("champion");
+        if (champion.isMissingNode() || champion.isNull()) {
+            return null;
+        }
+        String version = champion.asText();
+        if (!VERSION.matcher(version).matches()) {
+            throw new IOException(version + " is not a model version");
+        }
+        return version;
+    }
+
+    private Served load(String version) throws IOException {
+        Path folder = root.resolve(version);
+        List<String> names = new ArrayList<>();
+        JSON.readTree(Files.readAllBytes(folder.resolve(METADATA_FILE))).path("feature_names")
+                .forEach(n -> names.add(n.asText()));
+        try {
+            return new Served(version, CompiledTrees.parse(
+                    Files.readAllBytes(folder.resolve(TREES_FILE)), names, rowFeatures));
+        } catch (IOException e) {
+            throw new IOException("model " + version + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void failedOnce(String message) {
+        if (!message.equals(failed)) {
+            LOG.error(message);
+            failed = message;
+        }
+    }
+}
