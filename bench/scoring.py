@@ -1,9 +1,10 @@
 """Cost of scoring with the base model, per row, by batch size (one thread, as in the job).
 
 Scores rows of real features (generated history) with ``BaseModel.predict_batch`` (libxgboost)
-in batches of 1, 16, 64 and 256, then with what the job uses, the compiled trees
-(``scoring.compiled``): one row at a time through the generated function, and numpy batches.
-Prints µs per row and per batch. The model is the registry's
+in batches of 1, 16, 64 and 256, then with the compiled trees (``scoring.compiled``): one row at
+a time through the generated Python function, in numpy batches, and in the JVM one row at a
+time as the job scores (``io.fraudguard.scoring.CompiledTrees``, through ``ScoreRows``, best
+of 20 passes after the JIT's warm-up). Prints µs per row and per batch. The model is the registry's
 champion, a model folder or file given with ``--model``, or (when there is no champion) a
 model of the default size trained on the same generated history. Prints one JSON line last
 and writes bench/results/scoring.json.
@@ -50,6 +51,37 @@ def git_commit() -> str:
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def jvm_us_per_row(model: BaseModel, trees: bytes, rows: list[list[float]]) -> float:
+    """The job's scorer on ``rows``: the model registered and promoted in a scratch registry."""
+    import tempfile
+
+    import numpy as np
+
+    from fraudguard.features.jvm import run_kernel_main
+    from fraudguard.models.metadata import ModelMetadata
+    from fraudguard.models.registry import TREES_FILE, ModelRegistry
+
+    with tempfile.TemporaryDirectory(prefix="fraudguard-bench-") as folder:
+        work = Path(folder)
+        registry = ModelRegistry(work / "models")
+        metadata = ModelMetadata(
+            version="bench", created_at="2026-01-01T00:00:00Z", framework="xgboost",
+            feature_set_version="bench", feature_names=list(model.feature_names),
+            scale_pos_weight=1.0, code_version=git_commit(),
+        )  # fmt: skip
+        registry.register(b"", metadata, attach=lambda d: (d / TREES_FILE).write_bytes(trees))
+        registry.promote("bench", feature_set_version="bench")
+        (work / "names.json").write_text(json.dumps(list(model.feature_names)))
+        np.asarray(rows, dtype="<f8").tofile(work / "rows.f64")
+        args = [str(work / "models"), str(work / "names.json"), str(work / "rows.f64"),
+                str(work / "scores.f64"), "20"]  # fmt: skip
+        got = run_kernel_main(Settings(), "io.fraudguard.scoring.ScoreRows", args)
+        expected = np.asarray(model.predict_batch(rows[:2000]))
+        scores = np.fromfile(work / "scores.f64", dtype="<f8")[:2000]
+        assert np.abs(scores - expected).max() < 1e-6, "the JVM scores differ from the model's"
+        return float(got["us_per_row"])
 
 
 def main() -> None:
@@ -122,10 +154,13 @@ def main() -> None:
             compiled.predict(batch)
         per_row_s = (time.perf_counter() - started) / (len(batches) * size)
         numpy_batch[str(size)] = round(per_row_s * 1e6, 2)
+    jvm = jvm_us_per_row(model, compile_booster(model.booster), rows)
     compiled_results = {"predict_one_us_per_row": round(min(one) * 1e6, 2),
-                        "numpy_us_per_row_by_batch": numpy_batch}  # fmt: skip
-    print(f"compiled trees, one row (the job): {min(one) * 1e6:.2f} µs/row; "
-          f"numpy batches: {numpy_batch} µs/row")  # fmt: skip
+                        "numpy_us_per_row_by_batch": numpy_batch,
+                        "jvm_us_per_row": round(jvm, 3)}  # fmt: skip
+    print(f"compiled trees, one row in Python: {min(one) * 1e6:.2f} µs/row; "
+          f"numpy batches: {numpy_batch} µs/row; "
+          f"in the JVM (the job): {jvm:.3f} µs/row")  # fmt: skip
 
     record = {
         "bench": "scoring",
