@@ -151,6 +151,11 @@ public final class BucketSeries {
         return c;
     }
 
+    /**
+     * The held buckets go as four bit-packed columns ({@link Packer#bits}): the gaps between
+     * bucket numbers (after the newest held one's distance from the current bucket), counts,
+     * cents and keys last seen; the last two zigzagged, so that no state can fail to pack.
+     */
     public void pack(Packer p) {
         p.varLong(windowMs);
         p.varLong(bucketMs);
@@ -158,15 +163,26 @@ public final class BucketSeries {
         p.varLong(totalCount);
         p.varLong(totalCents);
         p.varLong(totalDistinct);
-        p.varInt(end - start);
-        long last = current;
-        for (int i = start; i < end; i++) {
-            p.varLong(last - ids[i]); // buckets count back from the current one
-            last = ids[i];
-            p.varLong(counts[i]);
-            p.varLong(cents[i]);
-            p.varLong(seen[i]);
+        int live = end - start;
+        p.varInt(live);
+        if (live == 0) {
+            return;
         }
+        p.varLong(current - ids[end - 1]);
+        long[] column = p.scratch(live);
+        for (int i = 1; i < live; i++) {
+            column[i - 1] = ids[start + i] - ids[start + i - 1] - 1; // held buckets ascend
+        }
+        p.bits(column, 0, live - 1);
+        p.bits(counts, start, end);
+        for (int i = 0; i < live; i++) {
+            column[i] = Packer.zigzag(cents[start + i]);
+        }
+        p.bits(column, 0, live);
+        for (int i = 0; i < live; i++) {
+            column[i] = Packer.zigzag(seen[start + i]);
+        }
+        p.bits(column, 0, live);
     }
 
     public static BucketSeries unpack(Unpacker u) {
@@ -181,15 +197,25 @@ public final class BucketSeries {
         s.counts = new long[capacity];
         s.cents = new long[capacity];
         s.seen = new long[capacity];
-        long last = s.current;
-        for (int i = 0; i < live; i++) {
-            last -= u.varLong();
-            s.ids[i] = last;
-            s.counts[i] = u.varLong();
-            s.cents[i] = u.varLong();
-            s.seen[i] = u.varLong();
-        }
         s.end = live;
+        if (live == 0) {
+            return s;
+        }
+        long newest = s.current - u.varLong();
+        u.bits(s.ids, live - 1); // the gaps, turned into bucket numbers below
+        long id = newest;
+        s.ids[live - 1] = id;
+        for (int i = live - 2; i >= 0; i--) {
+            id -= s.ids[i] + 1;
+            s.ids[i] = id;
+        }
+        u.bits(s.counts, live);
+        u.bits(s.cents, live);
+        u.bits(s.seen, live);
+        for (int i = 0; i < live; i++) {
+            s.cents[i] = Unpacker.unzigzag(s.cents[i]);
+            s.seen[i] = Unpacker.unzigzag(s.seen[i]);
+        }
         return s;
     }
 

@@ -1,11 +1,14 @@
 package io.fraudguard.features;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Writes a kernel state into one growable byte array: variable-length integers and
- * length-prefixed UTF-8 strings. A state leaves as one block, so a checkpoint stream sees one
+ * Writes a kernel state into one growable byte array: variable-length integers, bit-packed
+ * columns of numbers and length-prefixed UTF-8 strings. A state leaves as one block, so a checkpoint stream sees one
  * write per state instead of one per number.
  *
  * <pre>{@code
@@ -16,8 +19,24 @@ import java.util.Arrays;
  * }</pre>
  */
 public final class Packer {
+    static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class,
+            ByteOrder.LITTLE_ENDIAN);
     private byte[] buf = new byte[256];
     private int pos;
+    private long[] scratch = new long[64];
+
+    /** A work array of at least {@code n} numbers, reused by the next call. */
+    public long[] scratch(int n) {
+        if (scratch.length < n) {
+            scratch = new long[Math.max(n, scratch.length * 2)];
+        }
+        return scratch;
+    }
+
+    /** Zigzag: small negative numbers become small non-negative ones. */
+    public static long zigzag(long v) {
+        return (v << 1) ^ (v >> 63);
+    }
 
     public Packer reset() {
         pos = 0;
@@ -38,9 +57,46 @@ public final class Packer {
         }
     }
 
+    /**
+     * {@code values[from..to)}, read as unsigned, each in as many bits as the largest needs: the
+     * width as a varint, then the bits in little-endian 64-bit words. A merchant's buckets are
+     * hundreds of small numbers of one kind; packed this way they take no more room than
+     * varints and cost a shift and an or each instead of a loop over their bytes.
+     */
+    public void bits(long[] values, int from, int to) {
+        long any = 0;
+        for (int i = from; i < to; i++) {
+            any |= values[i];
+        }
+        int width = 64 - Long.numberOfLeadingZeros(any);
+        varInt(width);
+        if (width == 0) {
+            return;
+        }
+        room(8 * (int) (((long) (to - from) * width + 63) / 64));
+        long word = 0;
+        int used = 0;
+        for (int i = from; i < to; i++) {
+            long v = values[i];
+            word |= v << used;
+            used += width;
+            if (used >= 64) {
+                LONG.set(buf, pos, word);
+                pos += 8;
+                used -= 64;
+                // the bits of v that did not fit start the next word
+                word = used == 0 ? 0 : v >>> (width - used);
+            }
+        }
+        if (used > 0) {
+            LONG.set(buf, pos, word);
+            pos += 8;
+        }
+    }
+
     /** Zigzag, so small negative numbers stay short too. */
     public void varLong(long v) {
-        unsignedVarLong((v << 1) ^ (v >> 63));
+        unsignedVarLong(zigzag(v));
     }
 
     public void varInt(int v) {

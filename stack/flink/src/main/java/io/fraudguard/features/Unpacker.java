@@ -1,6 +1,7 @@
 package io.fraudguard.features;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /** Reads what a {@link Packer} wrote, in the same order. */
 public final class Unpacker {
@@ -14,7 +15,10 @@ public final class Unpacker {
     }
 
     public long varLong() {
-        long v = unsignedVarLong();
+        return unzigzag(unsignedVarLong());
+    }
+
+    public static long unzigzag(long v) {
         return (v >>> 1) ^ -(v & 1);
     }
 
@@ -35,6 +39,39 @@ public final class Unpacker {
             }
         }
         throw new IllegalStateException("a packed number runs over 10 bytes");
+    }
+
+    /** {@code count} numbers that {@link Packer#bits} wrote, into {@code out[0..count)}. */
+    public void bits(long[] out, int count) {
+        int width = varInt();
+        if (width < 0 || width > 64) {
+            throw new IllegalStateException("a packed column of " + width + "-bit numbers");
+        }
+        if (width == 0) {
+            Arrays.fill(out, 0, count, 0L);
+            return;
+        }
+        int words = (int) (((long) count * width + 63) / 64);
+        if (pos + 8L * words > limit) {
+            throw new IllegalStateException("a packed kernel state ends early");
+        }
+        long mask = width == 64 ? -1L : (1L << width) - 1;
+        long word = 0;
+        int left = 0; // bits of word not read yet
+        for (int i = 0; i < count; i++) {
+            if (left >= width) {
+                out[i] = word & mask;
+                word = width == 64 ? 0 : word >>> width;
+                left -= width;
+            } else {
+                long next = (long) Packer.LONG.get(buf, pos);
+                pos += 8;
+                out[i] = (word | (next << left)) & mask;
+                int taken = width - left; // bits of next in out[i]
+                word = taken == 64 ? 0 : next >>> taken;
+                left = 64 - taken;
+            }
+        }
     }
 
     public String string() {
