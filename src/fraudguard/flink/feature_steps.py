@@ -15,7 +15,7 @@ from typing import Any
 from fraudguard.config import Settings
 from fraudguard.features.spec import feature_spec
 
-STATE_LAYOUT = 4
+STATE_LAYOUT = 5
 """Part of each feature step's uid. Raised whenever a step's state changes shape, so a checkpoint
 of the old shape is refused at start (the job runner then says to start ``--fresh``) instead of
 being misread."""

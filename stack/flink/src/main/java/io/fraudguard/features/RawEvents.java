@@ -122,8 +122,9 @@ public final class RawEvents implements PackedState<RawEvents> {
     }
 
     /**
-     * Writes the live events: times as gaps, and each column's strings once, later repeats as
-     * their index (a card's history names the same few merchants, countries and devices).
+     * Writes the live events as bit-packed columns ({@link Packer#bits}): times as gaps after
+     * the first, cents, and per string column its distinct strings once, then each event's
+     * index among them (a card's history names the same few merchants, countries and devices).
      */
     @Override
     public void pack(Packer p) {
@@ -131,25 +132,39 @@ public final class RawEvents implements PackedState<RawEvents> {
         p.varLong(horizonMs);
         p.varInt(columns);
         p.varInt(n);
-        long last = 0;
-        for (int i = start; i < end; i++) {
-            p.varLong(ts[i] - last);
-            last = ts[i];
-            p.varLong(cents[i]);
+        if (n == 0) {
+            return;
         }
+        long[] column = p.scratch(n);
+        p.varLong(ts[start]);
+        for (int i = 1; i < n; i++) {
+            column[i - 1] = ts[start + i] - ts[start + i - 1]; // events are kept in time order
+        }
+        p.bits(column, 0, n - 1);
+        for (int i = 0; i < n; i++) {
+            column[i] = Packer.zigzag(cents[start + i]);
+        }
+        p.bits(column, 0, n);
         HashMap<String, Integer> index = new HashMap<>();
-        for (String[] column : values) {
+        ArrayList<String> distinct = new ArrayList<>();
+        for (String[] strings : values) {
             index.clear();
-            for (int i = start; i < end; i++) {
-                Integer known = index.get(column[i]);
-                if (known != null) {
-                    p.varInt(known + 1);
-                } else {
-                    p.varInt(0);
-                    p.string(column[i]);
-                    index.put(column[i], index.size());
+            distinct.clear();
+            for (int i = 0; i < n; i++) {
+                String value = strings[start + i];
+                Integer known = index.get(value);
+                if (known == null) {
+                    known = distinct.size();
+                    index.put(value, known);
+                    distinct.add(value);
                 }
+                column[i] = known;
             }
+            p.varInt(distinct.size());
+            for (String value : distinct) {
+                p.string(value);
+            }
+            p.bits(column, 0, n);
         }
     }
 
@@ -158,26 +173,35 @@ public final class RawEvents implements PackedState<RawEvents> {
         int columns = u.varInt();
         int n = u.varInt();
         RawEvents r = new RawEvents(horizonMs, columns, n);
-        long last = 0;
-        for (int i = 0; i < n; i++) {
-            last += u.varLong();
-            r.ts[i] = last;
-            r.cents[i] = u.varLong();
+        r.end = n;
+        if (n == 0) {
+            return r;
         }
-        ArrayList<String> index = new ArrayList<>();
-        for (String[] column : r.values) {
-            index.clear();
+        long last = u.varLong();
+        r.ts[0] = last;
+        u.bits(r.cents, n - 1); // the gaps, into a column not read yet
+        for (int i = 1; i < n; i++) {
+            last += r.cents[i - 1];
+            r.ts[i] = last;
+        }
+        u.bits(r.cents, n);
+        for (int i = 0; i < n; i++) {
+            r.cents[i] = Unpacker.unzigzag(r.cents[i]);
+        }
+        long[] codes = new long[n];
+        for (String[] strings : r.values) {
+            String[] distinct = new String[u.varInt()];
+            for (int d = 0; d < distinct.length; d++) {
+                distinct[d] = u.string();
+            }
+            u.bits(codes, n);
             for (int i = 0; i < n; i++) {
-                int known = u.varInt();
-                if (known > 0) {
-                    column[i] = index.get(known - 1);
-                } else {
-                    column[i] = u.string();
-                    index.add(column[i]);
+                if (codes[i] >= distinct.length) {
+                    throw new IllegalStateException("a packed string index is out of range");
                 }
+                strings[i] = distinct[(int) codes[i]];
             }
         }
-        r.end = n;
         return r;
     }
 
