@@ -123,6 +123,9 @@ class FlinkSettings(_Frozen):
     per-call cost is paid once per batch."""
     batch_delay_ms: int = Field(default=20, ge=1)
     """Longest a record waits for its batch to fill; a batch also leaves at every checkpoint."""
+    merchant_state_cache: int = Field(default=10_000, ge=1)
+    """Merchants whose feature state the job keeps as objects, written to keyed state when they
+    leave this cache and at every checkpoint instead of at every payment."""
     state_backend: Literal["hashmap", "rocksdb"] = "rocksdb"
     """Where keyed state lives. ``rocksdb`` (the default) keeps it serialised on local disk,
     bounded by disk rather than heap, and checkpoints incrementally (only what changed).

@@ -74,15 +74,24 @@ def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
     parse = parse if parse is not None else flink.ParseValidated(spec)
     stream = validated._j_data_stream.map(parse, enriched)
     stream = stream.name("read-validated").uid("read-validated")
-    steps = (  # nested classes: Py4J names them Outer$Inner
-        ("card", "card-features",
-         getattr(flink, "FeatureSteps$Card")(spec, settings.flink.dedupe_ttl_ms)),
-        ("merchant", "merchant-features", getattr(flink, "FeatureSteps$Merchant")(spec)),
-        ("device", "device-features", getattr(flink, "FeatureSteps$Device")(spec)),
-    )  # fmt: skip
-    for key, name, step in steps:
-        stream = stream.keyBy(flink.EntityKey(key)).process(step, enriched)
-        stream = stream.name(name).uid(f"{name}-{STATE_LAYOUT}")
+
+    def keyed_step(stream: Any, key: str, name: str, apply: Any) -> Any:
+        step = apply(stream.keyBy(flink.EntityKey(key)))
+        return step.name(name).uid(f"{name}-{STATE_LAYOUT}")
+
+    # Nested classes: Py4J names them Outer$Inner. The merchant step is an operator of its own,
+    # not a function: it writes its state behind a cache, at checkpoints (see MerchantStep).
+    card = getattr(flink, "FeatureSteps$Card")(spec, settings.flink.dedupe_ttl_ms)
+    merchant = flink.MerchantStep(spec, settings.flink.merchant_state_cache)
+    device = getattr(flink, "FeatureSteps$Device")(spec)
+    stream = keyed_step(stream, "card", "card-features", lambda s: s.process(card, enriched))
+    stream = keyed_step(
+        stream,
+        "merchant",
+        "merchant-features",
+        lambda s: s.transform("merchant-features", enriched, merchant),
+    )
+    stream = keyed_step(stream, "device", "device-features", lambda s: s.process(device, enriched))
     if settings.redis.online_store:
         stream = stream.map(online_store_writes(settings, spec), enriched)
         stream = stream.name("online-store").uid("online-store")

@@ -1,24 +1,19 @@
 package io.fraudguard.flink;
 
-import io.fraudguard.features.BucketWindows;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
 import io.fraudguard.features.PackedState;
 import io.fraudguard.features.RawEvents;
-import io.fraudguard.features.Txn;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * The keyed feature steps of the job: the feature kernel ({@code io.fraudguard.features})
- * with each entity's state in checkpointed Flink state. Each step applies the kernel to its
+ * The card and device steps of the job (the merchant's is {@link MerchantStep}): the feature
+ * kernel ({@code io.fraudguard.features}) with each entity's state in checkpointed Flink state. Each step applies the kernel to its
  * entity's transactions in arrival order and writes that entity's features into the record;
  * a transaction that arrives after a later one of the same entity is marked late.
  */
@@ -86,47 +81,6 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
             e.seenAtTerminalMs = seen[1];
             card.update(state);
             e.late = arrivedLate(e.tsMs);
-            out.collect(e);
-        }
-    }
-
-    /**
-     * Keyed by merchant: merchant and terminal features from time buckets, with the card's
-     * previous sightings here as the card step found them.
-     */
-    public static class Merchant extends FeatureSteps {
-        private static final long serialVersionUID = 1L;
-        private transient ValueState<BucketWindows> merchant;
-        private transient MapState<String, BucketWindows> terminals;
-
-        public Merchant(String specJson) {
-            super(specJson);
-        }
-
-        @Override
-        protected void openState() {
-            merchant = valueState("merchant", new KernelStateSerializer.Buckets());
-            terminals = getRuntimeContext().getMapState(new MapStateDescriptor<>(
-                    "terminals", StringSerializer.INSTANCE,
-                    new KernelStateSerializer.Buckets()));
-        }
-
-        @Override
-        public void processElement(Enriched e, Context ctx, Collector<Enriched> out) throws Exception {
-            Txn txn = e.txn();
-            BucketWindows m = merchant.value();
-            if (m == null) {
-                m = kernel.newMerchantState();
-            }
-            kernel.merchant(m, txn, e.seenAtMerchantMs, e.features);
-            merchant.update(m);
-            BucketWindows t = terminals.get(e.terminalId);
-            if (t == null) {
-                t = kernel.newTerminalState();
-            }
-            kernel.terminal(t, txn, e.seenAtTerminalMs, e.features);
-            terminals.put(e.terminalId, t);
-            e.late = arrivedLate(e.tsMs) || e.late;
             out.collect(e);
         }
     }
