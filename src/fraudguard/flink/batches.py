@@ -20,12 +20,17 @@ b'\\x00\\x00\\x00\\x02ab\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x03xyz'
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 
-import numpy as np
-
 _SCORE = struct.Struct("<dB")
+
+
+@functools.cache
+def _features(count: int) -> struct.Struct:
+    # A compiled Struct reads 58 doubles in about two thirds of numpy's time (frombuffer + tolist).
+    return struct.Struct(f"<{count}d")
 
 
 def pack_batch(items: list[bytes]) -> bytes:
@@ -48,7 +53,7 @@ def unpack_features(
     validated transaction JSON, as ``PackForDecision`` wrote them."""
     count = int.from_bytes(packed[:4], "little")
     end = 4 + 8 * count
-    values = np.frombuffer(packed, dtype="<f8", count=count, offset=4).tolist()
+    values = list(_features(count).unpack_from(packed, 4))
     score, length = _SCORE.unpack_from(packed, end + 1)
     at = end + 1 + _SCORE.size
     scored = None if math.isnan(score) else (score, packed[at : at + length].decode())
