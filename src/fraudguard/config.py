@@ -129,9 +129,9 @@ class FlinkSettings(_Frozen):
     state_backend: Literal["hashmap", "rocksdb"] = "rocksdb"
     """Where keyed state lives. ``rocksdb`` (the default) keeps it serialised on local disk,
     bounded by disk rather than heap, and checkpoints incrementally (only what changed).
-    ``hashmap`` keeps objects on the heap and writes all of them at every checkpoint, so it
-    slows down as state grows: on a 300,000-transaction backlog it decided 3,652 tx/s against
-    3,948 with rocksdb (make bench, 2026-11-26)."""
+    ``hashmap`` keeps objects on the heap (about ten times their serialised size) and writes
+    all of them at every checkpoint, so it slows down as state grows; on the bench's small state
+    it is faster (see the README's memory table)."""
 
 
 class ValidationSettings(_Frozen):
