@@ -144,8 +144,12 @@ def assert_online_store_holds_the_newest(
 def test_a_hard_kill_mid_stream_loses_and_repeats_nothing_and_keeps_the_features(
     isolated_settings: Settings,
 ) -> None:
-    settings, count = isolated_settings, 100_000
+    # A merchant cache far smaller than the 300 merchants: states leave it all the time, so
+    # the kill and the restore also cover states written on eviction, not only at checkpoints.
+    flink = isolated_settings.flink.model_copy(update={"merchant_state_cache": 20})
+    settings, count = isolated_settings.model_copy(update={"flink": flink}), 100_000
     config = generated(settings, count, cards=4000, days=13.5)
+    assert config.merchants > 10 * flink.merchant_state_cache
     runner = JobRunner(settings)
     progress = DecisionReader(settings, isolation="read_uncommitted")
     kill_after = random.randint(5_000, 60_000)
