@@ -87,11 +87,23 @@ def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
     for msg in read_topic(settings, settings.topics.transactions.name, max_messages=11):
         if orjson.loads(msg.value())["txn_id"] == retry["txn_id"]:
             producer.produce(settings.topics.transactions.name, msg.value(), key=msg.key())
+    # Out of order: a card's payment stamped a minute before its newest, and a new card's first
+    # payment a minute before its merchant's newest. Both are decided, and marked late.
+    late = {"a-late-card": ("card5", "m9"), "a-late-merchant": ("card-new", "m7")}
+    for txn_id, (card, merchant) in late.items():
+        doc = {"txn_id": txn_id, "event_time": format_event_time(int(time.time() * 1000) - 60_000),
+               "card_id": card, "customer_id": "cust-late", "merchant_id": merchant,
+               "terminal_id": f"{merchant}-t1", "amount": 12.5, "currency": "EUR", "mcc": "5411",
+               "country": "FR", "channel": "online", "device_id": None}  # fmt: skip
+        producer.produce(settings.topics.transactions.name, orjson.dumps(doc), key=card)
     producer.flush(30)
+    ids += list(late)
 
     tally = run_until_decided(settings, ids)
     assert sum(tally.by_decision.values()) == len(ids)
     assert tally.unkeyed == 0  # every decision is keyed by its txn_id
+    decisions = [orjson.loads(m.value()) for m in read_topic(settings, tally.topic)]
+    assert {d["txn_id"] for d in decisions if d["late"]} == set(late)
 
     dead = [orjson.loads(m.value()) for m in read_topic(settings, settings.topics.dlq.name)]
     assert sorted(d["reason"] for d in dead) == sorted(
