@@ -239,7 +239,7 @@ def decision_maker() -> Any:
     from fraudguard.decisions import Decider
     from fraudguard.features import FEATURE_NAMES
 
-    decider = Decider(models_dir=None)
+    decider = Decider()
 
     def decide_one(txn: Any, values: list[float]) -> bytes:
         # The stand-ins leave the transaction-level features out: they are zero here.

@@ -6,7 +6,7 @@ apply in the order they were issued, and it is never truncated: it is the log of
 Rolling back is publishing the earlier version again.
 
 Types (one parser each in ``_PARSERS``; model promotions follow the registry's champion
-pointer instead, see :mod:`fraudguard.scoring.champion`):
+pointer instead, which the job reads itself, see :mod:`fraudguard.scoring.champion`):
 
 - ``thresholds``: ``{"type": "thresholds", "version": ..., "tiers": {...}, "issued_at_ms": ...}``
   where ``tiers`` is a thresholds file without its ``version`` (``review``, ``block``,

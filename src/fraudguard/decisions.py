@@ -18,12 +18,11 @@ answered, degraded, and the re-ranker, trained on a model's logit, stays out of 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fraudguard.features.registry import FEATURE_SET_VERSION
 from fraudguard.schema import DecisionRecord, Transaction
-from fraudguard.scoring.champion import ChampionScorer
+from fraudguard.scoring.champion import RulesFallback
 from fraudguard.thresholds import BUILTIN_TIERS, ThresholdTiers
 
 if TYPE_CHECKING:
@@ -33,17 +32,16 @@ NO_RERANKER = "none"
 
 
 class Decider:
-    """Scores a transaction's features and applies the threshold tiers.
+    """Applies the re-ranker and the threshold tiers to a transaction's base score.
 
-    The scorer follows the champion model of ``models_dir``; without one (or when it fails)
-    the rule-based score answers and the decision is marked degraded.
+    The base score is the champion model's, made upstream (the job scores it in the JVM, see
+    :mod:`fraudguard.scoring.champion`); without one the rule-based score answers and the
+    decision is marked degraded.
     """
 
-    def __init__(
-        self, tiers: ThresholdTiers = BUILTIN_TIERS, models_dir: Path | None = None
-    ) -> None:
+    def __init__(self, tiers: ThresholdTiers = BUILTIN_TIERS) -> None:
         self.tiers = tiers
-        self.scorer = ChampionScorer(models_dir)
+        self.scorer = RulesFallback()
 
     def decide(
         self,
@@ -58,9 +56,8 @@ class Decider:
     ) -> DecisionRecord:
         """``tiers`` overrides the decider's own (the job passes the newest published ones);
         ``reranker`` re-scores the score of model ``reranker_for`` (None: of any model), never
-        the rules' score: it learnt a model's logit. ``scored`` is a model's base score and
-        version made upstream (the job scores in the JVM); without it the decider's own scorer
-        answers."""
+        the rules' score: it learnt a model's logit. ``scored`` is the model's base score and
+        version made upstream; without it the rules answer, degraded."""
         tiers = tiers or self.tiers
         if scored is not None:
             base, model_version, degraded = scored[0], scored[1], False

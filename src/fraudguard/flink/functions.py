@@ -103,7 +103,7 @@ class DecideBatch(BroadcastProcessFunction):
         return cls(explore=settings.exploration.share > 0)
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        self.decider = Decider(models_dir=None)  # no model of its own: the rules
+        self.decider = Decider()
         self._reranker_in_force: Reranker | None = None
         self._control: dict[str, Any] | None = None
 
