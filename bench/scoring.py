@@ -61,7 +61,7 @@ def jvm_us_per_row(model: BaseModel, trees: bytes, rows: list[list[float]]) -> f
 
     from fraudguard.features.jvm import run_kernel_main
     from fraudguard.models.metadata import ModelMetadata
-    from fraudguard.models.registry import TREES_FILE, ModelRegistry
+    from fraudguard.models.registry import TREES_FILE, ModelRegistry, serving_layout
 
     with tempfile.TemporaryDirectory(prefix="fraudguard-bench-") as folder:
         work = Path(folder)
@@ -75,8 +75,8 @@ def jvm_us_per_row(model: BaseModel, trees: bytes, rows: list[list[float]]) -> f
         registry.promote("bench", feature_set_version="bench")
         (work / "names.json").write_text(json.dumps(list(model.feature_names)))
         np.asarray(rows, dtype="<f8").tofile(work / "rows.f64")
-        args = [str(work / "models"), str(work / "names.json"), str(work / "rows.f64"),
-                str(work / "scores.f64"), "20"]  # fmt: skip
+        args = [str(work / "models"), json.dumps(serving_layout()), str(work / "names.json"),
+                str(work / "rows.f64"), str(work / "scores.f64"), "20"]  # fmt: skip
         got = run_kernel_main(Settings(), "io.fraudguard.scoring.ScoreRows", args)
         expected = np.asarray(model.predict_batch(rows[:2000]))
         scores = np.fromfile(work / "scores.f64", dtype="<f8")[:2000]

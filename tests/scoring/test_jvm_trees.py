@@ -15,7 +15,7 @@ from fraudguard.config import Settings
 from fraudguard.errors import StackError
 from fraudguard.features.jvm import run_kernel_main
 from fraudguard.models.metadata import ModelMetadata
-from fraudguard.models.registry import TREES_FILE, ModelRegistry
+from fraudguard.models.registry import TREES_FILE, ModelRegistry, serving_layout
 from fraudguard.scoring.compiled import compile_booster
 
 MODEL_FEATURES = [f"f{i}" for i in range(12)]
@@ -40,7 +40,7 @@ def score_in_jvm(root: Path, tmp_path: Path, row_names: list[str], rows: np.ndar
     names.write_text(json.dumps(row_names))
     source, out = tmp_path / "rows.f64", tmp_path / "scores.f64"
     rows.astype("<f8").tofile(source)
-    args = [str(root), str(names), str(source), str(out)]
+    args = [str(root), json.dumps(serving_layout()), str(names), str(source), str(out)]
     got = run_kernel_main(Settings(), "io.fraudguard.scoring.ScoreRows", args)
     assert got["rows"] == len(rows)
     return np.fromfile(out, dtype="<f8")

@@ -14,6 +14,7 @@ from typing import Any
 
 from fraudguard.config import Settings
 from fraudguard.features.spec import feature_spec
+from fraudguard.models.registry import serving_layout
 
 STATE_LAYOUT = 5
 """Part of each feature step's uid. Raised whenever a step's state changes shape, so a checkpoint
@@ -96,7 +97,8 @@ def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
         stream = stream.map(online_store_writes(settings, spec), enriched)
         stream = stream.name("online-store").uid("online-store")
     # The champion's base score is made here, in the JVM (see PackForDecision's comment).
-    pack = flink.PackForDecision(str(settings.models_dir), spec, CHAMPION_CHECK_MS)
+    layout = json.dumps(serving_layout())
+    pack = flink.PackForDecision(str(settings.models_dir), layout, spec, CHAMPION_CHECK_MS)
     packed = stream.map(pack, _bytes_type())
     return DataStream(packed.name("pack-for-decision").uid("pack-for-decision"))
 

@@ -228,6 +228,24 @@ class ModelRegistry:
             return pointer
 
 
+def serving_layout() -> dict[str, str]:
+    """What the job's JVM scorer (``io.fraudguard.scoring.ChampionModel``) needs to know of this
+    registry's files, handed over as JSON rather than retyped in Java.
+
+    >>> serving_layout()["pointer_file"], serving_layout()["trees_format"]
+    ('champion.json', 'fraudguard-trees-1')
+    """
+    from fraudguard.scoring.compiled import FORMAT
+
+    return {
+        "pointer_file": POINTER_FILE,
+        "metadata_file": METADATA_FILE,
+        "trees_file": TREES_FILE,
+        "version_pattern": _VERSION.pattern,
+        "trees_format": FORMAT,
+    }
+
+
 def _current_feature_set() -> str:
     from fraudguard.features import FEATURE_SET_VERSION
 

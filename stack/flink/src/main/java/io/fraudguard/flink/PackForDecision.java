@@ -29,6 +29,7 @@ public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
     private static final byte[] NO_VERSION = new byte[0];
 
     private final String modelsDir;
+    private final String layoutJson;
     private final String specJson;
     private final long checkEveryMs;
 
@@ -37,9 +38,14 @@ public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
     private transient String versionOf;
     private transient byte[] versionBytes;
 
-    /** {@code modelsDir} null: no model, every decision scored by the rules. */
-    public PackForDecision(String modelsDir, String specJson, long checkEveryMs) {
+    /**
+     * {@code modelsDir} null: no model, every decision scored by the rules. {@code layoutJson}:
+     * the registry's serving layout ({@code fraudguard.models.registry.serving_layout()}).
+     */
+    public PackForDecision(String modelsDir, String layoutJson, String specJson,
+            long checkEveryMs) {
         this.modelsDir = modelsDir;
+        this.layoutJson = layoutJson;
         this.specJson = specJson;
         this.checkEveryMs = checkEveryMs;
     }
@@ -47,8 +53,8 @@ public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
     @Override
     public void open(OpenContext context) throws Exception {
         if (modelsDir != null) {
-            champion = new ChampionModel(Path.of(modelsDir), FeatureSpec.parse(specJson).names,
-                    checkEveryMs);
+            champion = new ChampionModel(Path.of(modelsDir), layoutJson,
+                    FeatureSpec.parse(specJson).names, checkEveryMs);
         }
     }
 

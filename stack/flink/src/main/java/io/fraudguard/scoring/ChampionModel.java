@@ -14,8 +14,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The registry's champion model ({@code fraudguard.models.registry}), followed while the job
- * runs: at most every {@code checkEveryMs} the pointer ({@code champion.json}) is read again, and
- * when it names another model, that model's {@code trees.json} is loaded and scores from then on.
+ * runs: at most every {@code checkEveryMs} the pointer is read again, and when it names another
+ * model, that model's compiled trees are loaded and score from then on. The registry's file
+ * names, version pattern and trees format come from Python as JSON
+ * ({@code fraudguard.models.registry.serving_layout()}), not retyped here.
  * So {@code fraudguard model promote} and {@code rollback} reach the running job within about a
  * second. With no champion, {@link #current()} is null and the decision uses the rule-based
  * score, marked degraded; a champion that cannot be loaded is logged once and whatever scored
@@ -24,15 +26,16 @@ import org.slf4j.LoggerFactory;
 public final class ChampionModel {
     private static final Logger LOG = LoggerFactory.getLogger(ChampionModel.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-    static final String POINTER_FILE = "champion.json";
-    static final String METADATA_FILE = "metadata.json";
-    static final String TREES_FILE = "trees.json";
 
     /** A loaded model: its registry version and its trees. */
     public record Served(String version, CompiledTrees trees) {}
 
     private final Path root;
+    private final String pointerFile;
+    private final String metadataFile;
+    private final String treesFile;
+    private final String treesFormat;
+    private final Pattern version;
     private final List<String> rowFeatures;
     private final long checkEveryNanos;
     private Served served;
@@ -40,8 +43,15 @@ public final class ChampionModel {
     private String failed;
     private long nextCheck = Long.MIN_VALUE;
 
-    public ChampionModel(Path root, List<String> rowFeatures, long checkEveryMs) {
+    public ChampionModel(Path root, String layoutJson, List<String> rowFeatures, long checkEveryMs)
+            throws IOException {
+        JsonNode layout = JSON.readTree(layoutJson);
         this.root = root;
+        this.pointerFile = layout.get("pointer_file").asText();
+        this.metadataFile = layout.get("metadata_file").asText();
+        this.treesFile = layout.get("trees_file").asText();
+        this.treesFormat = layout.get("trees_format").asText();
+        this.version = Pattern.compile(layout.get("version_pattern").asText());
         this.rowFeatures = List.copyOf(rowFeatures);
         this.checkEveryNanos = checkEveryMs * 1_000_000L;
     }
@@ -59,11 +69,11 @@ public final class ChampionModel {
     private void refresh() {
         byte[] pointer;
         try {
-            pointer = Files.readAllBytes(root.resolve(POINTER_FILE));
+            pointer = Files.readAllBytes(root.resolve(pointerFile));
         } catch (NoSuchFileException e) {
             pointer = null;
         } catch (IOException e) {
-            failedOnce("cannot read " + root.resolve(POINTER_FILE) + ": " + e);
+            failedOnce("cannot read " + root.resolve(pointerFile) + ": " + e);
             return;
         }
         if (java.util.Arrays.equals(pointer, pointerSeen)) {
@@ -93,7 +103,7 @@ public final class ChampionModel {
      * stops it from loading is thrown, not logged (for tools and tests).
      */
     public Served loadChampion() throws IOException {
-        Path pointer = root.resolve(POINTER_FILE);
+        Path pointer = root.resolve(pointerFile);
         String version = Files.exists(pointer) ? champion(Files.readAllBytes(pointer)) : null;
         return version == null ? null : load(version);
     }
@@ -103,21 +113,21 @@ public final class ChampionModel {
         if (champion.isMissingNode() || champion.isNull()) {
             return null;
         }
-        String version = champion.asText();
-        if (!VERSION.matcher(version).matches()) {
-            throw new IOException(version + " is not a model version");
+        String name = champion.asText();
+        if (!version.matcher(name).matches()) {
+            throw new IOException(name + " is not a model version");
         }
-        return version;
+        return name;
     }
 
     private Served load(String version) throws IOException {
         Path folder = root.resolve(version);
         List<String> names = new ArrayList<>();
-        JSON.readTree(Files.readAllBytes(folder.resolve(METADATA_FILE))).path("feature_names")
+        JSON.readTree(Files.readAllBytes(folder.resolve(metadataFile))).path("feature_names")
                 .forEach(n -> names.add(n.asText()));
         try {
             return new Served(version, CompiledTrees.parse(
-                    Files.readAllBytes(folder.resolve(TREES_FILE)), names, rowFeatures));
+                    Files.readAllBytes(folder.resolve(treesFile)), treesFormat, names, rowFeatures));
         } catch (IOException e) {
             throw new IOException("model " + version + ": " + e.getMessage(), e);
         }

@@ -17,7 +17,6 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMap
  * when the trees are read.
  */
 public final class CompiledTrees {
-    public static final String FORMAT = "fraudguard-trees-1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final int[] roots;
@@ -40,14 +39,15 @@ public final class CompiledTrees {
     }
 
     /**
-     * Reads {@code trees.json}; {@code modelFeatures} are the model's feature names in its own
-     * order, {@code rowFeatures} the names of the rows it will score.
+     * Reads {@code trees.json}, which must be in {@code format} (Python's
+     * {@code fraudguard.scoring.compiled.FORMAT}); {@code modelFeatures} are the model's feature
+     * names in its own order, {@code rowFeatures} the names of the rows it will score.
      */
-    public static CompiledTrees parse(byte[] json, List<String> modelFeatures,
+    public static CompiledTrees parse(byte[] json, String format, List<String> modelFeatures,
             List<String> rowFeatures) throws IOException {
         JsonNode doc = JSON.readTree(json);
-        if (doc == null || !FORMAT.equals(doc.path("format").asText())) {
-            throw new IOException("not a " + FORMAT + " document");
+        if (doc == null || !format.equals(doc.path("format").asText())) {
+            throw new IOException("not a " + format + " document");
         }
         int numFeature = doc.path("num_feature").asInt(-1);
         if (numFeature != modelFeatures.size()) {

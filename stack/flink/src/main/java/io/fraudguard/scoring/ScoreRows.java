@@ -11,7 +11,8 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMap
 
 /**
  * Scores rows with the registry's champion as the job does, for tests and benchmarks:
- * {@code ScoreRows MODELS_DIR NAMES_JSON ROWS_F64 OUT_F64 [PASSES]}. The rows are little-endian
+ * {@code ScoreRows MODELS_DIR LAYOUT NAMES_JSON ROWS_F64 OUT_F64 [PASSES]}, with
+ * {@code LAYOUT} the registry's serving layout as JSON text. The rows are little-endian
  * float64, one row of {@code NAMES_JSON}'s length after another (NaN = missing); their
  * probabilities go to {@code OUT_F64}. Prints one JSON line: the model version, the row count,
  * and the best time per row over {@code PASSES} passes (default 1).
@@ -22,13 +23,13 @@ public final class ScoreRows {
     public static void main(String[] args) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> names = new ArrayList<>();
-        json.readTree(Files.readAllBytes(Path.of(args[1]))).forEach(n -> names.add(n.asText()));
+        json.readTree(Files.readAllBytes(Path.of(args[2]))).forEach(n -> names.add(n.asText()));
         ChampionModel.Served served =
-                new ChampionModel(Path.of(args[0]), names, 1000).loadChampion();
+                new ChampionModel(Path.of(args[0]), args[1], names, 1000).loadChampion();
         if (served == null) {
             throw new IOException("no champion in " + args[0]);
         }
-        ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(Path.of(args[2])))
+        ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(Path.of(args[3])))
                 .order(ByteOrder.LITTLE_ENDIAN);
         int count = in.remaining() / 8 / names.size();
         double[][] rows = new double[count][names.size()];
@@ -37,7 +38,7 @@ public final class ScoreRows {
                 row[i] = in.getDouble();
             }
         }
-        int passes = args.length > 4 ? Integer.parseInt(args[4]) : 1;
+        int passes = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         double[] scores = new double[count];
         long best = Long.MAX_VALUE;
         for (int pass = 0; pass < passes; pass++) {
@@ -51,7 +52,7 @@ public final class ScoreRows {
         for (double s : scores) {
             out.putDouble(s);
         }
-        Files.write(Path.of(args[3]), out.array());
+        Files.write(Path.of(args[4]), out.array());
         System.out.println(json.writeValueAsString(java.util.Map.of(
                 "version", served.version(), "rows", count, "trees", served.trees().trees(),
                 "us_per_row", count == 0 ? 0.0 : best / 1000.0 / count)));
