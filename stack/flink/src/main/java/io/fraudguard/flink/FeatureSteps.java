@@ -13,9 +13,10 @@ import org.apache.flink.util.Collector;
 
 /**
  * The card and device steps of the job (the merchant's is {@link MerchantStep}): the feature
- * kernel ({@code io.fraudguard.features}) with each entity's state in checkpointed Flink state. Each step applies the kernel to its
- * entity's transactions in arrival order and writes that entity's features into the record;
- * a transaction that arrives after a later one of the same entity is marked late.
+ * kernel ({@code io.fraudguard.features}) with each entity's state in checkpointed Flink state.
+ * Each step applies the kernel to its entity's transactions in arrival order and writes that
+ * entity's features into the record; a transaction that arrives after a later one of the same
+ * entity is marked late.
  */
 public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched, Enriched> {
     private static final long serialVersionUID = 1L;
@@ -56,6 +57,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         private static final long serialVersionUID = 1L;
         private final long dedupeTtlMs;
         private transient ValueState<FeatureKernel.CardState> card;
+        private transient long[] seen; // reused: previous sightings at merchant and terminal
 
         public Card(String specJson, long dedupeTtlMs) {
             super(specJson);
@@ -65,6 +67,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         @Override
         protected void openState() {
             card = valueState("card", new KernelStateSerializer.Card());
+            seen = new long[2];
         }
 
         @Override
@@ -73,7 +76,6 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
             if (state == null) {
                 state = kernel.newCardState(dedupeTtlMs);
             }
-            long[] seen = new long[2];
             if (!kernel.card(state, e.txn(), e.features, seen)) {
                 return; // a retry of a transaction already answered
             }

@@ -49,6 +49,7 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
     private record Write(long tsMs, String txnId, int entity, double[] values) {}
 
     private transient String[] keyPrefixes; // per entity: "{prefix}:{entity}:"
+    private transient byte[][] command; // EVAL and the script, encoded once
     private transient List<byte[]> head; // the script's arguments that never change
     private transient int[][] positions;
     private transient Object lock;
@@ -92,6 +93,8 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
             positions[e] = where.stream().mapToInt(Integer::intValue).toArray();
             keyPrefixes[e] = prefix + ":" + ENTITIES[e] + ":";
         }
+        command = new byte[][] {
+            "EVAL".getBytes(StandardCharsets.US_ASCII), script.getBytes(StandardCharsets.UTF_8)};
         head = List.of(
                 Long.toString(ttlS).getBytes(StandardCharsets.US_ASCII),
                 (prefix + ":names:").getBytes(StandardCharsets.UTF_8),
@@ -171,8 +174,8 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
         try {
             // The script's arguments: keys, then ttl, names prefix, names lists, and four per key.
             List<byte[]> args = new ArrayList<>(5 * writes.size() + 6);
-            args.add("EVAL".getBytes(StandardCharsets.US_ASCII));
-            args.add(script.getBytes(StandardCharsets.UTF_8));
+            args.add(command[0]);
+            args.add(command[1]);
             args.add(Integer.toString(writes.size()).getBytes(StandardCharsets.US_ASCII));
             for (String key : writes.keySet()) {
                 args.add(key.getBytes(StandardCharsets.UTF_8));
