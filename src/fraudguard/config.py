@@ -126,6 +126,12 @@ class FlinkSettings(_Frozen):
     merchant_state_cache: int = Field(default=10_000, ge=1)
     """Merchants whose feature state the job keeps as objects, written to keyed state when they
     leave this cache and at every checkpoint instead of at every payment."""
+    jvm_options: tuple[str, ...] = ("-XX:+UseParallelGC",)
+    """Options for the JVM of the local job (the mini-cluster runs in it; a remote cluster
+    takes its own from ``env.java.opts.taskmanager``). The parallel collector cost about 6%
+    less CPU per decision than the default G1 on the bench (README, throughput); young pauses
+    stay near 5 to 15 ms. A ``JVM_ARGS`` in the environment is appended; set this to ``[]``
+    before naming another collector there, since the JVM refuses two."""
     state_backend: Literal["hashmap", "rocksdb"] = "rocksdb"
     """Where keyed state lives. ``rocksdb`` (the default) keeps it serialised on local disk,
     bounded by disk rather than heap, and checkpoints incrementally (only what changed).

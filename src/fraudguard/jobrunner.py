@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,26 @@ from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root, latest_checkpoint
 
 JOB_SCRIPT = "jobs/scoring_job.py"
+
+
+def job_environment(
+    settings: Settings, environ: Mapping[str, str], flink_log_dir: Path
+) -> dict[str, str]:
+    """The job process's environment: ``environ`` plus where Flink logs and the JVM options.
+
+    PyFlink's launcher starts the JVM with ``JVM_ARGS``; the settings' options come first so
+    that the caller's own, appended, can add to them.
+
+    >>> env = job_environment(Settings(), {"JVM_ARGS": "-Xmx2g"}, Path("/tmp/logs"))
+    >>> env["JVM_ARGS"], env["FLINK_LOG_DIR"]
+    ('-XX:+UseParallelGC -Xmx2g', '/tmp/logs')
+    """
+    env = dict(environ)
+    env["FLINK_LOG_DIR"] = str(flink_log_dir)
+    jvm_args = " ".join([*settings.flink.jvm_options, environ.get("JVM_ARGS", "")]).strip()
+    if jvm_args:
+        env["JVM_ARGS"] = jvm_args
+    return env
 
 
 @dataclass(frozen=True)
@@ -89,8 +110,7 @@ class JobRunner:
         ]
         if restore is not None:
             cmd += ["--restore-from", str(restore)]
-        env = dict(os.environ)
-        env["FLINK_LOG_DIR"] = str(self.flink_log_dir)
+        env = job_environment(self.settings, os.environ, self.flink_log_dir)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         log.write(f"\n=== start {time.strftime('%Y-%m-%dT%H:%M:%S')} {cmd}\n".encode())
         log.flush()

@@ -7,6 +7,7 @@ it, never from the job's own bookkeeping.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import orjson
 import pytest
@@ -46,6 +47,19 @@ def produce_transactions(settings: Settings, count: int, prefix: str) -> list[st
             producer.poll(0)
     producer.flush(30)
     return ids
+
+
+def java_arguments(group: int) -> list[str]:
+    """The command line of the Java process in process group ``group`` (the job's JVM)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # the process has gone since the listing
+            continue
+        if int(fields[2]) == group and argv[0].endswith(b"java"):
+            return [a.decode() for a in argv if a]
+    raise AssertionError(f"no Java process in process group {group}")
 
 
 def wait_for(tally: DecisionTally, expected: int, timeout_s: float) -> None:
@@ -122,6 +136,9 @@ def test_a_killed_job_resumes_from_its_checkpoint_without_loss_or_duplicates(
     runner.start(detached=True, fresh=True)
     try:
         runner.wait_running(timeout_s=120)
+        jvm = java_arguments(runner.pid() or 0)
+        assert "-XX:+UseParallelGC" in settings.flink.jvm_options
+        assert set(settings.flink.jvm_options) <= set(jvm), f"the job's JVM runs with {jvm}"
         # Let it get part-way, then crash it: SIGKILL to the driver and the Flink JVM.
         deadline = time.monotonic() + 120
         while tally.decided < 3000 and time.monotonic() < deadline:
