@@ -1,6 +1,5 @@
 package io.fraudguard.features;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 
@@ -145,27 +144,67 @@ public final class RawEvents implements PackedState<RawEvents> {
             column[i] = Packer.zigzag(cents[start + i]);
         }
         p.bits(column, 0, n);
-        HashMap<String, Integer> index = new HashMap<>();
-        ArrayList<String> distinct = new ArrayList<>();
+        String[] distinct = new String[n];
+        HashMap<String, Integer> index = null;
         for (String[] strings : values) {
-            index.clear();
-            distinct.clear();
+            int count = 0;
+            if (index != null) {
+                index.clear();
+            }
             for (int i = 0; i < n; i++) {
                 String value = strings[start + i];
-                Integer known = index.get(value);
-                if (known == null) {
-                    known = distinct.size();
-                    index.put(value, known);
-                    distinct.add(value);
+                int known = count <= SCAN_LIMIT ? scan(distinct, count, value) : -1;
+                if (count > SCAN_LIMIT) {
+                    if (index == null) {
+                        index = new HashMap<>();
+                    }
+                    if (index.isEmpty()) {
+                        for (int d = 0; d < count; d++) {
+                            index.put(distinct[d], d);
+                        }
+                    }
+                    known = index.getOrDefault(value, -1);
+                }
+                if (known < 0) {
+                    known = count;
+                    distinct[count++] = value;
+                    if (index != null && !index.isEmpty()) {
+                        index.put(value, known);
+                    }
                 }
                 column[i] = known;
             }
-            p.varInt(distinct.size());
-            for (String value : distinct) {
-                p.string(value);
+            p.varInt(count);
+            for (int d = 0; d < count; d++) {
+                p.string(distinct[d]);
             }
             p.bits(column, 0, n);
         }
+    }
+
+    /** Past this many distinct values a column's index is hashed instead of scanned. */
+    static final int SCAN_LIMIT = 16;
+
+    /**
+     * Where {@code value} is among {@code distinct[0, count)}, or -1. A card's history names
+     * a few merchants, countries and devices, and strings unpacked from one state are shared
+     * objects, so a scan (identity first) beats hashing every value.
+     */
+    private static int scan(String[] distinct, int count, String value) {
+        for (int d = 0; d < count; d++) {
+            if (distinct[d] == value) {
+                return d;
+            }
+        }
+        if (value == null) {
+            return -1;
+        }
+        for (int d = 0; d < count; d++) {
+            if (value.equals(distinct[d])) {
+                return d;
+            }
+        }
+        return -1;
     }
 
     public static RawEvents unpack(Unpacker u) {
