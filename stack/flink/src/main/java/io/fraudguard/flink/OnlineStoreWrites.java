@@ -131,11 +131,11 @@ public class OnlineStoreWrites extends RichMapFunction<Enriched, Enriched> {
         return e;
     }
 
-    /** Comma-separated; Double.toString round-trips exactly, as the store's readers require. */
+    /** Comma-separated, each value exact ({@link ExactText}), as the store's readers require. */
     static String text(double[] values) {
         StringBuilder out = new StringBuilder(16 * values.length);
         for (int i = 0; i < values.length; i++) {
-            out.append(i == 0 ? "" : ",").append(values[i]);
+            ExactText.append(i == 0 ? out : out.append(','), values[i]);
         }
         return out.toString();
     }
