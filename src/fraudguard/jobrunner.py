@@ -229,6 +229,12 @@ def _wait_gone(pid: int, timeout_s: float) -> bool:
 
 
 def _group_alive(pgid: int) -> bool:
+    return bool(group_members(pgid))
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group ``pgid``: a job's driver and its JVM."""
+    members = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -238,5 +244,5 @@ def _group_alive(pgid: int) -> bool:
             continue
         # fields: state, ppid, pgrp, ...
         if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+            members.append(int(entry.name))
+    return members

@@ -7,15 +7,15 @@ it, never from the job's own bookkeeping.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import orjson
 import pytest
 
 from fraudguard.config import Settings
-from fraudguard.jobrunner import JobRunner
+from fraudguard.jobrunner import JobRunner, group_members
 from fraudguard.kafka_io import make_producer, read_topic
 from fraudguard.schema import format_event_time
+from fraudguard.stack.process import cmdline
 from fraudguard.tally import DecisionTally
 
 pytestmark = pytest.mark.integration
@@ -51,14 +51,10 @@ def produce_transactions(settings: Settings, count: int, prefix: str) -> list[st
 
 def java_arguments(group: int) -> list[str]:
     """The command line of the Java process in process group ``group`` (the job's JVM)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except OSError:  # the process has gone since the listing
-            continue
-        if int(fields[2]) == group and argv[0].endswith(b"java"):
-            return [a.decode() for a in argv if a]
+    for pid in group_members(group):
+        argv = (cmdline(pid) or "").split(" ")
+        if argv[0].endswith("java"):
+            return argv
     raise AssertionError(f"no Java process in process group {group}")
 
 
