@@ -5,6 +5,7 @@ package io.fraudguard.flink;
  * store. Most feature values are counts, amounts in cents or ratios rounded to six places; those
  * are written from a long (no {@code Double.toString}, which took a tenth of the job's Java time
  * on the bench). Any other value falls back to {@code Double.toString}, which round-trips.
+ * {@link #appendJson} writes the same numbers as JSON, for the features of a decision record.
  */
 public final class ExactText {
     private static final long[] SCALE = {1L, 100L, 1_000_000L};
@@ -17,6 +18,23 @@ public final class ExactText {
     public static StringBuilder append(StringBuilder out, double v) {
         int k = scale(v);
         return k < 0 ? out.append(v) : decimal(out, Math.round(v * SCALE[k]), PLACES[k]);
+    }
+
+    /**
+     * Appends {@code v} as a JSON value that a JSON reader takes for the same double, as orjson
+     * writes one: a whole number keeps a {@code .0} (so it reads back as a float, not an int),
+     * and NaN and the infinities, which JSON has no numbers for, are {@code null}.
+     */
+    public static StringBuilder appendJson(StringBuilder out, double v) {
+        if (!Double.isFinite(v)) {
+            return out.append("null");
+        }
+        int k = scale(v);
+        if (k < 0) {
+            return out.append(v); // Double.toString always has a '.' or an exponent
+        }
+        decimal(out, Math.round(v * SCALE[k]), PLACES[k]);
+        return k == 0 ? out.append(".0") : out;
     }
 
     /** Which scale writes {@code v} exactly from a long, or -1: {@code Double.toString} must. */
