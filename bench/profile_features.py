@@ -25,6 +25,7 @@ from fraudguard.config import FlinkSettings
 from fraudguard.decisions import Decider
 from fraudguard.features import FEATURE_NAMES
 from fraudguard.flink.batches import pack_batch, unpack_batch, unpack_features
+from fraudguard.flink.functions import FEATURE_INDEX
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.schema import Transaction, parse_transaction
 
@@ -46,7 +47,13 @@ def main(count: int = 50_000) -> None:
     spent["validate"] = clock() - started
 
     n, batch_size = len(FEATURE_NAMES), FlinkSettings().batch_size  # the job's batches
-    values = struct.pack(f"<i{n}d?dB", n, *range(n), False, float("nan"), 0)  # no model score
+    stand_in = [float(i) for i in range(n)]
+    written = orjson.dumps(dict(zip(FEATURE_NAMES, stand_in, strict=True)))  # as the JVM writes
+    values = (
+        struct.pack(f"<i{n}d?dB", n, *stand_in, False, float("nan"), 0)  # no model score
+        + struct.pack("<i", len(written))
+        + written
+    )
     batches = [
         pack_batch([values + v for v in validated[i : i + batch_size]])
         for i in range(0, len(validated), batch_size)
@@ -57,13 +64,12 @@ def main(count: int = 50_000) -> None:
         t0 = clock()
         items = []
         for packed in unpack_batch(batch):
-            features, late, _scored, txn_json = unpack_features(packed)
-            items.append((Transaction(**orjson.loads(txn_json)), features, late))
+            features, late, _scored, txn_json = unpack_features(packed, FEATURE_INDEX)
+            items.append((Transaction.from_validated(txn_json), features, late))
         t1 = clock()
         out = []
         for txn, features, late in items:
-            ordered = dict(zip(FEATURE_NAMES, features, strict=True))
-            out.append(decider.decide(txn, ordered, now_ms, late).to_json())
+            out.append(decider.decide(txn, features, now_ms, late).to_json())
         pack_batch(out)
         t2 = clock()
         unpacked, decided = unpacked + t1 - t0, decided + t2 - t1

@@ -263,13 +263,13 @@ def decide_packed(decide_one: Any, packed: bytes) -> bytes:
 
 def decide_features(decide_one: Any, packed: bytes, validated: bool) -> bytes:
     """Decides one record as the job packs it; the raw JSON is validated here, once."""
-    import orjson
-
+    from fraudguard.flink.functions import FEATURE_INDEX
     from fraudguard.schema import Transaction, parse_transaction
 
-    values, _late, _scored, doc = unpack_features(packed)
+    features, _late, _scored, doc = unpack_features(packed, FEATURE_INDEX)
+    values = list(features.values())
     if validated:
-        txn = Transaction(**orjson.loads(doc))
+        txn = Transaction.from_validated(doc)
     else:
         txn = parse_transaction(doc, int(time.time() * 1000))
     return decide_one(txn, values)

@@ -18,6 +18,7 @@ answered, degraded, and the re-ranker, trained on a model's logit, stays out of 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fraudguard.features.registry import FEATURE_SET_VERSION
@@ -46,7 +47,7 @@ class Decider:
     def decide(
         self,
         txn: Transaction,
-        features: dict[str, float],
+        features: Mapping[str, float],
         now_ms: int,
         late: bool = False,
         tiers: ThresholdTiers | None = None,

@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import struct
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -128,6 +130,25 @@ class Transaction:
             self.txn_id, self.event_time, self.ts_ms, self.card_id, self.customer_id,
             self.merchant_id, self.terminal_id, self.amount, self.currency, self.mcc,
             self.country, self.channel, self.device_id,
+        )  # fmt: skip
+
+    @classmethod
+    def from_validated(cls, validated: bytes) -> Transaction:
+        """The transaction back from its JSON as the job's validation wrote it (every field,
+        ``ts_ms`` included), without validating again.
+
+        >>> txn = Transaction("t1", "2026-11-23T10:00:00Z", 7, "c1", "u1", "m1", "m1-t1", 12.5,
+        ...                   "EUR", "5411", "FR", "online", None)
+        >>> Transaction.from_validated(orjson.dumps(txn)) == txn
+        True
+        """
+        doc = orjson.loads(validated)
+        # Positional: a frozen dataclass built from keywords costs twice as much, and the
+        # decision step builds one per payment.
+        return cls(
+            doc["txn_id"], doc["event_time"], doc["ts_ms"], doc["card_id"], doc["customer_id"],
+            doc["merchant_id"], doc["terminal_id"], doc["amount"], doc["currency"], doc["mcc"],
+            doc["country"], doc["channel"], doc["device_id"],
         )  # fmt: skip
 
     def to_wire(self) -> dict[str, Any]:
@@ -364,6 +385,57 @@ def _check_duplicate_keys(raw: bytes) -> None:
 Decision = Literal["approve", "review", "block"]
 
 
+class WrittenFeatures(Mapping[str, float]):
+    """A transaction's feature values that come with their JSON object already written (the
+    job's JVM writes it, each value exact): a decision record splices the text in instead of
+    writing every float again, and a value is read from the packed bytes only when asked for.
+
+    ``packed`` holds the values as little-endian float64s from offset ``at``; ``index`` gives
+    each name's position, in order. ``json`` must be the object :func:`orjson.dumps` would write
+    for the same values.
+
+    >>> import struct
+    >>> index = {"n": 0, "x": 1}
+    >>> f = WrittenFeatures(index, struct.pack("<2d", 3.0, 12.5), 0, b'{"n":3.0,"x":12.5}')
+    >>> f["x"], f.get("nope"), dict(f)
+    (12.5, None, {'n': 3.0, 'x': 12.5})
+    >>> orjson.loads(DecisionRecord("t", "c", "e", "approve", 0.1, "m", "th", 1, f).to_json())[
+    ...     "features"]
+    {'n': 3.0, 'x': 12.5}
+    """
+
+    __slots__ = ("index", "json", "_packed", "_at")
+
+    def __init__(self, index: Mapping[str, int], packed: bytes, at: int, json: bytes) -> None:
+        self.index = index
+        self.json = json
+        self._packed = packed
+        self._at = at
+
+    def __getitem__(self, name: str) -> float:
+        value: float = _FLOAT64.unpack_from(self._packed, self._at + 8 * self.index[name])[0]
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __repr__(self) -> str:
+        return f"WrittenFeatures({dict(self)!r})"
+
+
+_FLOAT64 = struct.Struct("<d")
+
+
+def _written_json(value: object) -> orjson.Fragment:
+    # orjson calls this for what it cannot write itself; a dict subclass would never get here.
+    if isinstance(value, WrittenFeatures):
+        return orjson.Fragment(value.json)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
     """One answer on the ``decisions`` topic: what was decided and everything that made it."""
@@ -376,7 +448,9 @@ class DecisionRecord:
     model_version: str
     threshold_version: str
     decided_at_ms: int
-    features: dict[str, float]
+    features: Mapping[str, float]
+    """The values the decision used, in the registry's order (a :class:`WrittenFeatures` in
+    the job)."""
     feature_version: str = "none"
     base_score: float | None = None
     """The base model's (or the rules') score before the re-ranker; ``score`` is what the tiers
@@ -394,7 +468,7 @@ class DecisionRecord:
 
     def to_json(self) -> bytes:
         # orjson serialises dataclasses natively, several times faster than asdict + dumps.
-        return orjson.dumps(self)
+        return orjson.dumps(self, default=_written_json)
 
 
 def dead_letter(raw: bytes | None, error: InvalidInput, received_at_ms: int) -> bytes:

@@ -112,7 +112,9 @@ def test_stream_and_offline_features_are_identical_on_50k_transactions(
     late = [t for t, r in reader.records.items() if r["late"]]
     wrong = mismatches(reader.features, offline, limit=count)
     assert (len(late), len(wrong)) == (0, 0), wrong[:3]
-    assert all(list(f) == list(FEATURE_NAMES) for f in list(reader.features.values())[:100])
+    sample = list(reader.features.values())[:100]
+    assert all(list(f) == list(FEATURE_NAMES) for f in sample)
+    assert all(type(v) is float for f in sample for v in f.values())  # as offline: no ints
     assert_online_store_holds_the_newest(settings, offline, config, count)
 
 

@@ -11,26 +11,25 @@ b'\\x00\\x00\\x00\\x02ab\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x03xyz'
 >>> unpack_batch(batch)
 [b'ab', b'', b'xyz']
 >>> import struct
->>> packed = struct.pack("<i2d?dB", 2, 1.5, -2.0, True, 0.25, 2) + b"m1" + b'{"txn_id": "t1"}'
->>> unpack_features(packed)
-([1.5, -2.0], True, (0.25, 'm1'), b'{"txn_id": "t1"}')
->>> unpack_features(struct.pack("<i?dB", 0, False, float("nan"), 0) + b"{}")
-([], False, None, b'{}')
+>>> json = b'{"a":1.5,"b":-2.0}'
+>>> packed = (struct.pack("<i2d?dB", 2, 1.5, -2.0, True, 0.25, 2) + b"m1"
+...           + struct.pack("<i", len(json)) + json + b'{"txn_id": "t1"}')
+>>> features, late, scored, txn_json = unpack_features(packed, {"a": 0, "b": 1})
+>>> dict(features), features.json, late, scored, txn_json
+({'a': 1.5, 'b': -2.0}, b'{"a":1.5,"b":-2.0}', True, (0.25, 'm1'), b'{"txn_id": "t1"}')
+>>> unpack_features(struct.pack("<i?dBi", 0, False, float("nan"), 0, 2) + b"{}{}", {})[1:]
+(False, None, b'{}')
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import struct
+from collections.abc import Mapping
+
+from fraudguard.schema import WrittenFeatures
 
 _SCORE = struct.Struct("<dB")
-
-
-@functools.cache
-def _features(count: int) -> struct.Struct:
-    # A compiled Struct reads 58 doubles in about two thirds of numpy's time (frombuffer + tolist).
-    return struct.Struct(f"<{count}d")
 
 
 def pack_batch(items: list[bytes]) -> bytes:
@@ -47,14 +46,20 @@ def unpack_batch(batch: bytes) -> list[bytes]:
 
 
 def unpack_features(
-    packed: bytes,
-) -> tuple[list[float], bool, tuple[float, str] | None, bytes]:
-    """Features, late flag, base score with its model version (None: no model scored it) and
-    validated transaction JSON, as ``PackForDecision`` wrote them."""
+    packed: bytes, index: Mapping[str, int]
+) -> tuple[WrittenFeatures, bool, tuple[float, str] | None, bytes]:
+    """Features (``index``: each name's position, in order), late flag, base score with its
+    model version (None: no model scored it) and validated transaction JSON, as
+    ``PackForDecision`` wrote them. A feature's value is read only when something asks for it;
+    their JSON, written by the JVM, goes into the decision record as it is."""
     count = int.from_bytes(packed[:4], "little")
+    if count != len(index):
+        raise ValueError(f"{count} feature values packed for {len(index)} names")
     end = 4 + 8 * count
-    values = list(_features(count).unpack_from(packed, 4))
     score, length = _SCORE.unpack_from(packed, end + 1)
     at = end + 1 + _SCORE.size
     scored = None if math.isnan(score) else (score, packed[at : at + length].decode())
-    return values, packed[end] == 1, scored, packed[at + length :]
+    at += length
+    json_end = at + 4 + int.from_bytes(packed[at : at + 4], "little")
+    features = WrittenFeatures(index, packed, 4, packed[at + 4 : json_end])
+    return features, packed[end] == 1, scored, packed[json_end:]

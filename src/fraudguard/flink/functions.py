@@ -81,6 +81,9 @@ class ValidateBatch(ProcessFunction):
             yield pack_batch(valid)
 
 
+FEATURE_INDEX = {name: at for at, name in enumerate(FEATURE_NAMES)}
+"""Each feature's position in what ``PackForDecision`` packs (the registry's order)."""
+
 CONTROL_STATE = MapStateDescriptor("control", Types.STRING(), Types.PICKLED_BYTE_ARRAY())
 """Broadcast state of the decision step: the newest control message of each type."""
 
@@ -145,9 +148,8 @@ class DecideBatch(BroadcastProcessFunction):
         base_version = rerank.base_model_version if rerank is not None else None
         decided = []
         for packed in unpack_batch(batch):
-            values, late, scored, txn_json = unpack_features(packed)
-            txn = Transaction(**orjson.loads(txn_json))
-            features = dict(zip(FEATURE_NAMES, values, strict=True))
+            features, late, scored, txn_json = unpack_features(packed, FEATURE_INDEX)
+            txn = Transaction.from_validated(txn_json)
             record = self.decider.decide(
                 txn, features, now_ms, late, tiers, reranker, base_version, scored
             )  # fmt: skip
