@@ -27,15 +27,15 @@ HOUR, DAY = 3_600_000, 86_400_000
 T0 = 1_790_000_000_000
 
 
-def payments(seed: int, n: int = 1500) -> list[Transaction]:
+def payments(seed: int, n: int = 1500, merchants: int = 4, devices: int = 5) -> list[Transaction]:
     """A few cards, merchants, terminals and devices; bursts of simultaneous payments, seconds
     apart, and long gaps; several currencies; some payments without a device."""
     rng = random.Random(seed)
     ts, out = T0, []
     for i in range(n):
         ts += rng.choice([0, 0, 1, 500, 20_000, 90_000, 2 * HOUR, 9 * HOUR, 2 * DAY])
-        merchant = f"m{rng.randrange(4)}"
-        device = rng.choice([None, f"d{rng.randrange(5)}"])
+        merchant = f"m{rng.randrange(merchants)}"
+        device = rng.choice([None, f"d{rng.randrange(devices)}"])
         out.append(Transaction(
             f"t{i:05d}", format_event_time(ts), ts, f"c{rng.randrange(6)}", "u1", merchant,
             f"{merchant}-t{rng.randrange(2)}", round(rng.uniform(1, 900), 2),
@@ -84,9 +84,16 @@ def card_history(f: HistoryFeature, prior: list[Transaction], txn: Transaction) 
     }[f.kind]
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_card_and_device_windows_match_the_definition(seed: int) -> None:
-    txns = payments(seed)
+@pytest.mark.parametrize(
+    ("seed", "merchants", "devices"),
+    # few values, then hundreds: a card's merchants and a device's cards outnumber its live
+    # events, so the kernel's dictionaries of values drop the ones no event holds any more
+    [(0, 4, 5), (1, 4, 5), (2, 4, 5), (3, 400, 300), (4, 2000, 2)],
+)
+def test_card_and_device_windows_match_the_definition(
+    seed: int, merchants: int, devices: int
+) -> None:
+    txns = payments(seed, 3000 if merchants > 4 else 1500, merchants, devices)
     seen: dict[str, list[Transaction]] = {}
     for txn, got in build_features(txns, dedupe_ttl_ms=DAY):
         card = seen.setdefault(txn.card_id, [])

@@ -2,11 +2,8 @@ package io.fraudguard.features;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -78,6 +75,7 @@ public final class FeatureKernel {
     final BucketPlan terminalPlan;
     final long cardHorizonMs;
     final long deviceHorizonMs;
+    private int[] scratch = new int[64]; // one kernel per operator: no thread shares it
 
     public FeatureKernel(FeatureSpec spec) {
         this.spec = spec;
@@ -222,9 +220,9 @@ public final class FeatureKernel {
         }
         txn(txn, out);
         RawEvents events = state.history;
-        seen[0] = lastAt(events, 0, txn.merchantId());
-        seen[1] = lastAt(events, 3, txn.terminalId());
-        String[] own = {txn.merchantId(), txn.country(), txn.deviceId(), txn.terminalId()};
+        int[] own = events.intern(txn.merchantId(), txn.country(), txn.deviceId(), txn.terminalId());
+        seen[0] = events.lastAt(0, own[0], NEVER);
+        seen[1] = events.lastAt(3, own[3], NEVER);
         long t = txn.tsMs();
         int hi = events.before(t);
         for (RawWindow window : cardWindows) {
@@ -232,25 +230,22 @@ public final class FeatureKernel {
                     txn.amountEur(), own, window.aggs(), out);
         }
         if (historyIndex.length > 0) {
-            history(events, events.windowStart(t, spec.historyMs, hi), hi, txn, out);
+            history(events, events.windowStart(t, spec.historyMs, hi), hi, txn, own, out);
         }
         events.add(t, txn.amountEur(), own);
         return true;
     }
 
-    /** The newest event time whose {@code column} holds {@code value}, or NEVER. */
-    static long lastAt(RawEvents events, int column, String value) {
-        String[] values = events.values[column];
-        for (int i = events.end - 1; i >= events.start; i--) { // in time order: newest first
-            if (value.equals(values[i])) {
-                return events.ts[i];
-            }
+    /** A work array of at least {@code n} ints for the events' counts, reused by the next call. */
+    private int[] scratch(int n) {
+        if (scratch.length < n) {
+            scratch = new int[Math.max(n, 2 * scratch.length)];
         }
-        return NEVER;
+        return scratch;
     }
 
-    private static void aggregate(
-            RawEvents events, int lo, int hi, double amount, String[] own, Agg[] aggs, double[] out) {
+    private void aggregate(
+            RawEvents events, int lo, int hi, double amount, int[] own, Agg[] aggs, double[] out) {
         int count = hi - lo + 1;
         long cents = -1; // summed once, for the sum and the mean alike
         for (Agg agg : aggs) {
@@ -276,48 +271,14 @@ public final class FeatureKernel {
                     out[agg.index()] = max / 100.0;
                 }
                 default -> out[agg.index()] = // a missing device is not a device
-                        distinct(events.values[agg.column()], lo, hi, own[agg.column()]);
+                        events.distinct(agg.column(), lo, hi, own[agg.column()],
+                                scratch(events.dictionarySize(agg.column())));
             }
         }
-    }
-
-    /** How many different non-null values {@code column[lo, hi)} and {@code own} hold. */
-    static int distinct(String[] column, int lo, int hi, String own) {
-        if (hi - lo > 16) {
-            HashSet<String> seen = new HashSet<>();
-            for (int i = lo; i < hi; i++) {
-                if (column[i] != null) {
-                    seen.add(column[i]);
-                }
-            }
-            if (own != null) {
-                seen.add(own);
-            }
-            return seen.size();
-        }
-        // A card's day or week is a handful of payments: comparing beats hashing.
-        int count = 0;
-        for (int i = lo; i <= hi; i++) {
-            String v = i < hi ? column[i] : own;
-            if (v == null) {
-                continue;
-            }
-            boolean repeat = false;
-            for (int j = lo; j < i; j++) {
-                if (v.equals(column[j])) {
-                    repeat = true;
-                    break;
-                }
-            }
-            if (!repeat) {
-                count++;
-            }
-        }
-        return count;
     }
 
     /** Comparisons with the card's previous 30 days (the transaction itself excluded). */
-    private void history(RawEvents events, int lo, int hi, Txn txn, double[] out) {
+    private void history(RawEvents events, int lo, int hi, Txn txn, int[] own, double[] out) {
         int n = hi - lo;
         double amount = txn.amountEur();
         if (n == 0) {
@@ -348,59 +309,23 @@ public final class FeatureKernel {
             }
             spread = Math.sqrt(squares / n);
         }
-        String[] country = events.values[1], device = events.values[2];
         // Cross-border: the country is not among the card's most frequent ones (all of them,
         // when several share the top count, so arrival order never breaks a tie).
-        boolean crossBorder = count(country, lo, hi, txn.country()) < topCount(country, lo, hi);
+        boolean crossBorder = events.count(1, lo, hi, own[1])
+                < events.topCount(1, lo, hi, scratch(events.dictionarySize(1)));
         long previousTs = events.ts[hi - 1];
         for (int k = 0; k < historyIndex.length; k++) {
             out[historyIndex[k]] = switch (historyKinds[k]) {
                 case "seconds_since_last" -> (double) (txn.tsMs() - previousTs) / 1000.0;
                 case "amount_zscore_30d" -> spread > 0 ? PyMath.round((amount - mean) / spread, 6) : 0.0;
                 case "amount_ratio_30d" -> mean > 0 ? PyMath.round(amount / mean, 6) : 1.0;
-                case "new_country_30d" -> holds(country, lo, hi, txn.country()) ? 0.0 : 1.0;
+                case "new_country_30d" -> events.count(1, lo, hi, own[1]) > 0 ? 0.0 : 1.0;
                 case "new_device_30d" ->
-                        txn.deviceId() != null && !holds(device, lo, hi, txn.deviceId()) ? 1.0 : 0.0;
+                        txn.deviceId() != null && events.count(2, lo, hi, own[2]) == 0 ? 1.0 : 0.0;
                 case "cross_border" -> crossBorder ? 1.0 : 0.0;
                 default -> throw new IllegalArgumentException("unknown history feature " + historyKinds[k]);
             };
         }
-    }
-
-    /** How often the most frequent value of {@code column[lo, hi)} occurs. */
-    static int topCount(String[] column, int lo, int hi) {
-        int most = 0;
-        if (hi - lo > 16) {
-            HashMap<String, Integer> counts = new HashMap<>();
-            for (int i = lo; i < hi; i++) {
-                most = Math.max(most, counts.merge(column[i], 1, Integer::sum));
-            }
-            return most;
-        }
-        // A card's month is a few dozen payments: comparing beats hashing.
-        for (int i = lo; i < hi; i++) {
-            most = Math.max(most, count(column, i, hi, column[i]));
-        }
-        return most;
-    }
-
-    static int count(String[] column, int lo, int hi, String value) {
-        int count = 0;
-        for (int i = lo; i < hi; i++) {
-            if (Objects.equals(column[i], value)) {
-                count++;
-            }
-        }
-        return count;
-    }
-
-    static boolean holds(String[] column, int lo, int hi, String value) {
-        for (int i = lo; i < hi; i++) {
-            if (Objects.equals(column[i], value)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     // -- device: raw events, exact -----------------------------------------------------------
@@ -419,7 +344,7 @@ public final class FeatureKernel {
             }
             return;
         }
-        String[] own = {txn.cardId()};
+        int[] own = state.intern(txn.cardId());
         long t = txn.tsMs();
         int hi = state.before(t);
         for (RawWindow window : deviceWindows) {

@@ -24,6 +24,7 @@ public final class Packer {
     private byte[] buf = new byte[256];
     private int pos;
     private long[] scratch = new long[64];
+    private int[] ints = new int[64];
 
     /** A work array of at least {@code n} numbers, reused by the next call. */
     public long[] scratch(int n) {
@@ -31,6 +32,14 @@ public final class Packer {
             scratch = new long[Math.max(n, scratch.length * 2)];
         }
         return scratch;
+    }
+
+    /** A work array of at least {@code n} ints, reused by the next call. */
+    public int[] ints(int n) {
+        if (ints.length < n) {
+            ints = new int[Math.max(n, ints.length * 2)];
+        }
+        return ints;
     }
 
     /** Zigzag: small negative numbers become small non-negative ones. */

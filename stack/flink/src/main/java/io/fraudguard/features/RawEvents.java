@@ -1,40 +1,104 @@
 package io.fraudguard.features;
 
 import java.util.Arrays;
-import java.util.HashMap;
 
 /**
  * Every event of an entity's last {@code horizonMs}: its time, its amount in whole cents (taken
- * once, on arrival, for every window's sum to reuse) and a few string
- * columns, kept in time order. Events usually arrive
- * in order and are appended; a late one is inserted at its place.
+ * once, on arrival, for every window's sum to reuse) and a few string columns, kept in time
+ * order. Events usually arrive in order and are appended; a late one is inserted at its place.
  *
  * <p>A transaction at {@code t} sees the events with {@code t - W < ts < t} plus itself, so
  * simultaneous events never see each other and the order they arrive in does not matter.
+ *
+ * <p>Each string column is held as codes into a dictionary of its values (a card's history
+ * names the same few merchants, countries and devices): the packed form is the same
+ * dictionary and codes, so packing and unpacking never look a string up per event, and
+ * distinct counts compare ints. A dictionary holds each value once (null included, as a value),
+ * and may hold values no live event has any more; it is compacted when those outnumber the
+ * live events.
  */
 public final class RawEvents implements PackedState<RawEvents> {
+    /** {@link #code}: the value is in no event's column. */
+    public static final int ABSENT = -1;
+
     final long horizonMs;
     final int columns;
     long[] ts;
     long[] cents;
-    String[][] values; // values[column][event]
+    int[][] codes; // codes[column][event]: an index into dictionary[column]
+    String[][] dictionary;
+    int[] dictionarySize;
     int start;
     int end;
 
     public RawEvents(long horizonMs, int columns) {
+        this(horizonMs, columns, 0);
+    }
+
+    private RawEvents(long horizonMs, int columns, int live) {
+        int capacity = Math.max(4, live + (live >> 2));
         this.horizonMs = horizonMs;
         this.columns = columns;
-        this.ts = new long[4];
-        this.cents = new long[4];
-        this.values = new String[columns][4];
+        this.ts = new long[capacity];
+        this.cents = new long[capacity];
+        this.codes = new int[columns][capacity];
+        this.dictionary = new String[columns][4];
+        this.dictionarySize = new int[columns];
     }
 
     public int size() {
         return end - start;
     }
 
+    /** The value of {@code column} at event {@code i} (an index between start and end). */
+    String value(int column, int i) {
+        return dictionary[column][codes[column][i]];
+    }
+
+    /** The code of {@code value} in {@code column}, or {@link #ABSENT}. */
+    public int code(int column, String value) {
+        String[] d = dictionary[column];
+        int n = dictionarySize[column];
+        for (int c = 0; c < n; c++) { // identity first: unpacked values are shared objects
+            if (d[c] == value) {
+                return c;
+            }
+        }
+        if (value != null) {
+            for (int c = 0; c < n; c++) {
+                if (value.equals(d[c])) {
+                    return c;
+                }
+            }
+        }
+        return ABSENT;
+    }
+
+    /** The codes of a row's values, each added to its column's dictionary when new. */
+    public int[] intern(String... row) {
+        int[] out = new int[columns];
+        for (int c = 0; c < columns; c++) {
+            int known = code(c, row[c]);
+            if (known == ABSENT) {
+                known = dictionarySize[c];
+                if (known == dictionary[c].length) {
+                    dictionary[c] = Arrays.copyOf(dictionary[c], 2 * known);
+                }
+                dictionary[c][known] = row[c];
+                dictionarySize[c]++;
+            }
+            out[c] = known;
+        }
+        return out;
+    }
+
     /** Records an event (after any events with the same timestamp). */
     public void add(long tsMs, double amount, String... row) {
+        add(tsMs, amount, intern(row));
+    }
+
+    /** Records an event whose values are {@code row}, codes from {@link #intern}. */
+    public void add(long tsMs, double amount, int[] row) {
         makeRoom(); // first: it may move the events, and with them every position
         int position;
         if (end == start || tsMs >= ts[end - 1]) {
@@ -43,17 +107,65 @@ public final class RawEvents implements PackedState<RawEvents> {
             position = bisectRight(ts, start, end, tsMs);
             System.arraycopy(ts, position, ts, position + 1, end - position);
             System.arraycopy(cents, position, cents, position + 1, end - position);
-            for (String[] column : values) {
+            for (int[] column : codes) {
                 System.arraycopy(column, position, column, position + 1, end - position);
             }
         }
         ts[position] = tsMs;
         cents[position] = PyMath.cents(amount);
         for (int c = 0; c < columns; c++) {
-            values[c][position] = row[c];
+            codes[c][position] = row[c];
         }
         end++;
         start = bisectRight(ts, start, end, ts[end - 1] - horizonMs);
+        for (int c = 0; c < columns; c++) {
+            // Values of evicted events stay in the dictionary until they outnumber the live
+            // events: a state kept in memory (the offline path, the heap backend) stays bounded.
+            if (dictionarySize[c] > 2 * (end - start) + 16) {
+                compact(c);
+            }
+        }
+    }
+
+    /** How many values {@code column}'s dictionary holds: the size scratch arrays need. */
+    int dictionarySize(int column) {
+        return dictionarySize[column];
+    }
+
+    /**
+     * Renumbers {@code column}'s codes in order of first appearance among the live events into
+     * {@code map} (at least {@link #dictionarySize} long), and returns how many distinct values
+     * they use; {@code map[old code]} is the new code, or -1 when no live event has it.
+     */
+    private int renumber(int column, int[] map) {
+        int n = dictionarySize[column];
+        Arrays.fill(map, 0, n, -1);
+        int used = 0;
+        int[] col = codes[column];
+        for (int i = start; i < end; i++) {
+            if (map[col[i]] < 0) {
+                map[col[i]] = used++;
+            }
+        }
+        return used;
+    }
+
+    private void compact(int column) {
+        int[] work = new int[dictionarySize[column]];
+        int used = renumber(column, work);
+        String[] old = dictionary[column];
+        String[] kept = new String[Math.max(4, used + (used >> 1))];
+        for (int c = 0; c < dictionarySize[column]; c++) {
+            if (work[c] >= 0) {
+                kept[work[c]] = old[c];
+            }
+        }
+        int[] col = codes[column];
+        for (int i = start; i < end; i++) {
+            col[i] = work[col[i]];
+        }
+        dictionary[column] = kept;
+        dictionarySize[column] = used;
     }
 
     private void makeRoom() {
@@ -65,9 +177,8 @@ public final class RawEvents implements PackedState<RawEvents> {
             // Slide the live events to the front instead of growing.
             System.arraycopy(ts, start, ts, 0, live);
             System.arraycopy(cents, start, cents, 0, live);
-            for (String[] column : values) {
+            for (int[] column : codes) {
                 System.arraycopy(column, start, column, 0, live);
-                Arrays.fill(column, live, end, null);
             }
         } else {
             int capacity = Math.max(4, ts.length * 2);
@@ -76,9 +187,9 @@ public final class RawEvents implements PackedState<RawEvents> {
             System.arraycopy(ts, start, t, 0, live);
             System.arraycopy(cents, start, a, 0, live);
             for (int c = 0; c < columns; c++) {
-                String[] column = new String[capacity];
-                System.arraycopy(values[c], start, column, 0, live);
-                values[c] = column;
+                int[] column = new int[capacity];
+                System.arraycopy(codes[c], start, column, 0, live);
+                codes[c] = column;
             }
             ts = t;
             cents = a;
@@ -97,33 +208,85 @@ public final class RawEvents implements PackedState<RawEvents> {
         return bisectLeft(ts, start, end, tMs);
     }
 
+    /** The newest time at which {@code column} held the value {@code code}, or {@code never}. */
+    long lastAt(int column, int code, long never) {
+        int[] col = codes[column];
+        for (int i = end - 1; i >= start; i--) { // in time order: newest first
+            if (col[i] == code) {
+                return ts[i];
+            }
+        }
+        return never;
+    }
+
+    /**
+     * How many different non-null values {@code column} holds in {@code [lo, hi)} and
+     * {@code own} (a code); {@code scratch} is at least {@link #dictionarySize} long.
+     */
+    int distinct(int column, int lo, int hi, int own, int[] scratch) {
+        int n = dictionarySize[column];
+        Arrays.fill(scratch, 0, n, 0);
+        int nullCode = code(column, null);
+        int count = 0;
+        int[] col = codes[column];
+        for (int i = lo; i <= hi; i++) {
+            int c = i < hi ? col[i] : own;
+            if (c != nullCode && scratch[c] == 0) {
+                scratch[c] = 1;
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** How many events of {@code [lo, hi)} hold the value {@code code} in {@code column}. */
+    int count(int column, int lo, int hi, int code) {
+        int[] col = codes[column];
+        int count = 0;
+        for (int i = lo; i < hi; i++) {
+            if (col[i] == code) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * How often the most frequent value of {@code column} occurs in {@code [lo, hi)};
+     * {@code scratch} is at least {@link #dictionarySize} long.
+     */
+    int topCount(int column, int lo, int hi, int[] scratch) {
+        int n = dictionarySize[column];
+        int[] counts = scratch;
+        Arrays.fill(counts, 0, n, 0);
+        int most = 0;
+        int[] col = codes[column];
+        for (int i = lo; i < hi; i++) {
+            most = Math.max(most, ++counts[col[i]]);
+        }
+        return most;
+    }
+
     /** An independent copy of the live events (strings are shared: they never change). */
     @Override
     public RawEvents copy() {
-        RawEvents c = new RawEvents(horizonMs, columns, end - start);
         int n = end - start;
+        RawEvents c = new RawEvents(horizonMs, columns, n);
         System.arraycopy(ts, start, c.ts, 0, n);
         System.arraycopy(cents, start, c.cents, 0, n);
         for (int k = 0; k < columns; k++) {
-            System.arraycopy(values[k], start, c.values[k], 0, n);
+            System.arraycopy(codes[k], start, c.codes[k], 0, n);
+            c.dictionary[k] = dictionary[k].clone();
+            c.dictionarySize[k] = dictionarySize[k];
         }
         c.end = n;
         return c;
     }
 
-    private RawEvents(long horizonMs, int columns, int live) {
-        int capacity = Math.max(4, live + (live >> 2));
-        this.horizonMs = horizonMs;
-        this.columns = columns;
-        this.ts = new long[capacity];
-        this.cents = new long[capacity];
-        this.values = new String[columns][capacity];
-    }
-
     /**
      * Writes the live events as bit-packed columns ({@link Packer#bits}): times as gaps after
-     * the first, cents, and per string column its distinct strings once, then each event's
-     * index among them (a card's history names the same few merchants, countries and devices).
+     * the first, cents, and per string column its distinct values once, in order of first
+     * appearance, then each event's index among them.
      */
     @Override
     public void pack(Packer p) {
@@ -144,67 +307,25 @@ public final class RawEvents implements PackedState<RawEvents> {
             column[i] = Packer.zigzag(cents[start + i]);
         }
         p.bits(column, 0, n);
-        String[] distinct = new String[n];
-        HashMap<String, Integer> index = null;
-        for (String[] strings : values) {
-            int count = 0;
-            if (index != null) {
-                index.clear();
+        for (int c = 0; c < columns; c++) {
+            int[] work = p.ints(dictionarySize[c]);
+            int used = renumber(c, work);
+            String[] d = dictionary[c];
+            p.varInt(used);
+            // work[code] is each value's place in first-appearance order: write them in it
+            int written = 0;
+            int[] col = codes[c];
+            for (int i = start; i < end && written < used; i++) {
+                if (work[col[i]] == written) {
+                    p.string(d[col[i]]);
+                    written++;
+                }
             }
             for (int i = 0; i < n; i++) {
-                String value = strings[start + i];
-                int known = count <= SCAN_LIMIT ? scan(distinct, count, value) : -1;
-                if (count > SCAN_LIMIT) {
-                    if (index == null) {
-                        index = new HashMap<>();
-                    }
-                    if (index.isEmpty()) {
-                        for (int d = 0; d < count; d++) {
-                            index.put(distinct[d], d);
-                        }
-                    }
-                    known = index.getOrDefault(value, -1);
-                }
-                if (known < 0) {
-                    known = count;
-                    distinct[count++] = value;
-                    if (index != null && !index.isEmpty()) {
-                        index.put(value, known);
-                    }
-                }
-                column[i] = known;
-            }
-            p.varInt(count);
-            for (int d = 0; d < count; d++) {
-                p.string(distinct[d]);
+                column[i] = work[col[start + i]];
             }
             p.bits(column, 0, n);
         }
-    }
-
-    /** Past this many distinct values a column's index is hashed instead of scanned. */
-    static final int SCAN_LIMIT = 16;
-
-    /**
-     * Where {@code value} is among {@code distinct[0, count)}, or -1. A card's history names
-     * a few merchants, countries and devices, and strings unpacked from one state are shared
-     * objects, so a scan (identity first) beats hashing every value.
-     */
-    private static int scan(String[] distinct, int count, String value) {
-        for (int d = 0; d < count; d++) {
-            if (distinct[d] == value) {
-                return d;
-            }
-        }
-        if (value == null) {
-            return -1;
-        }
-        for (int d = 0; d < count; d++) {
-            if (value.equals(distinct[d])) {
-                return d;
-            }
-        }
-        return -1;
     }
 
     public static RawEvents unpack(Unpacker u) {
@@ -227,18 +348,22 @@ public final class RawEvents implements PackedState<RawEvents> {
         for (int i = 0; i < n; i++) {
             r.cents[i] = Unpacker.unzigzag(r.cents[i]);
         }
-        long[] codes = new long[n];
-        for (String[] strings : r.values) {
-            String[] distinct = new String[u.varInt()];
-            for (int d = 0; d < distinct.length; d++) {
-                distinct[d] = u.string();
+        long[] read = new long[n];
+        for (int c = 0; c < columns; c++) {
+            int size = u.varInt();
+            String[] d = new String[Math.max(4, size + 4)];
+            for (int k = 0; k < size; k++) {
+                d[k] = u.string();
             }
-            u.bits(codes, n);
+            r.dictionary[c] = d;
+            r.dictionarySize[c] = size;
+            u.bits(read, n);
+            int[] col = r.codes[c];
             for (int i = 0; i < n; i++) {
-                if (codes[i] >= distinct.length) {
+                if (read[i] >= size) {
                     throw new IllegalStateException("a packed string index is out of range");
                 }
-                strings[i] = distinct[(int) codes[i]];
+                col[i] = (int) read[i];
             }
         }
         return r;
