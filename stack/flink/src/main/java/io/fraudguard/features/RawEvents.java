@@ -19,7 +19,7 @@ import java.util.Arrays;
  */
 public final class RawEvents implements PackedState<RawEvents> {
     /** {@link #code}: the value is in no event's column. */
-    public static final int ABSENT = -1;
+    static final int ABSENT = -1;
 
     final long horizonMs;
     final int columns;
@@ -50,13 +50,8 @@ public final class RawEvents implements PackedState<RawEvents> {
         return end - start;
     }
 
-    /** The value of {@code column} at event {@code i} (an index between start and end). */
-    String value(int column, int i) {
-        return dictionary[column][codes[column][i]];
-    }
-
     /** The code of {@code value} in {@code column}, or {@link #ABSENT}. */
-    public int code(int column, String value) {
+    int code(int column, String value) {
         String[] d = dictionary[column];
         int n = dictionarySize[column];
         for (int c = 0; c < n; c++) { // identity first: unpacked values are shared objects
