@@ -53,6 +53,8 @@ STARTUP_TIMEOUT_S = 240.0
 """Longest wait from starting the job to its first decision (PyFlink start-up on a busy box)."""
 STALL_TIMEOUT_S = 60.0
 """A phase gives up, reporting ``incomplete``, when no new decision arrives for this long."""
+DEGRADED = b'"degraded":true'
+"""How a decision record scored by the rules (no model) reads, as orjson writes it."""
 MAX_BACKLOG_DAYS = 20.0
 """Backlog event times span at most this many days (and at most half the retention of the
 transactions topic), well inside the job's 35-day age limit."""
@@ -186,6 +188,8 @@ class DecisionWatcher:
     records: int = 0
     duplicates: int = 0
     foreign: int = 0
+    degraded: int = 0
+    """Decisions (each counted once) the rules scored instead of a model."""
     error: BaseException | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -226,6 +230,10 @@ class DecisionWatcher:
                     else:
                         first_seen[txn_id] = now
                         self.last_progress = now
+                        # a substring test: the record is orjson's (no spaces), and a parse
+                        # per decision would take this reader's share of the cores
+                        if DEGRADED in (msg.value() or b""):
+                            self.degraded += 1
                 if batch and self.on_batch is not None:
                     self.on_batch(self, now)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
@@ -276,6 +284,7 @@ def cpu_jiffies() -> tuple[int, int, int]:
 @dataclass
 class ThroughputResult:
     decided: int = 0
+    degraded: int = 0
     throughput_tps: float | None = None
     cpu_ms_per_txn: float | None = None
     """Busy CPU of the whole machine (job, Kafka, Redis, this bench) per decision, between the
@@ -365,6 +374,7 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
     finally:
         watcher.end()
     result.decided = watcher.decided
+    result.degraded = watcher.degraded
     if "first" in marks:
         result.job_startup_s = round(marks["first"][1] - started, 2)
     if "all" in marks:
@@ -652,8 +662,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             first_checkpoint_s=tp.first_checkpoint_s,
             drain_s=tp.drain_s,
             backlog_decided=tp.decided,
+            backlog_degraded=tp.degraded,
         )
         reasons = [f"throughput: {tp.incomplete_reason}"] if tp.incomplete_reason else []
+        if args.scoring == "model" and tp.degraded:
+            # Then this is no measure of the model path: the job could not serve the champion.
+            reasons.append(
+                f"model: {tp.degraded:,} of {tp.decided:,} backlog decisions were degraded "
+                "(scored by the rules, not the champion; see the job's log)"
+            )
         if not tp.incomplete_reason:
             settled = wait_committed(settings, 60.0)
             out["backlog_committed_after_s"] = None if settled is None else round(settled, 2)

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, ProduceReport, produce_to_kafka
@@ -18,6 +19,9 @@ from fraudguard.jobrunner import JobRunner
 from fraudguard.kafka_io import end_offsets
 from fraudguard.stack import LocalStack
 from fraudguard.tally import DecisionTally
+
+if TYPE_CHECKING:
+    from fraudguard.models.registry import ModelRegistry
 
 
 @dataclass
@@ -70,16 +74,20 @@ def demo_generator_config(limit: int | None, seed: int, now_ms: int) -> Generato
 
 
 def ensure_bootstrap_model(settings: Settings, on_status: Callable[[str], None]) -> str | None:
-    """Train and promote a model on generated history when the registry has no champion.
+    """Train and promote a model on generated history when the registry has no champion the
+    job can serve: none at all, or one trained on another feature set than the code computes
+    (the job cannot load it and every decision would be the rules', degraded).
 
     The history is a separate stream (another seed, ending before the demo's payments), so the
-    demo's decisions are out of sample. Returns the version trained, or None if a champion
-    was already there.
+    demo's decisions are out of sample. Returns the version trained, or None if a servable
+    champion was already there.
     """
+    from fraudguard.features import FEATURE_SET_VERSION
     from fraudguard.models.registry import ModelRegistry
 
     registry = ModelRegistry.from_settings(settings)
-    if registry.champion() is not None:
+    why = bootstrap_reason(registry, FEATURE_SET_VERSION)
+    if why is None:
         return None
     from fraudguard.training.history import generated_history
     from fraudguard.training.pipeline import TrainConfig, train
@@ -87,7 +95,7 @@ def ensure_bootstrap_model(settings: Settings, on_status: Callable[[str], None])
 
     started = time.monotonic()
     history = GeneratorConfig(seed=BOOTSTRAP_SEED, cards=3000, merchants=600, days=21)
-    on_status("no champion model yet: training a bootstrap model on 21 days of generated history")
+    on_status(f"{why}: training a bootstrap model on 21 days of generated history")
     data = generated_history(history, settings.flink.dedupe_ttl_ms)
     result = train(data, TrainConfig(weights=(1.0, 10.0, 50.0), compare=False), progress=False)
     entry = register_result(
@@ -103,6 +111,38 @@ def ensure_bootstrap_model(settings: Settings, on_status: Callable[[str], None])
 
 
 BOOTSTRAP_SEED = 1001
+
+
+def bootstrap_reason(registry: ModelRegistry, feature_set_version: str) -> str | None:
+    """Why the registry needs a bootstrap model for a job computing ``feature_set_version``,
+    or None when its champion fits.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from fraudguard.models.registry import ModelMetadata, ModelRegistry
+    >>> registry = ModelRegistry(Path(tempfile.mkdtemp()))
+    >>> bootstrap_reason(registry, "fs-a")
+    'no champion model yet'
+    >>> meta = ModelMetadata(version="xgb-1", created_at="2026-11-25T16:00:00Z",
+    ...     framework="xgboost 3.2.0", feature_set_version="fs-a", feature_names=["x"],
+    ...     scale_pos_weight=1.0, code_version="abc1234")
+    >>> _ = registry.register(b"model", meta)
+    >>> _ = registry.promote("xgb-1", feature_set_version="fs-a")
+    >>> bootstrap_reason(registry, "fs-a") is None
+    True
+    >>> bootstrap_reason(registry, "fs-b")
+    'the champion xgb-1 was trained on feature set fs-a, the job computes fs-b'
+    """
+    champion = registry.champion()
+    if champion is None:
+        return "no champion model yet"
+    trained_on = champion.metadata.feature_set_version
+    if trained_on != feature_set_version:
+        return (
+            f"the champion {champion.version} was trained on feature set {trained_on}, "
+            f"the job computes {feature_set_version}"
+        )
+    return None
 
 
 def run_demo(
