@@ -14,8 +14,8 @@ import java.util.Arrays;
  * names the same few merchants, countries and devices): the packed form is the same
  * dictionary and codes, so packing and unpacking never look a string up per event, and
  * distinct counts compare ints. A dictionary holds each value once (null included, as a value),
- * and may hold values no live event has any more; it is compacted when those outnumber the
- * live events.
+ * and may hold values no live event has any more; it is compacted when it holds more than
+ * twice as many values as there are live events, plus 16.
  */
 public final class RawEvents implements PackedState<RawEvents> {
     /** {@link #code}: the value is in no event's column. */
@@ -114,7 +114,7 @@ public final class RawEvents implements PackedState<RawEvents> {
         end++;
         start = bisectRight(ts, start, end, ts[end - 1] - horizonMs);
         for (int c = 0; c < columns; c++) {
-            // Values of evicted events stay in the dictionary until they outnumber the live
+            // Values of evicted events stay in the dictionary until it is twice the live
             // events: a state kept in memory (the offline path, the heap backend) stays bounded.
             if (dictionarySize[c] > 2 * (end - start) + 16) {
                 compact(c);
