@@ -1,13 +1,17 @@
-"""Why a job that died while starting died, in words a user can act on."""
+"""Why a job that died while starting died, in words a user can act on; and a start that
+hangs is started again."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fraudguard.config import Settings
 from fraudguard.errors import JobError
+from fraudguard.flink.environment import checkpoint_root
 from fraudguard.jobrunner import JobRunner
 
 
@@ -36,3 +40,46 @@ def test_any_other_exit_points_at_the_log(tmp_path: Path) -> None:
     runner = runner_with_log(tmp_path, "ImportError: no module named pemja", "")
     with pytest.raises(JobError, match="exited during start-up; see .*log"):
         runner.wait_running(timeout_s=5)
+
+
+class StuckOnce(JobRunner):
+    """A job whose first start hangs (no checkpoint, ever) and whose restart checkpoints at
+    once: the real processes replaced, only the waiting logic is under test."""
+
+    def __init__(self, settings: Settings, hangs: int = 1) -> None:
+        super().__init__(settings)
+        self.hangs = hangs
+        self.starts = self.kills = 0
+
+    def pid(self) -> int | None:
+        return 1  # alive throughout
+
+    def kill_hard(self) -> None:
+        self.kills += 1
+
+    def start(self, detached: bool = True, fresh: bool = False) -> Any:
+        self.starts += 1
+        self.job_dir.mkdir(parents=True, exist_ok=True)
+        (self.job_dir / "started_at").write_text(str(time.time() - 0.01))
+        if self.starts > self.hangs:
+            chk = checkpoint_root(self.settings) / f"run{self.starts}" / "chk-1"
+            chk.mkdir(parents=True)
+            (chk / "_metadata").write_text("done")
+        return None
+
+
+def test_a_start_that_never_checkpoints_is_killed_and_started_again(tmp_path: Path) -> None:
+    runner = StuckOnce(Settings(home=tmp_path))
+    runner.start()
+    chk = runner.wait_running(timeout_s=10, stuck_after_s=0.5)
+    assert (runner.starts, runner.kills) == (2, 1)
+    assert chk.parent.name == "run2"
+    assert "start-up hang" in runner.log_path.read_text()
+
+
+def test_restarts_are_bounded_and_then_the_wait_fails(tmp_path: Path) -> None:
+    runner = StuckOnce(Settings(home=tmp_path), hangs=10)
+    runner.start()
+    with pytest.raises(JobError, match="no checkpoint within"):
+        runner.wait_running(timeout_s=3, stuck_after_s=0.5, restarts=2)
+    assert (runner.starts, runner.kills) == (3, 2)

@@ -7,6 +7,7 @@ unless told to start fresh.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -21,6 +22,11 @@ from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root, latest_checkpoint
 
 JOB_SCRIPT = "jobs/scoring_job.py"
+STUCK_AFTER_S = 60.0
+"""A run without a completed checkpoint this long after its start is taken for the start-up
+hang. A healthy start completes its first checkpoint in about 10 s on this machine (2 s
+checkpoints), 20 s with a large state to restore."""
+logger = logging.getLogger(__name__)
 
 
 def job_environment(
@@ -129,18 +135,45 @@ class JobRunner:
         (self.job_dir / "restored_from").write_text(str(restore or ""))
         return proc
 
-    def wait_running(self, timeout_s: float = 120.0) -> Path:
-        """Block until this run completed a checkpoint: proof every task is up and consuming."""
+    def wait_running(
+        self, timeout_s: float = 120.0, stuck_after_s: float = STUCK_AFTER_S, restarts: int = 2
+    ) -> Path:
+        """Block until this run completed a checkpoint: proof every task is up and consuming.
+
+        PyFlink now and then leaves the Python operators initializing for good (README, known
+        problems), and then no checkpoint ever completes. A run still alive without one
+        ``stuck_after_s`` after its start is killed and started again, resuming from the newest
+        checkpoint as any restart does (so nothing is lost or repeated), at most ``restarts``
+        times; each restart is written to the job's log. ``timeout_s`` counts from the call.
+        """
         started = float((self.job_dir / "started_at").read_text())
         deadline = time.monotonic() + timeout_s
+        stuck_at = time.monotonic() + max(0.0, stuck_after_s - (time.time() - started))
         while time.monotonic() < deadline:
             if self.pid() is None:
                 raise JobError(self._why_it_exited())
             chk = latest_checkpoint(self.settings)
             if chk is not None and (chk / "_metadata").stat().st_mtime > started:
                 return chk
+            if restarts > 0 and time.monotonic() >= stuck_at:
+                restarts -= 1
+                self._note(
+                    f"no checkpoint {stuck_after_s:.0f} s after the start: the start-up hang "
+                    "(README, known problems); killing the job and starting it again"
+                )
+                self.kill_hard()
+                self.start(detached=True)  # from the newest checkpoint, like any restart
+                started = float((self.job_dir / "started_at").read_text())
+                stuck_at = time.monotonic() + stuck_after_s
+                deadline = max(deadline, stuck_at + 1.0)
             time.sleep(0.5)
         raise JobError(f"no checkpoint within {timeout_s:.0f}s of start; see {self.log_path}")
+
+    def _note(self, message: str) -> None:
+        logger.warning("%s: %s", self.settings.flink.job_name, message)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "a") as out:
+            out.write(f"=== {time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
 
     def _why_it_exited(self) -> str:
         try:

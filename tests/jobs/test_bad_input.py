@@ -186,6 +186,7 @@ def test_hostile_input_goes_to_the_dlq_and_valid_transactions_still_get_one_deci
     dlq = DlqReader(settings)
     runner.start(detached=True, fresh=True)
     try:
+        runner.wait_running(timeout_s=180)
         deadline = time.monotonic() + 75
         while time.monotonic() < deadline and (
             tally.decided < len(ids) or len(dlq.records) < len(bad)

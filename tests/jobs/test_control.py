@@ -98,6 +98,7 @@ def test_exploration_releases_a_capped_share_of_stopped_payments(
     runner.start(detached=True, fresh=True)
     records: dict[str, dict] = {}
     try:
+        runner.wait_running(timeout_s=180)
         consumer = assigned_consumer(settings, settings.topics.decisions.name)
         deadline = time.monotonic() + 180
         while len(records) < 1500 and time.monotonic() < deadline:

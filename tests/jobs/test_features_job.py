@@ -102,6 +102,7 @@ def test_stream_and_offline_features_are_identical_on_50k_transactions(
     runner.start(detached=True, fresh=True)
     try:
         offline = offline_features(config, count, settings)
+        runner.wait_running(timeout_s=180)
         reader.wait_for(count, timeout_s=400)
     finally:
         runner.stop()
@@ -158,6 +159,7 @@ def test_a_hard_kill_mid_stream_loses_and_repeats_nothing_and_keeps_the_features
     runner.start(detached=True, fresh=True)
     try:
         offline = offline_features(config, count, settings)
+        runner.wait_running(timeout_s=180)
         deadline = time.monotonic() + 300
         # The kill lands after kill_after decisions and at least one completed checkpoint (a
         # fast job can decide thousands before its first one).
@@ -170,6 +172,7 @@ def test_a_hard_kill_mid_stream_loses_and_repeats_nothing_and_keeps_the_features
         runner.start(detached=True)
         restored = (settings.job_dir / "restored_from").read_text()
         assert "chk-" in restored, "the restart did not resume from a checkpoint"
+        runner.wait_running(timeout_s=180)
         committed = DecisionReader(settings)
         committed.wait_for(count, timeout_s=600)
     finally:

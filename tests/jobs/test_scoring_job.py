@@ -74,6 +74,7 @@ def run_until_decided(settings: Settings, ids: list[str]) -> DecisionTally:
     runner.start(detached=True, fresh=True)
     tally = DecisionTally(settings, expected=ids)
     try:
+        runner.wait_running(timeout_s=180)
         wait_for(tally, len(ids), timeout_s=180)
     finally:
         runner.stop()
@@ -144,6 +145,7 @@ def test_a_killed_job_resumes_from_its_checkpoint_without_loss_or_duplicates(
         runner.start(detached=True)
         restored = (settings.job_dir / "restored_from").read_text()
         assert "chk-" in restored, "the restart did not resume from a checkpoint"
+        runner.wait_running(timeout_s=180)
         committed = DecisionTally(settings, expected=ids)
         wait_for(committed, len(ids), timeout_s=240)
     finally:
