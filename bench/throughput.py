@@ -42,7 +42,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 from fraudguard.config import Settings
 from fraudguard.errors import JobError
 from fraudguard.generator import GeneratorConfig, PaymentStream, ProduceReport, produce_to_kafka
-from fraudguard.jobrunner import JobRunner
+from fraudguard.jobrunner import JobRunner, running_jobs
 from fraudguard.kafka_io import end_offsets, make_consumer, make_producer
 from fraudguard.online_store import OnlineFeatureStore
 from fraudguard.schema import format_event_time
@@ -655,6 +655,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ) from exc
 
     runner = JobRunner(settings)
+    others = running_jobs(base)
+    out["other_jobs_running"] = others
+    if others:
+        # An idle demo job alone took about 5% of a core from the measured one.
+        log(f"warning: other jobs are running and share the cores: {', '.join(others)}")
     complete = False
     try:
         prefix = f"bench{run_id}-"

@@ -3,6 +3,7 @@ hangs is started again."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from fraudguard.config import Settings
 from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root
-from fraudguard.jobrunner import JobRunner
+from fraudguard.jobrunner import JobRunner, running_jobs
 
 
 def runner_with_log(tmp_path: Path, log: str, restored: str) -> JobRunner:
@@ -83,3 +84,12 @@ def test_restarts_are_bounded_and_then_the_wait_fails(tmp_path: Path) -> None:
     with pytest.raises(JobError, match="no checkpoint within"):
         runner.wait_running(timeout_s=3, stuck_after_s=0.5, restarts=2)
     assert (runner.starts, runner.kills) == (3, 2)
+
+
+def test_running_jobs_names_the_live_ones_only(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    for name, pid in (("alive", os.getpid()), ("dead", 2**22 + 12345), ("junk", "x")):
+        (tmp_path / "jobs" / name).mkdir(parents=True)
+        (tmp_path / "jobs" / name / "pid").write_text(str(pid))
+    (tmp_path / "jobs" / "never-started").mkdir()
+    assert running_jobs(settings) == ["alive"]

@@ -225,6 +225,24 @@ class JobRunner:
                 shutil.rmtree(run, ignore_errors=True)
 
 
+def running_jobs(settings: Settings) -> list[str]:
+    """The names of this home's jobs whose process is alive (any name, not only the settings'
+    own), sorted: what else shares the machine's cores.
+
+    >>> running_jobs(Settings(home=Path("/nonexistent")))
+    []
+    """
+    names = []
+    for pidfile in sorted((settings.home / "jobs").glob("*/pid")):
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            names.append(pidfile.parent.name)
+    return names
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
