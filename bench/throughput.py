@@ -358,10 +358,6 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
             time.sleep(0.2)
             watcher.check()
             now = time.monotonic()
-            if result.first_checkpoint_s is None:
-                status = runner.status()
-                if status.latest_checkpoint is not None:
-                    result.first_checkpoint_s = round(now - started, 2)
             if now - last_status >= 1.0:
                 decided = watcher.decided
                 tps = (decided - last_decided) / (now - last_status)

@@ -136,8 +136,8 @@ def bootstrap_reason(registry: ModelRegistry, feature_set_version: str) -> str |
     champion = registry.champion()
     if champion is None:
         return "no champion model yet"
-    trained_on = champion.metadata.feature_set_version
-    if trained_on != feature_set_version:
+    trained_on = registry.trained_on_other_set(champion.version, feature_set_version)
+    if trained_on is not None:
         return (
             f"the champion {champion.version} was trained on feature set {trained_on}, "
             f"the job computes {feature_set_version}"

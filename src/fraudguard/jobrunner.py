@@ -77,11 +77,7 @@ class JobRunner:
 
     def pid(self) -> int | None:
         """The job's process-group leader, if it is alive."""
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        return pid if _alive(pid) else None
+        return _live_pid(self.pidfile)
 
     def status(self) -> JobStatus:
         pid = self.pid()
@@ -232,15 +228,17 @@ def running_jobs(settings: Settings) -> list[str]:
     >>> running_jobs(Settings(home=Path("/nonexistent")))
     []
     """
-    names = []
-    for pidfile in sorted((settings.home / "jobs").glob("*/pid")):
-        try:
-            pid = int(pidfile.read_text().strip())
-        except (OSError, ValueError):
-            continue
-        if _alive(pid):
-            names.append(pidfile.parent.name)
-    return names
+    jobs = settings.job_dir.parent  # every job's folder sits beside this one's
+    return [pidfile.parent.name for pidfile in sorted(jobs.glob("*/pid")) if _live_pid(pidfile)]
+
+
+def _live_pid(pidfile: Path) -> int | None:
+    """The process a job's pid file names, if it is alive."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
 
 
 def _alive(pid: int) -> bool:

@@ -184,9 +184,15 @@ class ModelRegistry:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _servable(self, version: str, feature_set_version: str) -> None:
+    def trained_on_other_set(self, version: str, feature_set_version: str) -> str | None:
+        """The feature set ``version`` was trained on when it is not ``feature_set_version``
+        (a job computing that set cannot serve it), else None."""
         trained_on = self.get(version).metadata.feature_set_version
-        if trained_on != feature_set_version:
+        return trained_on if trained_on != feature_set_version else None
+
+    def _servable(self, version: str, feature_set_version: str) -> None:
+        trained_on = self.trained_on_other_set(version, feature_set_version)
+        if trained_on is not None:
             raise ModelError(
                 f"model {version} was trained on feature set {trained_on}, but this code "
                 f"computes {feature_set_version}; retrain it on features of {feature_set_version}"
