@@ -126,12 +126,24 @@ class FlinkSettings(_Frozen):
     merchant_state_cache: int = Field(default=10_000, ge=1)
     """Merchants whose feature state the job keeps as objects, written to keyed state when they
     leave this cache and at every checkpoint instead of at every payment."""
-    jvm_options: tuple[str, ...] = ("-XX:+UseParallelGC",)
+    jvm_options: tuple[str, ...] = (
+        "-XX:+UseParallelGC",
+        "-XX:Tier4InvocationThreshold=20000",
+        "-XX:Tier4MinInvocationThreshold=3000",
+        "-XX:Tier4CompileThreshold=60000",
+        "-XX:Tier4BackEdgeThreshold=160000",
+    )
     """Options for the JVM of the local job (the mini-cluster runs in it; a remote cluster
     takes its own from ``env.java.opts.taskmanager``). The parallel collector cost about 6%
     less CPU per decision than the default G1 on the bench (README, throughput); young pauses
-    stay near 5 to 15 ms. A ``JVM_ARGS`` in the environment is appended; set this to ``[]``
-    before naming another collector there, since the JVM refuses two."""
+    stay near 5 to 15 ms. The ``Tier4`` options ask four to five times the JVM's default
+    calls and loops (5,000 calls, 40,000 loop turns) before C2 optimises a method: its compiler
+    thread took 40 to 50% of a core through the bench job's first 20 s, most of it on the
+    Kafka client and Flink's runtime, whose lukewarm code then waited in C1. Per-record code
+    still reaches C2, after about 20,000 calls (two seconds of a busy job). A job catching up
+    (a restart after a crash) decided about 5% more a second; a warm one ran as before (README,
+    throughput). A ``JVM_ARGS`` in the environment is appended; set this to
+    ``[]`` before naming another collector there, since the JVM refuses two."""
     state_backend: Literal["hashmap", "rocksdb"] = "rocksdb"
     """Where keyed state lives. ``rocksdb`` (the default) keeps it serialised on local disk,
     bounded by disk rather than heap, and checkpoints incrementally (only what changed).

@@ -37,7 +37,8 @@ def job_environment(
     PyFlink's launcher starts the JVM with ``JVM_ARGS``; the settings' options come first so
     that the caller's own, appended, can add to them.
 
-    >>> env = job_environment(Settings(), {"JVM_ARGS": "-Xmx2g"}, Path("/tmp/logs"))
+    >>> settings = Settings.model_validate({"flink": {"jvm_options": ["-XX:+UseParallelGC"]}})
+    >>> env = job_environment(settings, {"JVM_ARGS": "-Xmx2g"}, Path("/tmp/logs"))
     >>> env["JVM_ARGS"], env["FLINK_LOG_DIR"]
     ('-XX:+UseParallelGC -Xmx2g', '/tmp/logs')
     """
