@@ -294,7 +294,25 @@ class ThroughputResult:
     job_startup_s: float | None = None
     first_checkpoint_s: float | None = None
     drain_s: float | None = None
+    seconds: list[tuple[float, int]] = field(default_factory=list)
+    """(time since the job's start, decisions that second), once a second from the job's first
+    checkpoint until the drain."""
+    slow_seconds: int | None = None
+    """Seconds between the 10% and 90% marks that decided under half of ``throughput_tps``:
+    stalls, which the rate over the window averages away."""
     incomplete_reason: str | None = None
+
+
+def slow_seconds(
+    seconds: list[tuple[float, int]], lo_s: float, hi_s: float, throughput_tps: float
+) -> int:
+    """How many of the per-second counts inside (``lo_s``, ``hi_s``] fell under half of
+    ``throughput_tps``.
+
+    >>> slow_seconds([(1.0, 900), (2.0, 4000), (3.0, 11000), (4.0, 200)], 1.5, 3.5, 10000.0)
+    1
+    """
+    return sum(1 for at, count in seconds if lo_s < at <= hi_s and count < 0.5 * throughput_tps)
 
 
 def produce_backlog(settings: Settings, n: int, config: GeneratorConfig) -> ProduceReport:
@@ -353,7 +371,7 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
             result.first_checkpoint_s = round(time.monotonic() - started, 2)
         except JobError as exc:
             result.incomplete_reason = str(exc)
-        last_status, last_decided = started, 0
+        last_status, last_decided = time.monotonic(), watcher.decided
         while "all" not in marks and result.incomplete_reason is None:
             time.sleep(0.2)
             watcher.check()
@@ -362,6 +380,7 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
                 decided = watcher.decided
                 tps = (decided - last_decided) / (now - last_status)
                 log(f"  decided {decided:,}/{n:,} ({tps:,.0f}/s)")
+                result.seconds.append((round(now - started, 1), round(tps)))
                 last_status, last_decided = now, decided
             if runner.pid() is None:
                 result.incomplete_reason = f"the job exited; see {runner.log_path}"
@@ -390,13 +409,17 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
         tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
         result.cpu_ms_per_txn = round((b_hi - b_lo) * tick_ms / (c_hi - c_lo), 4)
         result.steal_pct = round(100 * (s_hi - s_lo) / max(1, all_hi - all_lo), 1)
+        result.slow_seconds = slow_seconds(
+            result.seconds, t_lo - started, t_hi - started, result.throughput_tps
+        )
     if result.incomplete_reason is not None:
         log(f"throughput phase incomplete: {result.incomplete_reason}")
     else:
         log(
             f"drained {n:,} in {result.drain_s} s (first decision after "
             f"{result.job_startup_s} s): {result.throughput_tps:,.0f} decisions/s, "
-            f"{result.cpu_ms_per_txn} CPU ms a decision (steal {result.steal_pct}%)"
+            f"{result.cpu_ms_per_txn} CPU ms a decision (steal {result.steal_pct}%), "
+            f"{result.slow_seconds} slow seconds"
         )
     return result
 
@@ -670,6 +693,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             job_startup_s=tp.job_startup_s,
             first_checkpoint_s=tp.first_checkpoint_s,
             drain_s=tp.drain_s,
+            slow_seconds=tp.slow_seconds,
+            decided_per_second=[count for _, count in tp.seconds],
             backlog_decided=tp.decided,
             backlog_degraded=tp.degraded,
         )
