@@ -140,10 +140,11 @@ class FlinkSettings(_Frozen):
     calls and loops (5,000 calls, 40,000 loop turns) before C2 optimises a method: its compiler
     thread took 40 to 50% of a core through the bench job's first 20 s, most of it on the
     Kafka client and Flink's runtime, whose lukewarm code then waited in C1. Per-record code
-    still reaches C2, after about 20,000 calls (two seconds of a busy job). A job catching up
-    (a restart after a crash) decided about 5% more a second; a warm one ran as before (README,
-    throughput). A ``JVM_ARGS`` in the environment is appended; set this to
-    ``[]`` before naming another collector there, since the JVM refuses two."""
+    still reaches C2, after about 20,000 calls (two seconds of a busy job). A fresh JVM on the
+    bench's 300,000 backlog (as a job restarted after a crash catches up) decided about 6% more
+    a second; on a 900,000 backlog, mostly warm, as many as before (README, throughput). A
+    ``JVM_ARGS`` in the environment is appended; set this to ``[]`` before naming another
+    collector there, since the JVM refuses two."""
     state_backend: Literal["hashmap", "rocksdb"] = "rocksdb"
     """Where keyed state lives. ``rocksdb`` (the default) keeps it serialised on local disk,
     bounded by disk rather than heap, and checkpoints incrementally (only what changed).
