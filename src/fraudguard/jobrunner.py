@@ -20,13 +20,49 @@ from pathlib import Path
 from fraudguard.config import Settings
 from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root, latest_checkpoint
+from fraudguard.stack.process import cmdline
 
 JOB_SCRIPT = "jobs/scoring_job.py"
 STUCK_AFTER_S = 60.0
-"""A run without a completed checkpoint this long after its start is taken for the start-up
-hang. A healthy start completes its first checkpoint in about 10 s on this machine (2 s
-checkpoints), 20 s with a large state to restore."""
+"""A run without a completed checkpoint this long after its start is looked at for the
+start-up hang. A healthy start completes its first checkpoint in about 10 s on this machine
+(2 s checkpoints), 20 s with a large state to restore."""
+PYTHON_OPEN_FRAME = "openPythonInterpreter"
+"""The frame where the start-up hang holds the Python operators' task threads (README, known
+problems): Flink's set-up of an operator's embedded interpreter, which normally takes well
+under a second, so a thread still in it a minute after the start is stuck."""
 logger = logging.getLogger(__name__)
+
+
+def python_operators_opening(thread_dump: str) -> list[str]:
+    r"""The threads of a JVM thread dump (``jcmd PID Thread.print``, or ``jstack``) that are
+    inside a Python operator's interpreter set-up.
+
+    >>> python_operators_opening(
+    ...     '"decide (1/1)#0" #100 runnable\n\tat pemja.core.PythonInterpreter.exec(Native Method)'
+    ...     "\n\tat org.apache.flink.Op.openPythonInterpreter(Op.java:125)\n\n"
+    ...     '"card-features (1/1)#0" #97 waiting\n\tat jdk.internal.misc.Unsafe.park(Native Method)'
+    ... )
+    ['decide (1/1)#0']
+    """
+    opening = []
+    for block in thread_dump.split("\n\n"):
+        head = block.lstrip("\n")
+        if head.startswith('"') and f".{PYTHON_OPEN_FRAME}(" in block:
+            opening.append(head[1 : head.index('"', 1)])
+    return opening
+
+
+def thread_dump(pid: int, timeout_s: float = 20.0) -> str | None:
+    """The JVM ``pid``'s thread dump from ``jcmd``; None when there is no ``jcmd`` (a JRE) or
+    it fails."""
+    try:
+        done = subprocess.run(
+            ["jcmd", str(pid), "Thread.print"], capture_output=True, text=True, timeout=timeout_s
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 def job_environment(
@@ -139,9 +175,12 @@ class JobRunner:
 
         PyFlink now and then leaves the Python operators initializing for good (README, known
         problems), and then no checkpoint ever completes. A run still alive without one
-        ``stuck_after_s`` after its start is killed and started again, resuming from the newest
-        checkpoint as any restart does (so nothing is lost or repeated), at most ``restarts``
-        times; each restart is written to the job's log. ``timeout_s`` counts from the call.
+        ``stuck_after_s`` after its start is looked at (:meth:`start_up_hung`): when a Python
+        operator is still setting up its interpreter, or when that cannot be told, the run is
+        killed and started again, resuming from the newest checkpoint as any restart does (so
+        nothing is lost or repeated), at most ``restarts`` times; each restart is written to
+        the job's log. A run busy with something else (restoring a large state, say) is left
+        alone and looked at again ``stuck_after_s`` later. ``timeout_s`` counts from the call.
         """
         started = float((self.job_dir / "started_at").read_text())
         deadline = time.monotonic() + timeout_s
@@ -153,10 +192,15 @@ class JobRunner:
             if chk is not None and (chk / "_metadata").stat().st_mtime > started:
                 return chk
             if restarts > 0 and time.monotonic() >= stuck_at:
+                hung = self.start_up_hung()
+                if hung is False:
+                    stuck_at = time.monotonic() + stuck_after_s
+                    continue
                 restarts -= 1
+                seen = "seen in its threads" if hung else "its threads could not be read"
                 self._note(
-                    f"no checkpoint {stuck_after_s:.0f} s after the start: the start-up hang "
-                    "(README, known problems); killing the job and starting it again"
+                    f"no checkpoint {stuck_after_s:.0f} s after the start, the start-up hang "
+                    f"({seen}; README, known problems): killing the job and starting it again"
                 )
                 self.kill_hard()
                 self.start(detached=True)  # from the newest checkpoint, like any restart
@@ -165,6 +209,19 @@ class JobRunner:
                 deadline = max(deadline, stuck_at + 1.0)
             time.sleep(0.5)
         raise JobError(f"no checkpoint within {timeout_s:.0f}s of start; see {self.log_path}")
+
+    def start_up_hung(self) -> bool | None:
+        """Whether this run shows the start-up hang: a task thread of its JVM still inside a
+        Python operator's interpreter set-up. None when that cannot be told (no JVM found, no
+        ``jcmd``)."""
+        pid = self.pid()
+        if pid is None:
+            return None
+        for member in group_members(pid):
+            if (cmdline(member) or "").split(" ")[0].endswith("java"):
+                dump = thread_dump(member)
+                return None if dump is None else bool(python_operators_opening(dump))
+        return None
 
     def _note(self, message: str) -> None:
         logger.warning("%s: %s", self.settings.flink.job_name, message)
