@@ -80,30 +80,29 @@ class StuckOnce(JobRunner):
         return None
 
 
-def test_a_start_that_never_checkpoints_is_killed_and_started_again(tmp_path: Path) -> None:
-    runner = StuckOnce(Settings(home=tmp_path))
+@pytest.mark.parametrize(
+    ("hung", "starts", "kills", "log"),
+    [
+        (True, 2, 1, "seen in its threads"),
+        # No jcmd, say: the old rule, a restart.
+        (None, 2, 1, "could not be read"),
+        # Restoring a large state, say: no Python operator is stuck opening, so no restart.
+        (False, 1, 0, None),
+    ],
+    ids=["the-hang", "cannot-tell", "busy-otherwise"],
+)
+def test_a_start_without_a_checkpoint_is_started_again_only_when_hung(
+    tmp_path: Path, hung: bool | None, starts: int, kills: int, log: str | None
+) -> None:
+    runner = StuckOnce(Settings(home=tmp_path), hung=hung)
     runner.start()
     chk = runner.wait_running(timeout_s=10, stuck_after_s=0.5)
-    assert (runner.starts, runner.kills) == (2, 1)
-    assert chk.parent.name == "run2"
-    assert "start-up hang" in runner.log_path.read_text()
-
-
-def test_a_start_whose_threads_cannot_be_read_is_started_again_too(tmp_path: Path) -> None:
-    runner = StuckOnce(Settings(home=tmp_path), hung=None)
-    runner.start()
-    chk = runner.wait_running(timeout_s=10, stuck_after_s=0.5)
-    assert (runner.starts, runner.kills, chk.parent.name) == (2, 1, "run2")
-    assert "could not be read" in runner.log_path.read_text()
-
-
-def test_a_slow_start_that_is_not_the_hang_is_left_alone(tmp_path: Path) -> None:
-    # Restoring a large state, say: no Python operator is stuck opening, so no restart.
-    runner = StuckOnce(Settings(home=tmp_path), hung=False)
-    runner.start()
-    chk = runner.wait_running(timeout_s=10, stuck_after_s=0.5)
-    assert (runner.starts, runner.kills, chk.parent.name) == (1, 0, "run1")
-    assert not runner.log_path.exists()
+    assert (runner.starts, runner.kills, chk.parent.name) == (starts, kills, f"run{starts}")
+    if log is None:
+        assert not runner.log_path.exists()
+    else:
+        assert "start-up hang" in runner.log_path.read_text()
+        assert log in runner.log_path.read_text()
 
 
 HUNG_DUMP = (Path(__file__).parent / "hung_thread_dump.txt").read_text()
