@@ -311,15 +311,15 @@ public final class FeatureKernel {
         }
         // Cross-border: the country is not among the card's most frequent ones (all of them,
         // when several share the top count, so arrival order never breaks a tie).
-        boolean crossBorder = events.count(1, lo, hi, own[1])
-                < events.topCount(1, lo, hi, scratch(events.dictionarySize(1)));
+        int ownCountry = events.count(1, lo, hi, own[1]); // for cross-border and new-country
+        boolean crossBorder = ownCountry < events.topCount(1, lo, hi, scratch(events.dictionarySize(1)));
         long previousTs = events.ts[hi - 1];
         for (int k = 0; k < historyIndex.length; k++) {
             out[historyIndex[k]] = switch (historyKinds[k]) {
                 case "seconds_since_last" -> (double) (txn.tsMs() - previousTs) / 1000.0;
                 case "amount_zscore_30d" -> spread > 0 ? PyMath.round((amount - mean) / spread, 6) : 0.0;
                 case "amount_ratio_30d" -> mean > 0 ? PyMath.round(amount / mean, 6) : 1.0;
-                case "new_country_30d" -> events.count(1, lo, hi, own[1]) > 0 ? 0.0 : 1.0;
+                case "new_country_30d" -> ownCountry > 0 ? 0.0 : 1.0;
                 case "new_device_30d" ->
                         txn.deviceId() != null && events.count(2, lo, hi, own[2]) == 0 ? 1.0 : 0.0;
                 case "cross_border" -> crossBorder ? 1.0 : 0.0;

@@ -219,16 +219,17 @@ public final class RawEvents implements PackedState<RawEvents> {
      * {@code own} (a code); {@code scratch} is at least {@link #dictionarySize} long.
      */
     int distinct(int column, int lo, int hi, int own, int[] scratch) {
-        int n = dictionarySize[column];
-        Arrays.fill(scratch, 0, n, 0);
-        int nullCode = code(column, null);
+        Arrays.fill(scratch, 0, dictionarySize[column], 0);
+        String[] d = dictionary[column];
         int count = 0;
         int[] col = codes[column];
         for (int i = lo; i <= hi; i++) {
             int c = i < hi ? col[i] : own;
-            if (c != nullCode && scratch[c] == 0) {
+            if (scratch[c] == 0) { // a value's first sighting: null is no value, not counted
                 scratch[c] = 1;
-                count++;
+                if (d[c] != null) {
+                    count++;
+                }
             }
         }
         return count;
