@@ -20,7 +20,7 @@ from pathlib import Path
 from fraudguard.config import Settings
 from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root, latest_checkpoint
-from fraudguard.stack.process import cmdline
+from fraudguard.stack.process import cmdline, read_pid
 
 JOB_SCRIPT = "jobs/scoring_job.py"
 STUCK_AFTER_S = 60.0
@@ -214,14 +214,9 @@ class JobRunner:
         """Whether this run shows the start-up hang: a task thread of its JVM still inside a
         Python operator's interpreter set-up. None when that cannot be told (no JVM found, no
         ``jcmd``)."""
-        pid = self.pid()
-        if pid is None:
-            return None
-        for member in group_members(pid):
-            if (cmdline(member) or "").split(" ")[0].endswith("java"):
-                dump = thread_dump(member)
-                return None if dump is None else bool(python_operators_opening(dump))
-        return None
+        jvm = job_jvm(self.pid())
+        dump = None if jvm is None else thread_dump(jvm)
+        return None if dump is None else bool(python_operators_opening(dump))
 
     def _note(self, message: str) -> None:
         logger.warning("%s: %s", self.settings.flink.job_name, message)
@@ -292,11 +287,8 @@ def running_jobs(settings: Settings) -> list[str]:
 
 def _live_pid(pidfile: Path) -> int | None:
     """The process a job's pid file names, if it is alive."""
-    try:
-        pid = int(pidfile.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if _alive(pid) else None
+    pid = read_pid(pidfile)
+    return pid if pid is not None and _alive(pid) else None
 
 
 def _alive(pid: int) -> bool:
@@ -337,6 +329,21 @@ def _wait_gone(pid: int, timeout_s: float) -> bool:
 
 def _group_alive(pgid: int) -> bool:
     return bool(group_members(pgid))
+
+
+def job_jvm(pgid: int | None) -> int | None:
+    """The Java process of a job's process group ``pgid`` (the Flink JVM its driver launched),
+    or None.
+
+    >>> job_jvm(None) is None
+    True
+    """
+    if pgid is None:
+        return None
+    for member in group_members(pgid):
+        if (cmdline(member) or "").split(" ")[0].endswith("java"):
+            return member
+    return None
 
 
 def group_members(pgid: int) -> list[int]:

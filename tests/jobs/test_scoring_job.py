@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from fraudguard.config import Settings
-from fraudguard.jobrunner import JobRunner, group_members
+from fraudguard.jobrunner import JobRunner, job_jvm
 from fraudguard.kafka_io import make_producer, read_topic
 from fraudguard.schema import format_event_time
 from fraudguard.stack.process import cmdline
@@ -51,11 +51,9 @@ def produce_transactions(settings: Settings, count: int, prefix: str) -> list[st
 
 def java_arguments(group: int) -> list[str]:
     """The command line of the Java process in process group ``group`` (the job's JVM)."""
-    for pid in group_members(group):
-        argv = (cmdline(pid) or "").split(" ")
-        if argv[0].endswith("java"):
-            return argv
-    raise AssertionError(f"no Java process in process group {group}")
+    jvm = job_jvm(group)
+    assert jvm is not None, f"no Java process in process group {group}"
+    return (cmdline(jvm) or "").split(" ")
 
 
 def wait_for(tally: DecisionTally, expected: int, timeout_s: float) -> None:
