@@ -2,7 +2,7 @@
 it with a new champion, and how much memory that takes.
 
 A restarted learner reads the whole ``decisions`` topic into
-:class:`~fraudguard.scoring.reranker_learner.DecisionIndex` and re-scores the decisions an
+:class:`~fraudguard.reranker.learner.DecisionIndex` and re-scores the decisions an
 earlier model made. This times those two steps on generated decision records shaped like the
 job's (all 58 features, as JSON), outside Kafka: reading the topic adds the consumer's own time.
 The model is a 146-tree XGBoost of depth 6 trained here on random data, the size of the bench
@@ -27,9 +27,9 @@ import numpy as np
 import orjson
 
 from fraudguard.features import FEATURE_NAMES
-from fraudguard.scoring.model import BaseModel
-from fraudguard.scoring.reranker import DEFAULT_FEATURES
-from fraudguard.scoring.reranker_learner import DecisionIndex
+from fraudguard.models.booster import XGBoostScorer
+from fraudguard.reranker.learner import DecisionIndex
+from fraudguard.reranker.model import DEFAULT_FEATURES
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -44,7 +44,7 @@ def rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
-def champion_sized_model() -> BaseModel:
+def champion_sized_model() -> XGBoostScorer:
     import xgboost as xgb
 
     rng = np.random.default_rng(0)
@@ -55,7 +55,7 @@ def champion_sized_model() -> BaseModel:
         xgb.DMatrix(x, label=y, feature_names=list(FEATURE_NAMES)),
         146,
     )
-    return BaseModel(booster, "bench-new", FEATURE_NAMES)
+    return XGBoostScorer(booster, "bench-new", FEATURE_NAMES)
 
 
 def records(n: int, chunk: int = 10_000):  # type: ignore[no-untyped-def]

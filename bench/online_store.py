@@ -22,7 +22,7 @@ from typing import cast
 import redis
 
 from fraudguard.config import Settings
-from fraudguard.online_store import OnlineFeatureStore
+from fraudguard.features.online_store import OnlineFeatureStore
 
 PUTS = 100_000
 CARDS = 5_000

@@ -22,12 +22,12 @@ from pathlib import Path
 import orjson
 
 from fraudguard.config import FlinkSettings
-from fraudguard.decisions import Decider
+from fraudguard.decision.decider import Decider
 from fraudguard.features import FEATURE_NAMES
 from fraudguard.flink.batches import pack_batch, unpack_batch, unpack_features
 from fraudguard.flink.functions import FEATURE_INDEX
 from fraudguard.generator import GeneratorConfig, PaymentStream
-from fraudguard.schema import Transaction, parse_transaction
+from fraudguard.wire.transactions import Transaction, parse_transaction
 
 
 def main(count: int = 50_000) -> None:

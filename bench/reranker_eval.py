@@ -6,7 +6,7 @@ features offline (the same steps the job runs). The base model is trained exactl
 `fraudguard train` trains a champion (class weight chosen by prequential validation, early
 stopping) on the first `--train-days`, with only the frauds reported by then (what the bank
 knew). The period after it is replayed through
-`fraudguard.scoring.reranker_eval.evaluate_delayed`: labels reach the re-ranker only when known,
+`fraudguard.reranker.evaluation.evaluate_delayed`: labels reach the re-ranker only when known,
 in polls every `--poll-minutes`, through the guarded `learn_batch`; the last `--holdout-days`
 are the held-out tail on which base and re-ranked scores are compared, whichever way it goes.
 
@@ -36,9 +36,9 @@ import pyarrow as pa
 from fraudguard.features import FEATURE_NAMES, build_features
 from fraudguard.features.offline import feature_table
 from fraudguard.generator import GeneratorConfig, PaymentStream
-from fraudguard.scoring.reranker import FeatureScaling, Reranker, RerankerConfig
-from fraudguard.scoring.reranker_eval import LabelledDecision, evaluate_delayed
-from fraudguard.scoring.reranker_guard import GuardConfig
+from fraudguard.reranker.evaluation import LabelledDecision, evaluate_delayed
+from fraudguard.reranker.guard import GuardConfig
+from fraudguard.reranker.model import FeatureScaling, Reranker, RerankerConfig
 from fraudguard.training import TrainConfig, train
 from fraudguard.training.booster import predict
 from fraudguard.training.data import from_feature_table

@@ -1,6 +1,6 @@
 """Cost of scoring with the base model, per row, by batch size (one thread, as in the job).
 
-Scores rows of real features (generated history) with ``BaseModel.predict_batch`` (libxgboost)
+Scores rows of real features (generated history) with ``XGBoostScorer.predict_batch`` (libxgboost)
 in batches of 1, 16, 64 and 256, then with the compiled trees (``scoring.compiled``): one row at
 a time through the generated Python function, in numpy batches, and in the JVM one row at a
 time as the job scores (``io.fraudguard.scoring.CompiledTrees``, through ``ScoreRows``, best
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig
-from fraudguard.scoring.model import BaseModel
+from fraudguard.models.booster import XGBoostScorer
 from fraudguard.training import booster
 from fraudguard.training.booster import BoosterParams
 from fraudguard.training.history import generated_history
@@ -53,7 +53,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-def jvm_us_per_row(model: BaseModel, trees: bytes, rows: list[list[float]]) -> float:
+def jvm_us_per_row(model: XGBoostScorer, trees: bytes, rows: list[list[float]]) -> float:
     """The job's scorer on ``rows``: the model registered and promoted in a scratch registry."""
     import tempfile
 
@@ -102,12 +102,12 @@ def main() -> None:
         if champion is not None:
             args.model, source = champion.path, "champion"
     if args.model is not None:
-        model = BaseModel.load(args.model)
+        model = XGBoostScorer.load(args.model)
     else:
         log("no champion: training a model of the default size (150 rounds, depth 6) ...")
         params = BoosterParams()
         full = booster.fit(booster.matrix(history.X, history.y, params), params, 10.0)
-        model, source = BaseModel(full, "bench-default-size", history.feature_names), "trained"
+        model, source = XGBoostScorer(full, "bench-default-size", history.feature_names), "trained"
     rows = history.X[: args.rows].astype(float).tolist()
     log(
         f"model {model.version} ({source}): {model.booster.num_boosted_rounds()} trees; "
@@ -136,7 +136,7 @@ def main() -> None:
             f"{1e6 / per_row:>10,.0f} rows/s"
         )
 
-    from fraudguard.scoring.compiled import CompiledTrees, compile_booster
+    from fraudguard.models.trees import CompiledTrees, compile_booster
 
     compiled = CompiledTrees.from_json(compile_booster(model.booster))
     compiled.predict_one(rows[0])  # compiles the function

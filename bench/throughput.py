@@ -41,13 +41,13 @@ from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
 from fraudguard.config import Settings
 from fraudguard.errors import JobError
+from fraudguard.features.online_store import OnlineFeatureStore
 from fraudguard.generator import GeneratorConfig, PaymentStream, ProduceReport, produce_to_kafka
-from fraudguard.jobrunner import JobRunner, running_jobs
-from fraudguard.kafka_io import end_offsets, make_consumer, make_producer
-from fraudguard.online_store import OnlineFeatureStore
-from fraudguard.schema import format_event_time
+from fraudguard.ops.jobrunner import JobRunner, running_jobs
 from fraudguard.stack import LocalStack, create_topics
 from fraudguard.stack.topics import delete_topics, make_admin
+from fraudguard.streams.kafka import end_offsets, make_consumer, make_producer
+from fraudguard.wire.transactions import format_event_time
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 STARTUP_TIMEOUT_S = 240.0
@@ -656,8 +656,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         settings = settings.model_copy(update={"models_root": empty})
         out["scoring"] = "rules"
     else:
-        from fraudguard.demo import ensure_bootstrap_model
         from fraudguard.models.registry import ModelRegistry
+        from fraudguard.ops.demo import ensure_bootstrap_model
 
         ensure_bootstrap_model(settings, log)
         champion = ModelRegistry.from_settings(settings).champion()

@@ -15,9 +15,9 @@ import pytest
 
 from fraudguard.config import Settings
 from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
+from fraudguard.features.online_store import OnlineFeatureStore
 from fraudguard.models.metadata import ModelMetadata
 from fraudguard.models.registry import TREES_FILE, ModelRegistry
-from fraudguard.online_store import OnlineFeatureStore
 
 # Before any test loads XGBoost or scikit-learn: spinning OpenMP threads make 2-thread training
 # many times slower while the integration stack holds a core (see fraudguard.training).
@@ -116,7 +116,7 @@ def _register_model(registry: ModelRegistry, version: str, seed: int) -> None:
     """Register a 5-tree model trained on random features (scores vary with the seed)."""
     import xgboost as xgb
 
-    from fraudguard.scoring.compiled import compile_booster
+    from fraudguard.models.trees import compile_booster
 
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(400, len(FEATURE_NAMES))).astype(np.float32)
@@ -146,7 +146,7 @@ def _send_labels(settings: Settings, labelled: Iterable[tuple[str, bool]]) -> No
     them (key = transaction id)."""
     import orjson
 
-    from fraudguard.kafka_io import make_producer
+    from fraudguard.streams.kafka import make_producer
 
     producer = make_producer(settings)
     for txn_id, fraud in labelled:

@@ -38,7 +38,7 @@ from fraudguard.config import Settings
 @click.pass_obj
 def demo(settings: Settings, limit: int | None, rate: float, seed: int, timeout_s: float) -> None:
     """Start the stack and the job, stream payments, show decisions as they come."""
-    from fraudguard.demo import run_demo
+    from fraudguard.ops.demo import run_demo
 
     tty = sys.stdout.isatty()
 

@@ -40,7 +40,7 @@ def build(settings: Settings, source: Path, out: Path | None) -> None:
     from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION, build_features
     from fraudguard.features.offline import feature_table
     from fraudguard.generator import read_records
-    from fraudguard.schema import parse_transaction
+    from fraudguard.wire.transactions import parse_transaction
 
     out = out or source.with_suffix(".features.parquet")
     if out.suffix not in (".parquet", ".csv", ".jsonl"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fraudguard.config import Settings
-from fraudguard.jobrunner import JobRunner
+from fraudguard.ops.jobrunner import JobRunner
 
 
 @click.group()

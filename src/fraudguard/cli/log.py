@@ -24,7 +24,7 @@ def export(settings: Settings, folder: Path) -> None:
     Train on them with `fraudguard train FOLDER/decisions.parquet`: the model learns from the
     feature values exactly as the job computed them.
     """
-    from fraudguard.decision_log import export_log
+    from fraudguard.streams.decision_log import export_log
 
     decisions = folder / "decisions.parquet"
     labels = folder / "decisions.labels.parquet"

@@ -60,27 +60,23 @@ def show(settings: Settings, version: str) -> None:
 @click.pass_obj
 def promote(settings: Settings, version: str) -> None:
     """Make VERSION the champion (refused if it was trained on another feature set)."""
-    from fraudguard.models import ModelRegistry
+    from fraudguard.control.changes import promote_model
 
-    registry = ModelRegistry.from_settings(settings)
-    before = registry.pointer().champion
-    pointer = registry.promote(version)
-    if before == pointer.champion:
-        click.echo(f"champion: {pointer.champion} (unchanged)")
+    change = promote_model(settings, version)
+    if change.before == change.after:
+        click.echo(f"champion: {change.after} (unchanged)")
     else:
-        click.echo(f"champion: {pointer.champion} (was {before or 'none'})")
+        click.echo(f"champion: {change.after} (was {change.before or 'none'})")
 
 
 @model.command()
 @click.pass_obj
 def rollback(settings: Settings) -> None:
     """Return to the previous champion."""
-    from fraudguard.models import ModelRegistry
+    from fraudguard.control.changes import roll_back_model
 
-    registry = ModelRegistry.from_settings(settings)
-    before = registry.pointer().champion
-    pointer = registry.rollback()
-    click.echo(f"champion: {pointer.champion} (was {before})")
+    change = roll_back_model(settings)
+    click.echo(f"champion: {change.after} (was {change.before})")
 
 
 COMMANDS: list[click.Command] = [model]

@@ -31,7 +31,7 @@ def learn(settings: Settings, once: bool, batch_size: int, max_wait_s: float) ->
     Prints one line per batch (accepted, or refused and rolled back, and why) and a JSON
     summary at the end. Ctrl-C stops after the current batch.
     """
-    from fraudguard.scoring.reranker_learner import LearnerConfig, RerankerLearner
+    from fraudguard.reranker.learner import LearnerConfig, RerankerLearner
 
     stopping: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -51,9 +51,9 @@ def learn(settings: Settings, once: bool, batch_size: int, max_wait_s: float) ->
 @click.pass_obj
 def show(settings: Settings) -> None:
     """The snapshot in force (the newest on the control topic) and the ones before it."""
-    from fraudguard.scoring.reranker_learner import published_changes
+    from fraudguard.control.changes import published_rerankers
 
-    published = published_changes(settings)
+    published = published_rerankers(settings)
     if not published:
         click.echo("no re-ranker published: the job scores with the base model alone")
         return
@@ -70,9 +70,9 @@ def show(settings: Settings) -> None:
 @click.pass_obj
 def rollback(settings: Settings, to: str | None) -> None:
     """Publish an earlier snapshot again; the running job applies it within seconds."""
-    from fraudguard.scoring.reranker_learner import roll_back
+    from fraudguard.control.changes import roll_back_reranker
 
-    snapshot = roll_back(settings, to)
+    snapshot = roll_back_reranker(settings, to)
     click.echo(f"re-ranker rolled back to {snapshot.version} (published to the control topic)")
 
 

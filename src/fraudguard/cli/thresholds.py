@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from fraudguard.config import Settings
-from fraudguard.thresholds import Override, ThresholdTiers, load_tiers
+from fraudguard.decision import Override, ThresholdTiers, load_tiers
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -37,7 +37,7 @@ def publish(settings: Settings, file: Path) -> None:
     A version already published with different tiers is refused; publishing an earlier
     file again rolls back to it.
     """
-    from fraudguard.thresholds.publish import publish_tiers
+    from fraudguard.control.changes import publish_tiers
 
     tiers = load_tiers(file)
     done = publish_tiers(settings, tiers)

@@ -22,8 +22,8 @@ from fraudguard.config import Settings
 from fraudguard.errors import StackError
 from fraudguard.features.registry import FEATURES
 from fraudguard.features.spec import write_feature_spec
-from fraudguard.schema import Transaction
 from fraudguard.stack.health import check_java
+from fraudguard.wire.transactions import Transaction
 
 MAIN_CLASS = "io.fraudguard.features.BuildFeatures"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from fraudguard.config import Settings
 from fraudguard.features.registry import FEATURE_NAMES
-from fraudguard.schema import Transaction
+from fraudguard.wire.transactions import Transaction
 
 Features = dict[str, float]
 

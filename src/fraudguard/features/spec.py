@@ -18,7 +18,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fraudguard.currency import EUR_RATES, RATES_VERSION
 from fraudguard.features.registry import (
     BUCKET_MS,
     FEATURES,
@@ -30,6 +29,7 @@ from fraudguard.features.registry import (
     feature_name,
     feature_set_version,
 )
+from fraudguard.wire.currency import EUR_RATES, RATES_VERSION
 
 
 def _declaration(feature: Feature) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import math
 import struct
 from collections.abc import Mapping
 
-from fraudguard.schema import WrittenFeatures
+from fraudguard.wire.decisions import WrittenFeatures
 
 _SCORE = struct.Struct("<dB")
 

@@ -105,7 +105,7 @@ def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
 
 def online_store_writes(settings: Settings, spec: str) -> Any:
     """The Java writer of the newest card and merchant features, with the store's own script."""
-    from fraudguard.online_store import DEFAULT_TTL_S, PUT_IF_NEWER_SCRIPT
+    from fraudguard.features.online_store import DEFAULT_TTL_S, PUT_IF_NEWER_SCRIPT
 
     redis = settings.redis
     return _jvm().io.fraudguard.flink.OnlineStoreWrites(

@@ -30,16 +30,15 @@ from pyflink.datastream import (
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from fraudguard.config import Settings
-from fraudguard.control import ThresholdsChange, parse_control
-from fraudguard.decisions import Decider
+from fraudguard.control.messages import RerankerChange, ThresholdsChange, parse_control
+from fraudguard.decision.decider import Decider
+from fraudguard.decision.exploration import ExplorationPolicy
 from fraudguard.errors import ControlMessageError, InvalidTransaction
-from fraudguard.exploration import ExplorationPolicy
 from fraudguard.features import FEATURE_NAMES
 from fraudguard.flink.batches import pack_batch, unpack_batch, unpack_features
 from fraudguard.flink.connectors import unframe
-from fraudguard.schema import Transaction, dead_letter, parse_transaction
-from fraudguard.scoring.reranker import Reranker
-from fraudguard.scoring.reranker_control import RerankerChange
+from fraudguard.reranker.model import Reranker
+from fraudguard.wire.transactions import Transaction, dead_letter, parse_transaction
 
 log = logging.getLogger(__name__)
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())

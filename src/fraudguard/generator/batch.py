@@ -28,7 +28,7 @@ from fraudguard.generator.config import SCENARIOS
 from fraudguard.generator.events import Events
 from fraudguard.generator.labels import GroundTruthLabel
 from fraudguard.generator.population import Population
-from fraudguard.schema import Transaction
+from fraudguard.wire.transactions import Transaction
 
 WIRE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Transaction) if f.name != "ts_ms")
 """The keys of :meth:`Transaction.to_wire`, in its order."""
@@ -56,7 +56,7 @@ def txn_id(number: int, prefix: str = "") -> str:
 
 
 def event_times(ts_ms: np.ndarray) -> list[str]:
-    """Vectorised :func:`fraudguard.schema.format_event_time`."""
+    """Vectorised :func:`fraudguard.wire.transactions.format_event_time`."""
     text = np.datetime_as_string(ts_ms.astype("datetime64[ms]"), unit="ms")
     return [t + "Z" for t in text.tolist()]
 
@@ -151,7 +151,7 @@ class TransactionBatch:
         return [dumps(dict(zip(WIRE_FIELDS, row, strict=True))) for row in self.rows()]
 
     def transactions(self) -> list[Transaction]:
-        """Each row as a :class:`~fraudguard.schema.Transaction`."""
+        """Each row as a :class:`~fraudguard.wire.transactions.Transaction`."""
         return [
             Transaction(r[0], r[1], ts, *r[2:])
             for r, ts in zip(self.rows(), self.ts_ms.tolist(), strict=True)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fraudguard.currency import EUR_RATES
-from fraudguard.schema import CURRENCIES
+from fraudguard.wire.currency import EUR_RATES
+from fraudguard.wire.transactions import CURRENCIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ COUNTRIES: tuple[Country, ...] = (
     Country("ZA", "ZAR", 120, -30.6, 22.9, 0),
 )
 
-# Fixed rates (fraudguard.currency): a synthetic stream must not depend on the day it is made.
+# Fixed rates (fraudguard.wire.currency): a synthetic stream must not depend on the day it is made.
 ZERO_DECIMAL: frozenset[str] = frozenset({"JPY"})
 """Currencies without minor units: their amounts are whole numbers."""
 

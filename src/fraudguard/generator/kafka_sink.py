@@ -79,7 +79,7 @@ def produce_to_kafka(
     sends), stops early but still flushes what was sent.
     """
     if producer is None:
-        from fraudguard.kafka_io import make_producer
+        from fraudguard.streams.kafka import make_producer
 
         producer = cast(ProducerLike, make_producer(settings))
     txn_topic, label_topic = settings.topics.transactions.name, settings.topics.labels.name

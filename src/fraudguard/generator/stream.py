@@ -27,7 +27,7 @@ from fraudguard.generator.fraud import FraudPlanner
 from fraudguard.generator.labels import labels_for
 from fraudguard.generator.legit import LegitTraffic
 from fraudguard.generator.population import Population, build_population
-from fraudguard.schema import Transaction
+from fraudguard.wire.transactions import Transaction
 
 
 class PaymentStream:

@@ -241,7 +241,7 @@ def serving_layout() -> dict[str, str]:
     >>> serving_layout()["pointer_file"], serving_layout()["trees_format"]
     ('champion.json', 'fraudguard-trees-1')
     """
-    from fraudguard.scoring.compiled import FORMAT
+    from fraudguard.models.trees import FORMAT
 
     return {
         "pointer_file": POINTER_FILE,

@@ -10,7 +10,7 @@ import xgboost as xgb
 
 from fraudguard.models import ModelEntry, ModelMetadata, ModelRegistry, code_version, model_version
 from fraudguard.models.registry import TREES_FILE
-from fraudguard.scoring.compiled import compile_booster
+from fraudguard.models.trees import compile_booster
 from fraudguard.training.pipeline import TrainingResult
 from fraudguard.training.report import report_dict, write_report
 

@@ -1,1 +1,0 @@
-"""Scorers turn a transaction and its features into a fraud score in [0, 1]."""
