@@ -15,7 +15,7 @@ import pytest
 
 from fraudguard.config import Settings
 from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
-from fraudguard.features.online_store import OnlineFeatureStore
+from fraudguard.features.online_store import OnlineFeatureReader
 from fraudguard.models.metadata import ModelMetadata
 from fraudguard.models.registry import TREES_FILE, ModelRegistry
 
@@ -76,7 +76,7 @@ def isolated_settings(
     create_topics(settings)
     yield settings
     delete_topics(settings, [spec.name for spec in settings.topics.all()])  # best effort
-    store = OnlineFeatureStore.from_settings(settings)
+    store = OnlineFeatureReader.from_settings(settings)
     try:
         store.clear()
     finally:

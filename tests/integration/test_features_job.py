@@ -124,7 +124,7 @@ def assert_online_store_holds_the_newest(
 ) -> None:
     """Redis holds, per card and merchant, the features of its newest transaction."""
     from fraudguard.features import processing_order
-    from fraudguard.features.online_store import OnlineFeatureStore
+    from fraudguard.features.online_store import OnlineFeatureReader
 
     newest: dict[tuple[str, str], tuple] = {}
     for i, txn in enumerate(PaymentStream(config).transactions()):
@@ -133,7 +133,7 @@ def assert_online_store_holds_the_newest(
         for key in (("card", txn.card_id), ("merchant", txn.merchant_id)):
             if key not in newest or processing_order(txn) > processing_order(newest[key]):
                 newest[key] = txn
-    store = OnlineFeatureStore.from_settings(settings)
+    store = OnlineFeatureReader.from_settings(settings)
     sample = sorted(newest)[:: max(1, len(newest) // 300)]
     for entity, entity_id in sample:
         txn = newest[(entity, entity_id)]
