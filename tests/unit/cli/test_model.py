@@ -63,11 +63,15 @@ def test_show_prints_the_metadata(settings: Settings) -> None:
     assert shown["version"] == "xgb-1" and shown["scale_pos_weight"] == 5.0
 
 
-def test_promote_then_rollback(settings: Settings) -> None:
-    assert "champion: xgb-1 (was none)" in run(settings, "promote", "xgb-1")
-    assert "champion: xgb-2 (was xgb-1)" in run(settings, "promote", "xgb-2")
-    assert "(unchanged)" in run(settings, "promote", "xgb-2")
-    assert "champion: xgb-1 (was xgb-2)" in run(settings, "rollback")
+def test_promote_then_rollback_move_the_champion_the_job_follows(settings: Settings) -> None:
+    registry = ModelRegistry.from_settings(settings)
+    assert run(settings, "promote", "xgb-1").strip() == "champion: xgb-1 (was none)"
+    assert run(settings, "promote", "xgb-2").strip() == "champion: xgb-2 (was xgb-1)"
+    assert registry.pointer().champion == "xgb-2"
+    assert run(settings, "promote", "xgb-2").strip() == "champion: xgb-2 (unchanged)"
+    assert [entry.version for entry in registry.pointer().history] == ["xgb-1"]
+    assert run(settings, "rollback").strip() == "champion: xgb-1 (was xgb-2)"
+    assert registry.pointer().champion == "xgb-1"
 
 
 def test_promoting_a_model_of_another_feature_set_fails_with_both_versions(
