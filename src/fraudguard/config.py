@@ -135,14 +135,14 @@ class FlinkSettings(_Frozen):
     )
     """Options for the JVM of the local job (the mini-cluster runs in it; a remote cluster
     takes its own from ``env.java.opts.taskmanager``). The parallel collector cost about 6%
-    less CPU per decision than the default G1 on the bench (README, throughput); young pauses
+    less CPU per decision than the default G1 on the bench (docs/benchmarks.md); young pauses
     stay near 5 to 15 ms. The ``Tier4`` options ask four to five times the JVM's default
     calls and loops (5,000 calls, 40,000 loop turns) before C2 optimises a method: its compiler
     thread took 40 to 50% of a core through the bench job's first 20 s, most of it on the
     Kafka client and Flink's runtime, whose lukewarm code then waited in C1. Per-record code
     still reaches C2, after about 20,000 calls (two seconds of a busy job). A fresh JVM on the
     bench's 300,000 backlog (as a job restarted after a crash catches up) decided about 6% more
-    a second; on a 900,000 backlog, mostly warm, as many as before (README, throughput). A
+    a second; on a 900,000 backlog, mostly warm, as many as before (docs/benchmarks.md). A
     ``JVM_ARGS`` in the environment is appended; set this to ``[]`` before naming another
     collector there, since the JVM refuses two."""
     state_backend: Literal["hashmap", "rocksdb"] = "rocksdb"
@@ -150,7 +150,7 @@ class FlinkSettings(_Frozen):
     bounded by disk rather than heap, and checkpoints incrementally (only what changed).
     ``hashmap`` keeps objects on the heap (about ten times their serialised size) and writes
     all of them at every checkpoint, so it slows down as state grows; on the bench's small state
-    it is faster (see the README's memory table)."""
+    it is faster (see docs/benchmarks.md, memory)."""
 
 
 class ValidationSettings(_Frozen):

@@ -85,4 +85,10 @@ class Decider:
             tier=tier,
             degraded=degraded,
             late=late,
+            merchant_id=txn.merchant_id,
+            amount=txn.amount,
+            currency=txn.currency,
+            mcc=txn.mcc,
+            country=txn.country,
+            channel=txn.channel,
         )

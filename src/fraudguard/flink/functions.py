@@ -7,7 +7,7 @@ Each keyed feature step applies the kernel to its entity's state in arrival orde
 values do not depend on the order of simultaneous events, and the transactions topic is read in
 the order it was written, so the stream computes what the offline path computes; a transaction
 that arrives after a later one of the same entity is marked ``late`` on its decision (the
-lateness policy in the README says what that changes).
+lateness policy in docs/features.md says what that changes).
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ STUCK_AFTER_S = 60.0
 start-up hang. A healthy start completes its first checkpoint in about 10 s on this machine
 (2 s checkpoints), 20 s with a large state to restore."""
 PYTHON_OPEN_FRAME = "openPythonInterpreter"
-"""The frame where the start-up hang holds the Python operators' task threads (README, known
-problems): Flink's set-up of an operator's embedded interpreter, which normally takes well
+"""The frame where the start-up hang holds the Python operators' task threads (docs/operations.md,
+known problems): Flink's set-up of an operator's embedded interpreter, which normally takes well
 under a second, so a thread still in it a minute after the start is stuck."""
 logger = logging.getLogger(__name__)
 
@@ -173,8 +173,8 @@ class JobRunner:
     ) -> Path:
         """Block until this run completed a checkpoint: proof every task is up and consuming.
 
-        PyFlink now and then leaves the Python operators initializing for good (README, known
-        problems), and then no checkpoint ever completes. A run still alive without one
+        PyFlink now and then leaves the Python operators initializing for good (docs/operations.md,
+        known problems), and then no checkpoint ever completes. A run still alive without one
         ``stuck_after_s`` after its start is looked at (:meth:`start_up_hung`): when a Python
         operator is still setting up its interpreter, or when that cannot be told, the run is
         killed and started again, resuming from the newest checkpoint as any restart does (so
@@ -200,7 +200,8 @@ class JobRunner:
                 seen = "seen in its threads" if hung else "its threads could not be read"
                 self._note(
                     f"no checkpoint {stuck_after_s:.0f} s after the start, the start-up hang "
-                    f"({seen}; README, known problems): killing the job and starting it again"
+                    f"({seen}; docs/operations.md, known problems): killing the job and starting "
+                    "it again"
                 )
                 self.kill_hard()
                 self.start(detached=True)  # from the newest checkpoint, like any restart

@@ -93,7 +93,16 @@ class DecisionRecord:
     """True when the rule-based fallback scored the transaction instead of the model."""
     late: bool = False
     """True when the transaction came behind the watermark and was decided on arrival, against
-    state that may already hold later events (see the lateness policy in the README)."""
+    state that may already hold later events (see ``docs/features.md``)."""
+    merchant_id: str = ""
+    amount: float = 0.0
+    """In the transaction's own currency."""
+    currency: str = ""
+    mcc: str = ""
+    country: str = ""
+    channel: str = ""
+    """The transaction fields the tiers segment on and people read, so the decision log alone
+    answers what-if questions and shows a case (empty in records written before they were)."""
 
     def to_json(self) -> bytes:
         # orjson serialises dataclasses natively, several times faster than asdict + dumps.

@@ -60,3 +60,12 @@ def test_a_snapshot_for_another_model_leaves_the_score_alone() -> None:
     assert (record.score, record.reranker_version, record.decision) == (0.3, NO_RERANKER, "approve")
     record = decider.decide(TXN, {}, now_ms=1, reranker=reranker, reranker_for="m-7")
     assert record.reranker_version == reranker.version and record.score > 0.4
+
+
+def test_the_record_carries_the_transaction_fields_the_tiers_segment_on() -> None:
+    txn = Transaction("t1", "2026-11-23T10:00:00Z", 0, "c1", "u1", "m7", "m7-t1", 120.5,
+                      "PLN", "7995", "PL", "online", None)  # fmt: skip
+    record = Decider().decide(txn, {}, now_ms=7)
+    fields = (record.merchant_id, record.amount, record.currency, record.mcc, record.country,
+              record.channel)  # fmt: skip
+    assert fields == ("m7", 120.5, "PLN", "7995", "PL", "online")

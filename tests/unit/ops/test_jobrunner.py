@@ -109,7 +109,7 @@ HUNG_DUMP = (Path(__file__).parents[2] / "data" / "hung_thread_dump.txt").read_t
 
 
 def test_the_hang_is_read_from_a_thread_dump() -> None:
-    # Trimmed from `jstack` of a hung run on 2026-11-26 (README, known problems).
+    # Trimmed from `jstack` of a hung run on 2026-11-26 (docs/operations.md, known problems).
     assert python_operators_opening(HUNG_DUMP) == [
         "Source: transactions -> batch-transactions -> validate -> (unbatch-valid) (1/1)#0",
         "exploration (1/1)#0",
