@@ -1,0 +1,100 @@
+package io.fraudguard.flink;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.fraudguard.features.BucketWindows;
+import io.fraudguard.features.FeatureKernel;
+import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.features.Txn;
+import java.io.IOException;
+import java.util.List;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The job's state serializers: what a checkpoint writes, a restore reads back whole. */
+class KernelStateSerializerTest {
+    private static final long DAY = 86_400_000L;
+    private static FeatureKernel kernel;
+
+    @BeforeAll
+    static void readSpec() throws Exception {
+        kernel = new FeatureKernel(FeatureSpec.read(PackForDecisionContractTest.contract("feature-spec.json")));
+    }
+
+    private static Txn payment(int i) {
+        return new Txn("t" + i, 1_790_000_000_000L + i * 7_000_000L, "c1", "m" + i % 3, "m0-t" + i % 2,
+                10.0 + i % 17, i % 4 == 0 ? "DE" : "FR", "online", i % 5 == 0 ? null : "d" + i % 2);
+    }
+
+    private static <T> byte[] written(TypeSerializer<T> serializer, T state) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        serializer.serialize(state, out);
+        return out.getCopyOfBuffer();
+    }
+
+    private static <T> T read(TypeSerializer<T> serializer, byte[] bytes) throws IOException {
+        return serializer.deserialize(new DataInputDeserializer(bytes));
+    }
+
+    @Test
+    void aCardReadBackWritesTheSameBytesAndGivesTheSameFeatures() throws Exception {
+        KernelStateSerializer.Card serializer = new KernelStateSerializer.Card();
+        FeatureKernel.CardState card = kernel.newCardState(DAY);
+        double[] out = new double[kernel.spec.size()];
+        for (int i = 0; i < 300; i++) {
+            kernel.card(card, payment(i), out, new long[2]);
+        }
+        byte[] bytes = written(serializer, card);
+        FeatureKernel.CardState restored = read(serializer, bytes);
+        assertArrayEquals(bytes, written(serializer, restored));
+        double[] again = new double[out.length];
+        kernel.card(card, payment(300), out, new long[2]);
+        kernel.card(restored, payment(300), again, new long[2]);
+        assertArrayEquals(out, again);
+    }
+
+    @Test
+    void bytesLeftOverInAStateAreAnError() throws Exception {
+        KernelStateSerializer.Buckets serializer = new KernelStateSerializer.Buckets();
+        byte[] bytes = written(serializer, kernel.newMerchantState());
+        DataOutputSerializer longer = new DataOutputSerializer(64);
+        longer.writeInt(bytes.length - 4 + 1);
+        longer.write(bytes, 4, bytes.length - 4);
+        longer.writeByte(0);
+        assertThrows(IOException.class, () -> read(serializer, longer.getCopyOfBuffer()));
+    }
+
+    @Test
+    void copyingSerializedStatesTakesOneBlockAtATime() throws Exception {
+        KernelStateSerializer.Buckets serializer = new KernelStateSerializer.Buckets();
+        BucketWindows merchant = kernel.newMerchantState();
+        double[] out = new double[kernel.spec.size()];
+        kernel.merchant(merchant, payment(1), FeatureKernel.NEVER, out);
+        DataOutputSerializer two = new DataOutputSerializer(256);
+        serializer.serialize(merchant, two);
+        serializer.serialize(kernel.newMerchantState(), two);
+        DataOutputSerializer copied = new DataOutputSerializer(256);
+        serializer.copy(new DataInputDeserializer(two.getCopyOfBuffer()), copied);
+        assertArrayEquals(written(serializer, merchant), copied.getCopyOfBuffer());
+    }
+
+    @Test
+    void aSnapshotRestoresTheSameSerializer() throws Exception {
+        for (TypeSerializer<?> serializer : List.of(new KernelStateSerializer.Card(),
+                new KernelStateSerializer.Events(), new KernelStateSerializer.Buckets())) {
+            TypeSerializerSnapshot<?> snapshot = serializer.snapshotConfiguration();
+            DataOutputSerializer out = new DataOutputSerializer(64);
+            snapshot.writeSnapshot(out);
+            TypeSerializerSnapshot<?> read = snapshot.getClass().getConstructor().newInstance();
+            read.readSnapshot(snapshot.getCurrentVersion(),
+                    new DataInputDeserializer(out.getCopyOfBuffer()), getClass().getClassLoader());
+            assertEquals(serializer, read.restoreSerializer());
+        }
+    }
+}
