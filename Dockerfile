@@ -5,5 +5,5 @@ RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jdk-
 WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir -c constraints.txt -e . \
-    && mvn -q -f stack/flink/pom.xml package  # the connector and the Java deserializer (needs a JDK)
+    && python -m fraudguard.jvm build  # the project's Java, the Kafka connector and Jackson (needs a JDK)
 ENV PYTHONUNBUFFERED=1

@@ -5,15 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench lint install stack-up stack-down clean
+.PHONY: demo test test-unit test-integration jvm jvm-test bench lint install stack-up stack-down clean
 
 demo: install ## Start the stack and the job, stream generated payments, show live decisions
 	$(BIN)/fraudguard demo
 
-test: install ## Unit tests, doctests and integration tests on the real Kafka, Redis and PyFlink
+test: install jvm-test ## JUnit, then unit tests, doctests and integration tests on the real Kafka, Redis and PyFlink
 	$(BIN)/pytest
 
-test-unit: install
+test-unit: install jvm-test
 	$(BIN)/pytest -m "not integration"
 
 test-integration: install
@@ -27,7 +27,14 @@ lint: install
 	$(BIN)/ruff check src jobs tests bench
 	$(BIN)/mypy
 
-install: $(STAMP)
+install: $(STAMP) jvm
+
+# The project's Java (jvm/), built again only when a pom or a source changed (fraudguard.jvm).
+jvm: $(STAMP)
+	$(BIN)/python -m fraudguard.jvm build
+
+jvm-test: $(STAMP) ## The JUnit tests of jvm/, with their totals
+	$(BIN)/python -m fraudguard.jvm test
 
 # Python 3.11 and a virtualenv with exactly the versions in constraints.txt (apache-flink pins
 # apache-beam, which pins numpy; the constraints keep River, numpy and cloudpickle compatible).

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def stack_settings() -> Iterator[Settings]:
-    """Settings of a running local stack (Kafka, Redis, connector jars); starts it if needed.
+    """Settings of a running local stack (Kafka, Redis); starts it if needed. The job's jars are
+    built, when stale, by the job runner that starts each test's job.
 
     The suite is an entry point: it honours ``FRAUDGUARD_*`` variables like the CLI does, so it
     can run beside another stack on other ports.

@@ -208,10 +208,6 @@ class Settings(_Frozen):
         """The model registry: one folder per trained model and the champion pointer."""
         return self.models_root or self.home / "models"
 
-    @property
-    def connector_jars(self) -> list[Path]:
-        return sorted((self.lib_dir / "flink").glob("*.jar"))
-
     def isolated(self, suffix: str, job_prefix: str = "fraudguard") -> Settings:
         """These settings with topics, a job name and a feature-store prefix of their own, so
         a test or a benchmark run never sees another's records, offsets or checkpoints.

@@ -1,4 +1,4 @@
-"""Runs the JVM feature kernel (``io.fraudguard.features`` in ``stack/flink``) over a file.
+"""Runs the JVM feature kernel (``io.fraudguard.features`` in ``jvm/kernel``) over a file.
 
 The kernel is the one evaluation of the registry's declarations: the job runs it in keyed Flink
 operators, and the offline path (:func:`~fraudguard.features.offline.build_features`) runs it
@@ -22,32 +22,11 @@ from fraudguard.config import Settings
 from fraudguard.errors import StackError
 from fraudguard.features.registry import FEATURES
 from fraudguard.features.spec import write_feature_spec
+from fraudguard.jvm import classpath
 from fraudguard.stack.health import check_java
 from fraudguard.wire.transactions import Transaction
 
 MAIN_CLASS = "io.fraudguard.features.BuildFeatures"
-
-
-def kernel_classpath(settings: Settings) -> str:
-    """The project's JVM classes (built with Maven when missing or stale) plus Flink's own jar
-    (the kernel reads JSON with the Jackson Flink ships)."""
-    import pyflink
-
-    from fraudguard.stack import maven
-    from fraudguard.stack.health import check_maven
-    from fraudguard.stack.layout import StackPaths
-
-    flink_jars = next(
-        jars
-        for jars in maven.jar_sets(settings, StackPaths.from_settings(settings))
-        if jars.name == "flink"
-    )
-    if maven.needs_resolve(flink_jars):
-        maven.resolve(flink_jars, check_maven())
-    dist = sorted((Path(pyflink.__file__).parent / "lib").glob("flink-dist-*.jar"))
-    if not dist:
-        raise StackError("the apache-flink wheel has no lib/flink-dist jar")
-    return f"{flink_jars.lib / 'fraudguard-flink-ext.jar'}:{dist[0]}"
 
 
 def write_transactions(path: Path, transactions: Iterable[Transaction]) -> Path:
@@ -62,9 +41,10 @@ def write_transactions(path: Path, transactions: Iterable[Transaction]) -> Path:
 def run_kernel_main(
     settings: Settings, main_class: str, args: Sequence[str], jvm_options: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """Runs one of the project's JVM entry points (``BuildFeatures``, ``KernelStateCheck``,
-    ``StateMemory``) on its classpath; the JSON object it prints last."""
-    command = [check_java(), *jvm_options, "-cp", kernel_classpath(settings), main_class, *args]
+    """Runs one of the project's JVM entry points (``BuildFeatures``, or a tool of
+    ``io.fraudguard.tools``) with the project's jars, built when stale; the JSON object it
+    prints last."""
+    command = [check_java(), *jvm_options, "-cp", classpath(settings), main_class, *args]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise StackError(f"{main_class} failed (exit {done.returncode}): "

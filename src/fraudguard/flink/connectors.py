@@ -11,9 +11,9 @@ TOMBSTONE_FRAME = 0
 VALUE_FRAME = 1
 """First byte of a framed record whose value follows."""
 FRAMED_DESERIALIZER = "io.fraudguard.flink.FramedValueDeserializer"
-"""The Java class (``stack/flink/src``, built by ``fraudguard stack up``) that frames values."""
+"""The Java class (``jvm/flink``, built by ``make jvm``) that frames values."""
 DECISION_KEY = "io.fraudguard.flink.DecisionKey"
-"""The Java class (``stack/flink/src``) that keys a decision record by its ``txn_id``."""
+"""The Java class (``jvm/flink``) that keys a decision record by its ``txn_id``."""
 
 
 def _java(class_name: str) -> Any:

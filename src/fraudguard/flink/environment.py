@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fraudguard.config import Settings
 from fraudguard.errors import JobError
+from fraudguard.jvm import job_jars
 
 
 def flink_configuration(settings: Settings, restore_from: Path | None = None) -> dict[str, str]:
@@ -27,10 +28,10 @@ def flink_configuration(settings: Settings, restore_from: Path | None = None) ->
     'true'
     """
     flink = settings.flink
-    jars = settings.connector_jars
+    jars = job_jars(settings)
     if not jars:
         raise JobError(
-            f"no Flink connector jar under {settings.lib_dir / 'flink'}: run `fraudguard stack up`"
+            f"the project's jars are not built under {settings.lib_dir / 'flink'}: run `make jvm`"
         )
     conf = {
         "parallelism.default": str(flink.parallelism),

@@ -20,6 +20,7 @@ from pathlib import Path
 from fraudguard.config import Settings
 from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root, latest_checkpoint
+from fraudguard.jvm import ensure_built
 from fraudguard.stack.process import cmdline, read_pid
 
 JOB_SCRIPT = "jobs/scoring_job.py"
@@ -130,8 +131,7 @@ class JobRunner:
         """Launch the job; resume from the newest checkpoint unless ``fresh``."""
         if (pid := self.pid()) is not None:
             raise JobError(f"job {self.settings.flink.job_name} is already running (pid {pid})")
-        if not self.settings.connector_jars:
-            raise JobError("the Flink Kafka connector is missing: run `fraudguard stack up` first")
+        ensure_built(self.settings)  # the job's jars, when a source changed or none are built
         restore = None if fresh else latest_checkpoint(self.settings)
         if fresh:
             shutil.rmtree(checkpoint_root(self.settings), ignore_errors=True)

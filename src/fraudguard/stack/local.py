@@ -64,8 +64,9 @@ class LocalStack:
     def up(self) -> StackStatus:
         """Start whatever is not running, create the topics, and return the resulting status.
 
-        Order: preflight checks, jars (Maven, only when missing or a pom changed), Kafka,
-        Redis, topics. A service that already runs is only checked for readiness.
+        Order: preflight checks, the broker's jars (Maven, only when missing or its pom
+        changed), Kafka, Redis, topics. A service that already runs is only checked for
+        readiness. The project's own Java is not built here (``make jvm``, :mod:`fraudguard.jvm`).
         """
         with self._locked():
             self.paths.make_dirs()
@@ -76,15 +77,16 @@ class LocalStack:
                 self.kafka.check_config()
             if redis_pid is not None:
                 self.redis.check_config(redis_pid)
-            missing = maven.missing_jars(self.settings, self.paths)
+            broker_jars = maven.broker_jars(self.settings, self.paths)
+            missing = maven.needs_resolve(broker_jars)
             tools = health.preflight(
                 self.settings,
                 self.paths.home,
                 {"kafka": kafka_pid, "redis": redis_pid},
-                need_maven=bool(missing),
+                need_maven=missing,
             )
             if missing:
-                maven.ensure_jars(self.settings, self.paths, health.check_maven())
+                maven.resolve(broker_jars, health.check_maven())
             if kafka_pid is None:
                 kafka_pid = self.kafka.start(tools.java)
             self.kafka.wait_ready(kafka_pid, self.start_timeout_s)

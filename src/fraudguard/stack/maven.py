@@ -1,10 +1,11 @@
-"""Jars resolved (and, for the Flink module, compiled) by Maven from the project's poms,
-rebuilt only when a pom or a source file beside it changes.
+"""Jars resolved (and, for the project's Java, compiled) by Maven from a pom, again only when
+the pom or a file beside it changes: the Kafka broker's (``deploy/kafka``, at ``stack up``) and
+the project's own (``jvm/``, see :mod:`fraudguard.jvm`).
 
 Each pom's jars land in their own folder (``lib/kafka``, ``lib/flink``) with a marker holding
-the hash of the pom and of every file under its ``src/``. Resolution goes to a staging folder
-that replaces the old one whole, so a pom that drops or upgrades a dependency never leaves a
-stale jar on the broker's classpath.
+the hash of every file in the pom's folder. Resolution goes to a staging folder that replaces
+the old one whole, so a pom that drops or upgrades a dependency never leaves a stale jar on a
+classpath.
 """
 
 from __future__ import annotations
@@ -24,28 +25,29 @@ from fraudguard.stack.layout import StackPaths
 log = logging.getLogger(__name__)
 
 MARKER = ".pom.sha256"
-POMS = ("kafka", "flink")
 
 
 class JarSet(NamedTuple):
-    """The jars one pom resolves: ``lib`` receives what ``pom`` copies."""
+    """The jars one pom resolves: ``lib`` receives what ``pom`` copies; ``options`` are more
+    arguments for Maven."""
 
     name: str
     pom: Path
     lib: Path
+    options: tuple[str, ...] = ()
 
 
-def jar_sets(settings: Settings, paths: StackPaths) -> list[JarSet]:
-    root = settings.project_root
-    return [JarSet(name, root / "stack" / name / "pom.xml", paths.lib / name) for name in POMS]
+def broker_jars(settings: Settings, paths: StackPaths) -> JarSet:
+    """The Kafka broker and its runtime classpath, which ``stack up`` starts."""
+    pom = settings.project_root / "deploy" / "kafka" / "pom.xml"
+    return JarSet("kafka", pom, paths.lib / "kafka")
 
 
 def pom_digest(pom: Path) -> str:
-    """SHA-256 of the pom and of the sources Maven compiles beside it (``src/``)."""
+    """SHA-256 of every file in the pom's folder: the pom, module poms and their sources."""
     digest = hashlib.sha256()
     try:
-        digest.update(pom.read_bytes())
-        for source in sorted(path for path in (pom.parent / "src").rglob("*") if path.is_file()):
+        for source in sorted(path for path in pom.parent.rglob("*") if path.is_file()):
             digest.update(source.relative_to(pom.parent).as_posix().encode() + b"\0")
             digest.update(source.read_bytes())
     except OSError as exc:
@@ -74,7 +76,8 @@ def resolve(
     retired = jars.lib.with_name(f".{jars.name}.old")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    command = [mvn, "-q", "-B", "-f", str(jars.pom), f"-Dfraudguard.lib={staging}", "package"]
+    command = [mvn, "-q", "-B", "-f", str(jars.pom), f"-Dfraudguard.lib={staging}", *jars.options]
+    command.append("package")
     log.info("resolving %s jars with Maven (%s)", jars.name, jars.pom)
     try:
         done = run(command, capture_output=True, text=True, timeout=timeout_s)
@@ -97,18 +100,3 @@ def resolve(
         jars.lib.rename(retired)
     staging.rename(jars.lib)
     shutil.rmtree(retired, ignore_errors=True)
-
-
-def ensure_jars(settings: Settings, paths: StackPaths, mvn: str = "mvn") -> list[str]:
-    """Resolve every pom whose jars are missing or stale; return the names resolved."""
-    resolved = []
-    for jars in jar_sets(settings, paths):
-        if needs_resolve(jars):
-            resolve(jars, mvn)
-            resolved.append(jars.name)
-    return resolved
-
-
-def missing_jars(settings: Settings, paths: StackPaths) -> list[str]:
-    """Names of the jar sets ``ensure_jars`` would resolve (so preflight knows Maven is needed)."""
-    return [jars.name for jars in jar_sets(settings, paths) if needs_resolve(jars)]

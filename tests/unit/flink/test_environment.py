@@ -50,8 +50,8 @@ def test_restore_path_is_passed_to_flink(settings: Settings, tmp_path: Path) -> 
     assert conf["execution.state-recovery.path"].endswith("chk-3")
 
 
-def test_missing_connector_jar_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(JobError, match="stack up"):
+def test_unbuilt_jars_are_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(JobError, match="make jvm"):
         flink_configuration(Settings(home=tmp_path))
 
 

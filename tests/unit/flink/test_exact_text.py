@@ -16,7 +16,7 @@ from fraudguard.features.jvm import run_kernel_main
 def test_every_kind_of_feature_value_reads_back_as_the_same_double(tmp_path: Path) -> None:
     sample = tmp_path / "json-sample.txt"
     got = run_kernel_main(
-        Settings(), "io.fraudguard.flink.ExactTextCheck", ["11", "200000", str(sample)]
+        Settings(), "io.fraudguard.tools.ExactTextCheck", ["11", "200000", str(sample)]
     )
     assert got["cases"] == 200_000
     assert got["mismatches"] == 0, got

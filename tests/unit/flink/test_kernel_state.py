@@ -41,7 +41,7 @@ def test_states_through_checkpoints_and_copies_give_the_same_features(
     txns = arrival(seed, 20_000)
     source = write_transactions(tmp_path / "transactions.jsonl", txns)
     got = run_kernel_main(
-        Settings(), "io.fraudguard.flink.KernelStateCheck", [str(spec), str(source), str(DAY)]
+        Settings(), "io.fraudguard.tools.KernelStateCheck", [str(spec), str(source), str(DAY)]
     )
     assert got["answered"] > 0.9 * len(txns) > 5_000
     # card, merchant, terminal and most devices: three or four states per answered payment
@@ -49,8 +49,3 @@ def test_states_through_checkpoints_and_copies_give_the_same_features(
     assert got["mismatches"] == 0, got
     assert got["unstable"] == 0, got
     assert got["changed_after_copy"] == 0, got
-
-
-def test_bit_packed_columns_of_every_width_read_back_as_written() -> None:
-    got = run_kernel_main(Settings(), "io.fraudguard.features.PackerCheck", ["7", "2000"])
-    assert got == {"cases": 2000, "mismatches": 0}

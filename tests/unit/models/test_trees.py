@@ -1,6 +1,7 @@
-"""The job's scorer (``io.fraudguard.scoring``, run here through ``ScoreRows``) gives what the
-booster predicts for the registry's champion, with the model's feature order mapped onto the
-job's, missing values included; a champion it cannot serve is refused with the reason."""
+"""The job's scorer (``io.fraudguard.scoring``, run here through ``io.fraudguard.tools.ScoreRows``)
+gives what the booster predicts for the registry's champion, with the model's feature order
+mapped onto the job's, missing values included; a champion it cannot serve is refused with the
+reason."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def score_in_jvm(root: Path, tmp_path: Path, row_names: list[str], rows: np.ndar
     source, out = tmp_path / "rows.f64", tmp_path / "scores.f64"
     rows.astype("<f8").tofile(source)
     args = [str(root), json.dumps(serving_layout()), str(names), str(source), str(out)]
-    got = run_kernel_main(Settings(), "io.fraudguard.scoring.ScoreRows", args)
+    got = run_kernel_main(Settings(), "io.fraudguard.tools.ScoreRows", args)
     assert got["rows"] == len(rows)
     return np.fromfile(out, dtype="<f8")
 

@@ -18,10 +18,10 @@ class FakeMaven:
     def __init__(self, jars: list[str], returncode: int = 0) -> None:
         self.jars = jars
         self.returncode = returncode
-        self.calls = 0
+        self.commands: list[list[str]] = []
 
     def __call__(self, command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
-        self.calls += 1
+        self.commands.append(command)
         [target] = [arg.split("=", 1)[1] for arg in command if arg.startswith("-Dfraudguard.lib=")]
         for jar in self.jars:
             (Path(target) / jar).write_text("jar")
@@ -30,7 +30,8 @@ class FakeMaven:
 
 @pytest.fixture
 def jars(tmp_path: Path) -> JarSet:
-    pom = tmp_path / "pom.xml"
+    pom = tmp_path / "deploy" / "pom.xml"
+    pom.parent.mkdir()
     pom.write_text("<project>v1</project>")
     return JarSet("kafka", pom, tmp_path / "lib" / "kafka")
 
@@ -44,14 +45,23 @@ def test_resolves_once_until_the_pom_changes(jars: JarSet) -> None:
     assert needs_resolve(jars)
 
 
-def test_a_changed_source_beside_the_pom_builds_again(jars: JarSet) -> None:
-    source = jars.pom.parent / "src" / "main" / "java" / "X.java"
+@pytest.mark.parametrize("beside", ["src/main/java/X.java", "kernel/pom.xml"])
+def test_a_changed_source_or_module_pom_beside_the_pom_builds_again(
+    jars: JarSet, beside: str
+) -> None:
+    source = jars.pom.parent / beside
     source.parent.mkdir(parents=True)
     source.write_text("class X {}")
     resolve(jars, run=FakeMaven(["ext.jar"]))
     assert not needs_resolve(jars)
     source.write_text("class X { int y; }")
     assert needs_resolve(jars)
+
+
+def test_options_reach_maven_before_the_goal(jars: JarSet) -> None:
+    maven = FakeMaven(["a.jar"])
+    resolve(jars._replace(options=("-Dmaven.test.skip=true",)), run=maven)
+    assert maven.commands[-1][-2:] == ["-Dmaven.test.skip=true", "package"]
 
 
 def test_new_resolution_drops_stale_jars(jars: JarSet) -> None:

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes the newest card and merchant features of each transaction to the online store in Redis
- * and passes the transaction on. The store's protocol is {@code fraudguard.features.online_store}'s: the
- * same put-if-newer Lua script (handed over from Python, not retyped), keys
+ * and passes the transaction on. The store's protocol is
+ * {@code fraudguard.features.online_store}'s: the same put-if-newer Lua script (handed over from
+ * Python, not retyped), keys
  * {@code {prefix}:{entity}:{id}}, values as exact text. Writes are buffered (newest per key)
  * and sent by a background thread every {@code flushEvery} transactions or {@code flushMs}; the
  * job never waits for Redis, and while a send is still running the buffer keeps the newest

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * float64 features (registry order), one byte late (0 or 1), the base score as float64 (NaN when
  * no model scored it), the model version (one byte of length, then UTF-8; empty when none), the
  * features as the decision record's JSON object (int32 length, then ASCII), then the validated
- * transaction's JSON; all little-endian (see {@code fraudguard.flink.batches.unpack_features}).
+ * transaction's JSON; all little-endian (see {@code fraudguard.flink.batches.unpack_features},
+ * and the golden records of contracts/packed-decision.json).
  *
  * <p>The features' JSON is written here, with {@link ExactText#appendJson}, because Python took
  * 8 of its 26 µs a decision to write the record's 58 floats; the Python decision splices it in.

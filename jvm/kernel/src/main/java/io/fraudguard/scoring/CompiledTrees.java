@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * A gradient-boosted tree model as {@code fraudguard.models.trees} writes it
  * ({@code trees.json}), scored in the JVM: the same document, the same float32 comparisons and
  * sums as XGBoost, so a score equals the booster's prediction to float rounding (tested to 1e-6
- * in {@code tests/scoring/test_jvm_trees.py}).
+ * in {@code tests/unit/models/test_trees.py}; the format is contracts/trees.schema.json).
  *
  * <p>All trees live in flat arrays, each node's children as absolute indices; a leaf has
  * {@code left == -1} and keeps its value in {@code threshold}. A split's feature is an index into
