@@ -66,3 +66,11 @@ def feature_spec(features: tuple[Feature, ...] = FEATURES) -> dict[str, Any]:
 def write_feature_spec(path: Path, features: tuple[Feature, ...] = FEATURES) -> Path:
     path.write_text(json.dumps(feature_spec(features), indent=1) + "\n")
     return path
+
+
+if __name__ == "__main__":
+    # After a change to the registry: the golden spec the contract tests of both languages read
+    # (`python -m fraudguard.features.spec contracts/feature-spec.json`).
+    import sys
+
+    write_feature_spec(Path(sys.argv[1]))
