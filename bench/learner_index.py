@@ -2,40 +2,31 @@
 it with a new champion, and how much memory that takes.
 
 A restarted learner reads the whole ``decisions`` topic into
-:class:`~fraudguard.reranker.learner.DecisionIndex` and re-scores the decisions an
+:class:`~fraudguard.reranker.decision_index.DecisionIndex` and re-scores the decisions an
 earlier model made. This times those two steps on generated decision records shaped like the
 job's (all 58 features, as JSON), outside Kafka: reading the topic adds the consumer's own time.
 The model is a 146-tree XGBoost of depth 6 trained here on random data, the size of the bench
 champion.
 
-Prints progress to stderr and, last, one JSON object also written to
-bench/results/learner_index.json.
+Writes bench/results/learner_index.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
-import sys
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import orjson
 
+from bench_results import log, run_metadata, write_result
 from fraudguard.features import FEATURE_NAMES
 from fraudguard.models.booster import XGBoostScorer
-from fraudguard.reranker.learner import DecisionIndex
+from fraudguard.reranker.decision_index import DecisionIndex
 from fraudguard.reranker.model import DEFAULT_FEATURES
-
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def rss_mb() -> float:
@@ -58,7 +49,7 @@ def champion_sized_model() -> XGBoostScorer:
     return XGBoostScorer(booster, "bench-new", FEATURE_NAMES)
 
 
-def records(n: int, chunk: int = 10_000):  # type: ignore[no-untyped-def]
+def records(n: int, chunk: int = 10_000) -> Iterator[bytes]:
     """``n`` decision records as the job writes them (JSON bytes), made in chunks."""
     rng = np.random.default_rng(1)
     for start in range(0, n, chunk):
@@ -71,11 +62,12 @@ def records(n: int, chunk: int = 10_000):  # type: ignore[no-untyped-def]
             })  # fmt: skip
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decisions", type=int, default=1_000_000)
     parser.add_argument("--rescore-capacity", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    metadata = run_metadata()
     model = champion_sized_model()
     before = rss_mb()
     index = DecisionIndex(DEFAULT_FEATURES, args.decisions, args.rescore_capacity)
@@ -95,8 +87,6 @@ def main() -> None:
     rescore_s = time.perf_counter() - started
     n = args.decisions
     result = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
         "decisions": n,
         "rescore_capacity": args.rescore_capacity,
         "json_parse_us_per_decision": round(1e6 * parse_s / n, 2),
@@ -113,10 +103,7 @@ def main() -> None:
         f"{result['index_add_us_per_decision']} µs each ({result['index_s']} s); re-scored "
         f"{rescored:,} in {result['rescore_s']} s; index memory {result['index_rss_mb']:.0f} MB"
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(result)
-    (RESULTS / "learner_index.json").write_text(text + "\n")
-    print(text)
+    write_result("learner_index", metadata, result)
 
 
 if __name__ == "__main__":

@@ -7,20 +7,18 @@ Compare the total with 1e6 / throughput_tps from bench/throughput.py: the rest i
 (Kafka, the feature steps, the shuffles, the online store, checkpoints), Redis, and PyFlink's
 bridge (paid once per batch of ``flink.batch_size`` records).
 
-Prints one JSON line and writes bench/results/profile_features.json.
+Writes bench/results/profile_features.json.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import struct
-import sys
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
 
+from bench_results import run_metadata, write_result
 from fraudguard.config import FlinkSettings
 from fraudguard.decision.decider import Decider
 from fraudguard.features import FEATURE_NAMES
@@ -30,7 +28,11 @@ from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.wire.transactions import Transaction, parse_transaction
 
 
-def main(count: int = 50_000) -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=50_000)
+    count = parser.parse_args(argv).transactions
+    metadata = run_metadata()
     now_ms = int(time.time() * 1000)
     config = GeneratorConfig(seed=3, cards=4000, merchants=300, days=7).ending_at(now_ms)
     raw: list[bytes] = []
@@ -76,18 +78,14 @@ def main(count: int = 50_000) -> None:
     spent.update(unpack=unpacked, decide_to_json=decided)
     per_txn = {k: round(v / count * 1e6, 2) for k, v in spent.items()}
     result = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "transactions": count,
         "features": len(FEATURE_NAMES),
         "us_per_txn": per_txn,
         "python_total_us": round(sum(per_txn.values()), 1),
         "python_ceiling_tps": round(1e6 / sum(per_txn.values())),
     }
-    out_file = Path(__file__).parent / "results" / "profile_features.json"
-    out_file.parent.mkdir(exist_ok=True)
-    out_file.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result))
+    write_result("profile_features", metadata, result)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

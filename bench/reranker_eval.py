@@ -16,23 +16,20 @@ are the held-out tail on which base and re-ranked scores are compared, whichever
 - The re-ranker's feature scaling is fitted on the training window's transactions (no labels).
 - Several generator seeds (`--seeds`), because one held-out tail has few frauds.
 
-Prints progress to stderr and one JSON object as the last stdout line, also written to
-bench/results/reranker_eval.json.
+Writes bench/results/reranker_eval.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from bench_results import RESULTS_DIR, log, run_metadata, write_result
 from fraudguard.features import FEATURE_NAMES, build_features
 from fraudguard.features.offline import feature_table
 from fraudguard.generator import GeneratorConfig, PaymentStream
@@ -46,7 +43,7 @@ from fraudguard.training.data import from_feature_table
 DAY = 86_400_000
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="7,8,9", help="Generator seeds, comma-separated.")
     parser.add_argument("--cards", type=int, default=2_000)
@@ -59,16 +56,15 @@ def main() -> None:
     parser.add_argument("--poll-minutes", type=float, default=5.0)
     parser.add_argument("--learning-rate", type=float, default=RerankerConfig().learning_rate)
     parser.add_argument("--power", type=float, default=RerankerConfig().power)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    metadata = run_metadata()
     started = time.monotonic()
     config = RerankerConfig(learning_rate=args.learning_rate, power=args.power)
     runs = [evaluate_seed(int(seed), args, config) for seed in args.seeds.split(",")]
     base_ap = [r["base_average_precision"] for r in runs]
     rerank_ap = [r["rerank_average_precision"] for r in runs]
     result = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
         "generator": {
             "cards": args.cards,
             "merchants": args.merchants,
@@ -87,13 +83,10 @@ def main() -> None:
         "mean_average_precision_change": float(np.mean(rerank_ap) - np.mean(base_ap)),
         "bench_s": round(time.monotonic() - started, 1),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(result, default=float)
-    (args.out / "reranker_eval.json").write_text(text + "\n")
-    print(text)
+    write_result("reranker_eval", metadata, result, args.out)
 
 
-def evaluate_seed(seed: int, args: argparse.Namespace, config: RerankerConfig) -> dict:
+def evaluate_seed(seed: int, args: argparse.Namespace, config: RerankerConfig) -> dict[str, Any]:
     started = time.monotonic()
     gen = GeneratorConfig(
         seed=seed, cards=args.cards, merchants=args.merchants, days=args.days,
@@ -149,20 +142,6 @@ def evaluate_seed(seed: int, args: argparse.Namespace, config: RerankerConfig) -
         "average_precision_change": report.rerank_average_precision - report.base_average_precision,
         "seconds": round(time.monotonic() - started, 1),
     }
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip()
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

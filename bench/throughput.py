@@ -12,9 +12,10 @@ Two phases, on topics and a job name of the bench's own (the demo's topics are n
    read, by a ``read_uncommitted`` reader (processing latency) and by a ``read_committed``
    reader (what a downstream consumer waits for, bounded below by the checkpoint interval).
 
-The last line on stdout is one JSON object, also written to ``bench/results/`` (see
-``bench/README.md``). Progress goes to stderr. The job only runs through ``JobRunner``; the
-job and the topics are removed at the end, the stack stays up.
+Decisions are read with the project's :class:`~fraudguard.streams.tally.DecisionTally`. The
+last line on stdout is one JSON object, also written to ``bench/results/throughput-<scoring>.json``
+(see ``docs/benchmarks.md``). Progress goes to stderr. The job only runs through ``JobRunner``;
+the job and the topics are removed at the end, the stack stays up.
 """
 
 from __future__ import annotations
@@ -24,47 +25,39 @@ import math
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import orjson
-from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Producer
 
+from bench_results import RESULTS_DIR, log, run_metadata, write_result
 from fraudguard.config import Settings
 from fraudguard.errors import JobError
-from fraudguard.features.online_store import OnlineFeatureStore
+from fraudguard.features import FEATURE_NAMES
+from fraudguard.features.online_store import OnlineFeatureReader
 from fraudguard.generator import GeneratorConfig, PaymentStream, ProduceReport, produce_to_kafka
 from fraudguard.ops.jobrunner import JobRunner, running_jobs
 from fraudguard.stack import LocalStack, create_topics
 from fraudguard.stack.topics import delete_topics, make_admin
-from fraudguard.streams.kafka import end_offsets, make_consumer, make_producer
+from fraudguard.streams.kafka import end_offsets, make_producer
+from fraudguard.streams.tally import DecisionTally
 from fraudguard.wire.transactions import format_event_time
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 STARTUP_TIMEOUT_S = 240.0
 """Longest wait from starting the job to its first decision (PyFlink start-up on a busy box)."""
 STALL_TIMEOUT_S = 60.0
 """A phase gives up, reporting ``incomplete``, when no new decision arrives for this long."""
-DEGRADED = b'"degraded":true'
-"""How a decision record scored by the rules (no model) reads, as orjson writes it."""
 MAX_BACKLOG_DAYS = 20.0
 """Backlog event times span at most this many days (and at most half the retention of the
 transactions topic), well inside the job's 35-day age limit."""
-
-_T0 = time.monotonic()
-
-
-def log(message: str) -> None:
-    print(f"[{time.monotonic() - _T0:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 class BenchError(Exception):
@@ -107,41 +100,6 @@ def stream_config(
 # ---------------------------------------------------------------------------------- helpers
 
 
-def git_commit(root: Path) -> tuple[str, bool | None]:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unknown", None
-    return head or "unknown", bool(status.strip())
-
-
-def feature_count() -> int:
-    try:
-        from fraudguard.features import FEATURES  # type: ignore[import-not-found]
-    except ImportError:
-        return 0
-    return len(FEATURES)
-
-
-def txn_id_of(value: bytes) -> str:
-    return orjson.loads(value)["txn_id"]
-
-
 def percentile_ms(values: np.ndarray, q: float) -> float | None:
     return round(float(np.percentile(values, q)), 1) if len(values) else None
 
@@ -177,73 +135,40 @@ def delete_topics_and_group(settings: Settings) -> None:
 
 
 @dataclass
-class DecisionWatcher:
-    """Follows the decisions topic from given offsets in a thread of its own and keeps, per
-    transaction id, the monotonic time its decision was first read."""
+class BackgroundTally:
+    """Polls a :class:`DecisionTally` in a thread of its own, so that the main thread can
+    produce at a steady rate and watch the clock meanwhile."""
 
-    settings: Settings
-    isolation: Literal["read_committed", "read_uncommitted"]
-    start: dict[int, int]
-    expected: set[str] | dict[str, int] | None = None
-    first_seen: dict[str, float] = field(default_factory=dict)
-    records: int = 0
-    duplicates: int = 0
-    foreign: int = 0
-    degraded: int = 0
-    """Decisions (each counted once) the rules scored instead of a model."""
+    tally: DecisionTally
+    isolation: str
+    on_batch: Callable[[BackgroundTally, float], None] | None = None
+    """Called with the time of each non-empty read, in the reader's thread."""
     error: BaseException | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
     last_progress: float = field(default_factory=time.monotonic)
-    on_batch: Callable[[DecisionWatcher, float], None] | None = None
+    """When a transaction last got its first decision."""
     _thread: threading.Thread | None = None
 
     def run(self) -> None:
-        consumer = make_consumer(
-            self.settings,
-            isolation=self.isolation,
-            **{"enable.partition.eof": False, "fetch.wait.max.ms": 100},
-        )
-        topic = self.settings.topics.decisions.name
+        tally = self.tally
         try:
-            consumer.assign([TopicPartition(topic, p, o) for p, o in sorted(self.start.items())])
-            first_seen, expected = self.first_seen, self.expected
             while not self.stop.is_set():
-                batch = consumer.consume(num_messages=1000, timeout=0.1)
+                decided = tally.decided
+                read = tally.poll(timeout_s=0.1, max_messages=1000)
                 now = time.monotonic()
                 self.ready.set()
-                for msg in batch:
-                    err = msg.error()
-                    if err is not None:
-                        if err.code() == KafkaError._PARTITION_EOF:
-                            continue
-                        raise KafkaException(err)
-                    # The job keys each decision by its txn_id: reading the key spares this
-                    # reader (which shares the cores with the job) a JSON parse per decision.
-                    key = msg.key()
-                    txn_id = key.decode() if key else txn_id_of(msg.value())
-                    if expected is not None and txn_id not in expected:
-                        self.foreign += 1
-                        continue
-                    self.records += 1
-                    if txn_id in first_seen:
-                        self.duplicates += 1
-                    else:
-                        first_seen[txn_id] = now
-                        self.last_progress = now
-                        # a substring test: the record is orjson's (no spaces), and a parse
-                        # per decision would take this reader's share of the cores
-                        if DEGRADED in (msg.value() or b""):
-                            self.degraded += 1
-                if batch and self.on_batch is not None:
+                if tally.decided > decided:
+                    self.last_progress = now
+                if read and self.on_batch is not None:
                     self.on_batch(self, now)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             self.error = exc
             self.ready.set()
         finally:
-            consumer.close()
+            tally.close()
 
-    def begin(self) -> DecisionWatcher:
+    def begin(self) -> BackgroundTally:
         self._thread = threading.Thread(
             target=self.run, name=f"decisions-{self.isolation}", daemon=True
         )
@@ -255,13 +180,29 @@ class DecisionWatcher:
         if self._thread is not None:
             self._thread.join(timeout=15)
 
-    @property
-    def decided(self) -> int:
-        return len(self.first_seen)
-
     def check(self) -> None:
         if self.error is not None:
             raise BenchError(f"reading decisions ({self.isolation}): {self.error}")
+
+
+def follow_decisions(
+    settings: Settings,
+    isolation: Literal["read_committed", "read_uncommitted"],
+    start: dict[int, int],
+    expected: Iterable[str] | None = None,
+    timed: bool = False,
+    on_batch: Callable[[BackgroundTally, float], None] | None = None,
+) -> BackgroundTally:
+    """A tally of the decisions topic from ``start``, polled in a thread started here.
+
+    It reads the transaction id from the Kafka key (the job keys each decision by its
+    ``txn_id``), sparing this reader, which shares the cores with the job, a JSON parse per
+    decision; a fetch waits at most 100 ms, so a decision is read soon after it is visible."""
+    tally = DecisionTally(
+        settings, expected, start, isolation, by_key=True, timed=timed,
+        **{"fetch.wait.max.ms": 100},
+    )  # fmt: skip
+    return BackgroundTally(tally, isolation, on_batch).begin()
 
 
 def decision_partitions(settings: Settings) -> dict[int, int]:
@@ -342,8 +283,8 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
     marks: dict[str, tuple[int, float]] = {}
     cpu: dict[str, tuple[int, int, int]] = {}
 
-    def on_batch(watcher: DecisionWatcher, now: float) -> None:
-        decided = watcher.decided
+    def on_batch(reader: BackgroundTally, now: float) -> None:
+        decided = reader.tally.decided
         if "first" not in marks:
             marks["first"] = (decided, now)
         if "lo" not in marks and decided >= lo_target:
@@ -356,7 +297,7 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
             marks["all"] = (decided, now)
 
     start = {p: 0 for p in decision_partitions(settings)}
-    watcher = DecisionWatcher(settings, "read_uncommitted", start, on_batch=on_batch).begin()
+    reader = follow_decisions(settings, "read_uncommitted", start, on_batch=on_batch)
     try:
         log(
             f"starting job {settings.flink.job_name} (fresh, parallelism "
@@ -365,19 +306,19 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
         started = time.monotonic()
         runner.start(detached=True, fresh=True)
         try:
-            # Kills and starts again a start that hangs (README, known problems); the marks
-            # keep coming from the watcher's thread meanwhile.
+            # Kills and starts again a start that hangs (docs/operations.md); the marks
+            # keep coming from the reader's thread meanwhile.
             runner.wait_running(timeout_s=STARTUP_TIMEOUT_S)
             result.first_checkpoint_s = round(time.monotonic() - started, 2)
         except JobError as exc:
             result.incomplete_reason = str(exc)
-        last_status, last_decided = time.monotonic(), watcher.decided
+        last_status, last_decided = time.monotonic(), reader.tally.decided
         while "all" not in marks and result.incomplete_reason is None:
             time.sleep(0.2)
-            watcher.check()
+            reader.check()
             now = time.monotonic()
             if now - last_status >= 1.0:
-                decided = watcher.decided
+                decided = reader.tally.decided
                 tps = (decided - last_decided) / (now - last_status)
                 log(f"  decided {decided:,}/{n:,} ({tps:,.0f}/s)")
                 result.seconds.append((round(now - started, 1), round(tps)))
@@ -388,16 +329,16 @@ def measure_throughput(settings: Settings, runner: JobRunner, n: int) -> Through
             if "first" not in marks and now - started > STARTUP_TIMEOUT_S:
                 result.incomplete_reason = f"no decision within {STARTUP_TIMEOUT_S:.0f} s of start"
                 break
-            if "first" in marks and now - watcher.last_progress > STALL_TIMEOUT_S:
+            if "first" in marks and now - reader.last_progress > STALL_TIMEOUT_S:
                 result.incomplete_reason = (
                     f"no new decision for {STALL_TIMEOUT_S:.0f} s "
-                    f"({watcher.decided:,} of {n:,} decided)"
+                    f"({reader.tally.decided:,} of {n:,} decided)"
                 )
                 break
     finally:
-        watcher.end()
-    result.decided = watcher.decided
-    result.degraded = watcher.degraded
+        reader.end()
+    result.decided = reader.tally.decided
+    result.degraded = reader.tally.degraded
     if "first" in marks:
         result.job_startup_s = round(marks["first"][1] - started, 2)
     if "all" in marks:
@@ -474,16 +415,16 @@ def measure_latency(
     sent_at = np.full(total, np.nan)
 
     start = decision_partitions(settings)
-    watchers = [
-        DecisionWatcher(settings, iso, start, expected=index).begin()
-        for iso in ("read_uncommitted", "read_committed")
+    readers = [
+        follow_decisions(settings, isolation, start, expected=index, timed=True)
+        for isolation in ("read_uncommitted", "read_committed")
     ]
-    uncommitted, committed = watchers
+    uncommitted, committed = (reader.tally for reader in readers)
     try:
-        for w in watchers:
-            if not w.ready.wait(30):
-                raise BenchError(f"the {w.isolation} reader did not start within 30 s")
-            w.check()
+        for reader in readers:
+            if not reader.ready.wait(30):
+                raise BenchError(f"the {reader.isolation} reader did not start within 30 s")
+            reader.check()
         # Latency is measured from produce(), so it includes the producer's linger: the client's
         # default of 5 ms, as a payment system's producer would run. (linger.ms 0 made every
         # payment a request of its own; at 5,000/s the broker and the client then took the
@@ -517,8 +458,8 @@ def measure_latency(
                     f"  sent {i:,}/{total:,}, decided {uncommitted.decided:,} uncommitted, "
                     f"{committed.decided:,} committed"
                 )
-                for w in watchers:
-                    w.check()
+                for reader in readers:
+                    reader.check()
                 if runner.pid() is None:
                     result.incomplete_reason = f"the job exited; see {runner.log_path}"
                     break
@@ -533,8 +474,8 @@ def measure_latency(
             committed.decided < i or uncommitted.decided < i
         ):
             time.sleep(0.2)
-            for w in watchers:
-                w.check()
+            for reader in readers:
+                reader.check()
             now = clock()
             if now - last_status >= 1.0:
                 last_status = now
@@ -545,7 +486,7 @@ def measure_latency(
             if runner.pid() is None:
                 result.incomplete_reason = f"the job exited; see {runner.log_path}"
                 break
-            if now - max(t_end, *(w.last_progress for w in watchers)) > STALL_TIMEOUT_S:
+            if now - max(t_end, *(r.last_progress for r in readers)) > STALL_TIMEOUT_S:
                 result.incomplete_reason = (
                     f"no new decision for {STALL_TIMEOUT_S:.0f} s "
                     f"({committed.decided:,} of {i:,} committed)"
@@ -554,12 +495,13 @@ def measure_latency(
         # A duplicate would arrive after the first decision: keep reading a little longer.
         time.sleep(max(3.0, 2 * settings.flink.checkpoint_interval_ms / 1000))
     finally:
-        for w in watchers:
-            w.end()
+        for reader in readers:
+            reader.end()
 
-    def latencies(watcher: DecisionWatcher) -> np.ndarray:
-        ks = np.fromiter((index[t] for t in watcher.first_seen), dtype=np.int64)
-        seen = np.fromiter(watcher.first_seen.values(), dtype=np.float64)
+    def latencies(tally: DecisionTally) -> np.ndarray:
+        first_seen = tally.first_seen or {}
+        ks = np.fromiter((index[t] for t in first_seen), dtype=np.int64)
+        seen = np.fromiter(first_seen.values(), dtype=np.float64)
         return (seen - sent_at[ks]) * 1000.0 if len(ks) else np.empty(0)
 
     result.uncommitted_ms = latencies(uncommitted)
@@ -627,26 +569,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    started_at = datetime.now(UTC)
+    """Both phases; what they measured, and the run's settings."""
     wall_started = time.monotonic()
     base = Settings.from_env(os.environ)
     run_id = uuid.uuid4().hex[:8]
     settings = bench_settings(base, run_id, args.parallelism)
     n = args.transactions
-    commit, dirty = git_commit(settings.project_root)
     out: dict[str, Any] = {
-        "date": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "git_commit": commit,
-        "git_dirty": dirty,
         "transactions": n,
-        "cpu_count": os.cpu_count(),
         "flink_parallelism": settings.flink.parallelism,
         "execution_mode": settings.flink.execution_mode,
         "checkpoint_interval_ms": settings.flink.checkpoint_interval_ms,
         "bundle_size": settings.flink.bundle_size,
         "bundle_time_ms": settings.flink.bundle_time_ms,
         "transaction_partitions": settings.topics.transactions.partitions,
-        "features": feature_count(),
+        "features": len(FEATURE_NAMES),
         "job_name": settings.flink.job_name,
     }
 
@@ -747,7 +684,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         delete_topics_and_group(settings)
         # The run's own online-store keys: left behind, they grow Redis (and its snapshots,
         # which fork and write during later runs) by some 200 MB every few runs.
-        OnlineFeatureStore.from_settings(settings).clear()
+        OnlineFeatureReader.from_settings(settings).clear()
         shutil.rmtree(settings.checkpoint_dir / settings.flink.job_name, ignore_errors=True)
         shutil.rmtree(runner.job_dir, ignore_errors=True)
         if args.scoring == "rules" and settings.models_root is not None:
@@ -760,16 +697,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def write_results(result: dict[str, Any], out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    data = orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n"
-    path = out_dir / f"throughput-{stamp}.json"
-    path.write_bytes(data)
-    (out_dir / "latest-throughput.json").write_bytes(data)
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
@@ -777,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         raise _Terminated
 
     signal.signal(signal.SIGTERM, terminated)
+    metadata = run_metadata()
     try:
         result = run(args)
     except BenchError as exc:
@@ -785,9 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, _Terminated):
         log("interrupted: the bench job was stopped and its topics deleted")
         return 130
-    path = write_results(result, args.out)
-    log(f"results: {path}")
-    print(orjson.dumps(result).decode(), flush=True)
+    write_result(f"throughput-{args.scoring}", metadata, result, args.out)
     return 1 if result["incomplete"] else 0
 
 
