@@ -48,7 +48,8 @@ VALUES_FIELD = "_values"
 # feature names, a JSON list kept once at {prefix}:names:{id}) and _values (the values in that
 # order, as text). One field per feature cost Redis about 100 us a write (40 features: the Lua loop
 # splitting the values, a 40-field HSET and its append-only-file record); four fields cost a
-# fifth of that (bench/online_store.py), and the job's Redis was using a third of a core.
+# fifth of that (measured with redis-benchmark-style loops before the JVM writer took over),
+# and the job's Redis was using a third of a core.
 PUT_IF_NEWER_SCRIPT = """
 local function less(a, b)
   for i = 1, math.min(#a, #b) do
