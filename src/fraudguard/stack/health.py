@@ -73,7 +73,7 @@ def check_java(which: Which = shutil.which, run: Run = subprocess.run) -> str:
 
 
 def check_maven(which: Which = shutil.which) -> str:
-    """Path of ``mvn``, which resolves the Kafka broker and Flink connector jars."""
+    """Path of ``mvn``, which resolves the Kafka broker's jars and builds the project's Java."""
     mvn = which("mvn")
     if mvn is None:
         raise StackError(
