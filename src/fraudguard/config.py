@@ -93,6 +93,30 @@ class RedisSettings(_Frozen):
         return f"redis://{self.host}:{self.port}/{self.db}"
 
 
+class PostgresSettings(_Frozen):
+    """The local stack's PostgreSQL (``fraudguard stack postgres up``), for the panel's tests."""
+
+    host: str = "127.0.0.1"
+    """Loopback only, like Kafka and Redis: the cluster trusts loopback without a password."""
+    port: int = Field(default=55432, ge=1, le=65535)
+    """Not 5432, where Debian's package starts a cluster of its own."""
+    database: str = "fraudguard"
+    user: str = "fraudguard"
+
+    def url_of(self, database: str) -> str:
+        """The SQLAlchemy URL of ``database`` on this server, as ``user``."""
+        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL of ``database``, which ``stack postgres up`` creates.
+
+        >>> PostgresSettings().url
+        'postgresql+psycopg://fraudguard@127.0.0.1:55432/fraudguard'
+        """
+        return self.url_of(self.database)
+
+
 class FlinkSettings(_Frozen):
     parallelism: int = Field(default=1, ge=1)
     checkpoint_interval_ms: int = Field(default=2000, ge=100)
@@ -170,6 +194,32 @@ class ExplorationSettings(_Frozen):
     window_ms: int = Field(default=3_600_000, gt=0)
 
 
+class PanelSettings(_Frozen):
+    """The fraud-ops panel: where it listens, its database, and its working assumptions."""
+
+    host: str = "127.0.0.1"
+    """Loopback by default: put a TLS-terminating proxy in front to reach it from elsewhere."""
+    port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str | None = None
+    """SQLAlchemy URL of the panel's database; None: SQLite at ``home/panel/panel.db``. A
+    PostgreSQL URL (``postgresql+psycopg://user@host/db``) for anything shared."""
+    retention_days: int = Field(default=30, ge=1)
+    """Stored decisions older than this (by event time) are deleted by the ingester."""
+    review_minutes_per_case: float = Field(default=5.0, gt=0)
+    """What one review costs an analyst; the what-if turns review counts into hours."""
+    whatif_days: int = Field(default=7, ge=1, le=90)
+    """The what-if's default period: the stored decisions of the last this many days."""
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    """A login lasts this long (a working shift), then the analyst signs in again."""
+    secure_cookies: bool = False
+    """Mark cookies Secure (HTTPS only); set it wherever the panel is served over TLS."""
+    login_attempts: int = Field(default=5, ge=1)
+    """Failed logins allowed per user name and per client address in ``login_window_s``."""
+    login_window_s: int = Field(default=900, ge=1)
+    ingest_batch: int = Field(default=2_000, ge=1)
+    """Records per ingest transaction: one database transaction holds the rows and offsets."""
+
+
 class Settings(_Frozen):
     home: Path = PROJECT_ROOT / ".fraudguard"
     """The one git-ignored folder holding downloaded jars, service data, logs and checkpoints."""
@@ -177,9 +227,11 @@ class Settings(_Frozen):
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicsSettings = TopicsSettings()
     redis: RedisSettings = RedisSettings()
+    postgres: PostgresSettings = PostgresSettings()
     flink: FlinkSettings = FlinkSettings()
     validation: ValidationSettings = ValidationSettings()
     exploration: ExplorationSettings = ExplorationSettings()
+    panel: PanelSettings = PanelSettings()
     models_root: Path | None = None
     """Where the model registry lives; None: ``home/models``."""
 
@@ -207,6 +259,11 @@ class Settings(_Frozen):
     def models_dir(self) -> Path:
         """The model registry: one folder per trained model and the champion pointer."""
         return self.models_root or self.home / "models"
+
+    @property
+    def panel_database_url(self) -> str:
+        """The panel's database: ``panel.database_url``, else SQLite under ``home``."""
+        return self.panel.database_url or f"sqlite:///{self.home / 'panel' / 'panel.db'}"
 
     def isolated(self, suffix: str, job_prefix: str = "fraudguard") -> Settings:
         """These settings with topics, a job name and a feature-store prefix of their own, so

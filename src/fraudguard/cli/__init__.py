@@ -26,13 +26,16 @@ def _register() -> None:
         job,
         log,
         model,
+        panel,
         reranker,
         stack,
         thresholds,
         train,
     )
 
-    modules = (stack, job, generate, features, train, model, reranker, log, thresholds, demo)
+    modules = (
+        stack, job, generate, features, train, model, reranker, log, thresholds, panel, demo,
+    )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)

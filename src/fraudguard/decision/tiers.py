@@ -25,10 +25,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from fraudguard.errors import ConfigError
 from fraudguard.wire.currency import to_eur
 from fraudguard.wire.transactions import CHANNELS, Transaction
 
+DECISION_CODES = ("approve", "review", "block")
+"""The decisions in the order of their codes in :meth:`ThresholdTiers.decide_columns`."""
 DEFAULT_TIER = "default"
 """The tier name a decision records when no override matched (``DecisionRecord.tier``)."""
 SEGMENT_KEYS = ("mcc", "channel", "amount_eur")
@@ -139,6 +143,46 @@ class ThresholdTiers:
         if score != score:
             return "review", tier
         return "approve", tier
+
+    def decide_columns(
+        self, scores: np.ndarray, mcc: np.ndarray, channel: np.ndarray, amount_eur: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`decide_segment` over columns at once, for a what-if over a million stored
+        decisions: ``(decisions, tiers)`` as codes, the decision an index into
+        :data:`DECISION_CODES` and the tier 0 for the default, ``i + 1`` for override ``i``.
+
+        >>> gambling = Override("gambling", review=0.3, block=0.6, mcc=frozenset({"7995"}))
+        >>> tiers = ThresholdTiers(version="t1", review=0.5, block=0.8, overrides=(gambling,))
+        >>> decisions, tier = tiers.decide_columns(np.array([0.1, 0.6, 0.6, np.nan]),
+        ...     np.array(["5411", "5411", "7995", "5411"]), np.array(["online"] * 4),
+        ...     np.array([20.0] * 4))
+        >>> [DECISION_CODES[d] for d in decisions], tier.tolist()
+        (['approve', 'review', 'block', 'review'], [0, 0, 1, 0])
+        """
+        n = len(scores)
+        review = np.full(n, self.review)
+        block = np.full(n, self.block)
+        tier = np.zeros(n, dtype=np.int16)
+        open_rows = np.ones(n, dtype=bool)
+        for index, override in enumerate(self.overrides, start=1):
+            hit = open_rows.copy()
+            if override.mcc is not None:
+                hit &= np.isin(mcc, sorted(override.mcc))
+            if override.channel is not None:
+                hit &= channel == override.channel
+            if override.amount_eur is not None:
+                band = override.amount_eur
+                hit &= (amount_eur >= band.min) & (amount_eur < band.max)
+            review[hit], block[hit], tier[hit] = override.review, override.block, index
+            open_rows &= ~hit
+        decisions = np.where(
+            scores >= block, 2, np.where((scores >= review) | np.isnan(scores), 1, 0)
+        ).astype(np.int8)
+        return decisions, tier
+
+    def tier_names(self) -> tuple[str, ...]:
+        """Names of the tier codes :meth:`decide_columns` gives: the default, then overrides."""
+        return (DEFAULT_TIER, *(o.name for o in self.overrides))
 
     def to_dict(self) -> dict[str, object]:
         """The definition as plain data, in the shape of a thresholds file (``max`` omitted when

@@ -164,3 +164,28 @@ def test_shadowing_agrees_with_brute_force_on_random_override_lists() -> None:
             shadowed_seen += bool(covering)
             reachable_seen += not covering
     assert shadowed_seen > 50 and reachable_seen > 50
+
+
+def test_columns_decide_exactly_as_one_row_at_a_time() -> None:
+    """The what-if's vectorised rule is the job's rule: every row, every override, NaN too."""
+    import numpy as np
+
+    from fraudguard.config import PROJECT_ROOT
+    from fraudguard.decision import load_tiers
+    from fraudguard.decision.tiers import DECISION_CODES
+
+    tiers = load_tiers(PROJECT_ROOT / "thresholds" / "segments-example.yaml")
+    rng = np.random.default_rng(7)
+    n = 20_000
+    scores = rng.random(n)
+    scores[rng.random(n) < 0.01] = np.nan
+    scores[:200] = rng.choice([o.review for o in tiers.overrides] + [tiers.block], 200)
+    mcc = rng.choice(["5411", "5732", "5944", "5818", "8398", "4899", "7995"], n)
+    channel = rng.choice(["online", "card_present"], n)
+    amount = np.round(rng.lognormal(4, 1.5, n), 2)
+    amount[:300] = rng.choice([5.0, 4.99, 30.0, 29.99, 1000.0, 999.99], 300)
+    decisions, tier = tiers.decide_columns(scores, mcc, channel, amount)
+    names = tiers.tier_names()
+    for i in range(n):
+        expected = tiers.decide_segment(float(scores[i]), str(mcc[i]), str(channel[i]), amount[i])
+        assert (DECISION_CODES[decisions[i]], names[tier[i]]) == expected, i

@@ -1,0 +1,110 @@
+"""`fraudguard panel`: serve the fraud-ops panel (and fill its store), manage its users."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+import click
+
+from fraudguard.config import Settings
+
+
+@click.group(invoke_without_command=True)
+@click.option("--no-ingest", is_flag=True, help="Serve only; another process ingests.")
+@click.pass_context
+def panel(ctx: click.Context, no_ingest: bool) -> None:
+    """Serve the panel on FRAUDGUARD_PANEL__HOST:PORT (loopback by default), ingesting the
+    committed decisions and labels into its database as it runs."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from fraudguard.panel.app import create_app
+    from fraudguard.panel.ingest import Ingester
+
+    settings: Settings = ctx.obj
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app(settings)
+    ingester = None
+    if not no_ingest:
+        ingester = Ingester(settings, app.state.panel.store)
+        threading.Thread(
+            target=_ingest_forever, args=(ingester,), daemon=True, name="panel-ingest"
+        ).start()
+    url = f"http://{settings.panel.host}:{settings.panel.port}/"
+    click.echo(f"panel on {url} (database {_shown(settings.panel_database_url)})")
+    try:
+        uvicorn.run(app, host=settings.panel.host, port=settings.panel.port, log_level="warning")
+    finally:
+        if ingester is not None:
+            ingester.stop()
+
+
+def _ingest_forever(ingester) -> None:  # type: ignore[no-untyped-def]
+    log = logging.getLogger("fraudguard.panel.ingest")
+    while True:
+        try:
+            ingester.run()
+            return
+        except Exception:  # the web server stays up; ingestion resumes from its stored offsets
+            log.exception("ingestion stopped; starting again in 5 s")
+            threading.Event().wait(5)
+
+
+def _shown(url: str) -> str:
+    """The database URL without a password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@panel.command()
+@click.option(
+    "--until-idle",
+    type=float,
+    default=None,
+    help="Stop once nothing new arrived for this many seconds.",
+)
+@click.pass_obj
+def ingest(settings: Settings, until_idle: float | None) -> None:
+    """Ingest the committed decisions and labels into the panel's database (no web server)."""
+    from fraudguard.panel.db import open_database
+    from fraudguard.panel.ingest import Ingester
+    from fraudguard.panel.store import DecisionStore
+
+    ingester = Ingester(settings, DecisionStore(open_database(settings.panel_database_url)))
+    report = ingester.run(max_idle_s=until_idle)
+    click.echo(
+        f"stored {report.decisions} decisions and {report.labels} labels; refused {report.rejected}"
+    )
+
+
+@panel.group()
+def user() -> None:
+    """The panel's users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "analyst", "lead", "admin"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+def add(settings: Settings, name: str, role: str, password_stdin: bool) -> None:
+    """Add a user with ROLE (viewer < analyst < lead < admin)."""
+    from fraudguard.panel.accounts import add_user
+    from fraudguard.panel.audit import Actor
+    from fraudguard.panel.db import open_database
+    from fraudguard.panel.security import Role
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    engine = open_database(settings.panel_database_url)
+    created = add_user(engine, name, Role(role), password, Actor("cli", "admin", "local"))
+    click.echo(f"user {created.name} added as {created.role.value}")
+
+
+COMMANDS = [panel]

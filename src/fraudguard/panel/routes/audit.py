@@ -1,0 +1,49 @@
+"""The audit log, read-only (leads and admins)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+
+from fraudguard.panel import audit as audit_log
+from fraudguard.panel.deps import Lead, State
+from fraudguard.panel.schemas import AuditEntry
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+ActorQ = Query(default=None, max_length=64)
+ActionQ = Query(default=None, max_length=64)
+
+
+@router.get("", response_model=list[AuditEntry])
+def entries(
+    state: State,
+    session: Lead,
+    actor: str | None = ActorQ,
+    action: str | None = ActionQ,
+    from_ms: int | None = Query(default=None, ge=0),
+    to_ms: int | None = Query(default=None, ge=0),
+    limit: int = Query(default=200, ge=1, le=5000),
+    offset: int = Query(default=0, ge=0),
+) -> list[AuditEntry]:
+    """Audit rows, newest first, filtered by actor, action prefix and time."""
+    rows = audit_log.entries(state.engine, actor, action, from_ms, to_ms, limit, offset)
+    return [AuditEntry.model_validate(r) for r in rows]
+
+
+@router.get(".csv", response_class=PlainTextResponse)
+def csv(
+    state: State,
+    session: Lead,
+    actor: str | None = ActorQ,
+    action: str | None = ActionQ,
+    from_ms: int | None = Query(default=None, ge=0),
+    to_ms: int | None = Query(default=None, ge=0),
+) -> PlainTextResponse:
+    """The same rows as CSV (at most 100,000)."""
+    rows = audit_log.entries(state.engine, actor, action, from_ms, to_ms, limit=100_000)
+    return PlainTextResponse(
+        audit_log.to_csv(rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    )
