@@ -1,19 +1,24 @@
 """Helpers the job tests share: live payments with the decisions they get (the small registered
-model they score with is in the root conftest)."""
+model they score with is in the root conftest); and the local PostgreSQL for the panel's store."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 import pytest
 
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
+from fraudguard.stack.postgres import PostgresServer
 from fraudguard.streams.kafka import assigned_consumer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class LiveDecisions:
@@ -70,3 +75,44 @@ class LiveDecisions:
 @pytest.fixture
 def live_decisions() -> type[LiveDecisions]:
     return LiveDecisions
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> PostgresServer:
+    """The local stack's PostgreSQL, started if it is not running (``stack_settings`` does not
+    start it: only the panel's store needs it).
+
+    Left running at the end, like Kafka and Redis: another session on the same home may be
+    using it, and the next one starts at once; ``fraudguard stack down`` stops it.
+    """
+    server = PostgresServer.from_settings(Settings.from_env(os.environ))
+    server.up()
+    return server
+
+
+def _fresh_database(server: PostgresServer) -> Iterator[str]:
+    name = f"fraudguard_test_{uuid.uuid4().hex[:12]}"
+    yield server.create_database(name)
+    server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of an empty database made for this session, dropped at its end."""
+    yield from _fresh_database(postgres_server)
+
+
+@pytest.fixture
+def postgres_database_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of an empty database made for this test, dropped afterwards."""
+    yield from _fresh_database(postgres_server)
+
+
+@pytest.fixture
+def postgres_engine(postgres_database_url: str) -> Iterator[Engine]:
+    """An engine on a database of the test's own, with the panel's schema."""
+    from fraudguard.panel.db import open_database
+
+    engine = open_database(postgres_database_url)
+    yield engine
+    engine.dispose()

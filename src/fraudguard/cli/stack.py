@@ -1,4 +1,5 @@
-"""`fraudguard stack` commands: run the local Kafka broker and Redis server."""
+"""`fraudguard stack` commands: run the local Kafka broker and Redis server, and
+PostgreSQL for the panel on request."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 
 from fraudguard.config import Settings
 from fraudguard.stack import LocalStack
+from fraudguard.stack.postgres import PostgresServer
 
 
 class _EchoHandler(logging.Handler):
@@ -71,6 +73,36 @@ def topics(settings: Settings) -> None:
     for spec in settings.topics.all():
         state = "created" if spec.name in created else "exists"
         click.echo(f"{spec.name}\t{spec.partitions}\t{spec.cleanup_policy}\t{state}")
+
+
+@stack.group("postgres")
+def postgres() -> None:
+    """Run PostgreSQL for the panel (not part of `stack up`: the scoring job does not need it)."""
+
+
+@postgres.command("up")
+@click.pass_obj
+def postgres_up(settings: Settings) -> None:
+    """Start PostgreSQL and create the panel's role and database; harmless when running."""
+    _show_progress()
+    server = PostgresServer.from_settings(settings)
+    server.up()
+    click.echo(f"{server.status()}\n{settings.postgres.url}")
+
+
+@postgres.command("down")
+@click.pass_obj
+def postgres_down(settings: Settings) -> None:
+    """Stop PostgreSQL (its data stays in the home folder)."""
+    stopped = PostgresServer.from_settings(settings).stop()
+    click.echo(str(stopped) if stopped else "PostgreSQL was not running")
+
+
+@postgres.command("status")
+@click.pass_obj
+def postgres_status(settings: Settings) -> None:
+    """Show whether PostgreSQL runs, its pid, port and the panel's database URL."""
+    click.echo(f"{PostgresServer.from_settings(settings).status()}\n{settings.postgres.url}")
 
 
 COMMANDS: list[click.Command] = [stack]

@@ -1,7 +1,8 @@
-"""The project-owned local stack: a KRaft Kafka broker and a Redis server under ``settings.home``.
+"""The project-owned local stack: a KRaft Kafka broker and a Redis server under ``settings.home``
+(and, on request, PostgreSQL for the panel).
 
 Three names are the public face; the modules behind them each hold one concern (jars, the
-broker, Redis, topics, processes, ports, preflight checks).
+broker, Redis, PostgreSQL, topics, processes, ports, preflight checks).
 """
 
 from fraudguard.stack.local import LocalStack

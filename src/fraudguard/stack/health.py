@@ -23,7 +23,7 @@ from fraudguard.stack.ports import PROC, port_owners
 from fraudguard.stack.process import home_needle
 
 MIN_JAVA = 17
-REDIS_INSTALL = "apt-get install -y redis-server"
+POSTGRES_ROOT = Path("/usr/lib/postgresql")
 
 Which = Callable[[str], str | None]
 Run = Callable[..., subprocess.CompletedProcess[Any]]
@@ -83,35 +83,93 @@ def check_maven(which: Which = shutil.which) -> str:
     return mvn
 
 
-def check_redis_server(
+def debian_program(
+    program: str,
+    package: str,
+    find: Callable[[], str | None],
+    elsewhere: str,
     which: Which = shutil.which,
     run: Run = subprocess.run,
     euid: Callable[[], int] = os.geteuid,
 ) -> str:
-    """Path of ``redis-server``, installing Debian's package when running as root."""
-    found = which("redis-server")
+    """What ``find`` finds of ``program``, after installing Debian's ``package`` when it finds
+    nothing and this runs as root; ``elsewhere`` says what to install without apt-get."""
+    found = find()
     if found is not None:
         return found
+    command = f"apt-get install -y {package}"
     if euid() != 0:
-        raise StackError(f"redis-server is not installed; install it with `sudo {REDIS_INSTALL}`")
+        raise StackError(f"{program} is not installed; install it with `sudo {command}`")
     if which("apt-get") is None:
         raise StackError(
-            "redis-server is not installed and there is no apt-get to install it; "
-            "install Redis 6.2 or newer so that `redis-server` is on PATH"
+            f"{program} is not installed and there is no apt-get to install it; {elsewhere}"
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = REDIS_INSTALL.split()
+    install = command.split()
     done = run(install, capture_output=True, text=True, env=env, timeout=900)
     if done.returncode != 0:
         # The package lists may simply be empty on a fresh machine: refresh them, then retry.
         refreshed = run(["apt-get", "update"], capture_output=True, text=True, env=env, timeout=900)
         if refreshed.returncode == 0:
             done = run(install, capture_output=True, text=True, env=env, timeout=900)
-    installed = which("redis-server")
+    installed = find()
     if done.returncode == 0 and installed is not None:
         return installed
     last = (done.stderr or done.stdout or "").strip().splitlines()[-1:] or ["no output"]
-    raise StackError(f"redis-server is not installed and `{REDIS_INSTALL}` failed: {last[0]}")
+    raise StackError(f"{program} is not installed and `{command}` failed: {last[0]}")
+
+
+def check_redis_server(
+    which: Which = shutil.which,
+    run: Run = subprocess.run,
+    euid: Callable[[], int] = os.geteuid,
+) -> str:
+    """Path of ``redis-server``, installing Debian's package when running as root."""
+    return debian_program(
+        "redis-server",
+        "redis-server",
+        lambda: which("redis-server"),
+        "install Redis 6.2 or newer so that `redis-server` is on PATH",
+        which,
+        run,
+        euid,
+    )
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in name.split("."))
+
+
+def postgres_bindir(root: Path = POSTGRES_ROOT) -> Path | None:
+    """The ``bin`` folder of the newest PostgreSQL server under ``root``, where Debian keeps
+    each major version's programs (``initdb`` and ``postgres`` are not on PATH). A client-only
+    version (``psql`` without ``postgres``) does not count."""
+    try:
+        versions = [d for d in root.iterdir() if re.fullmatch(r"\d+(\.\d+)?", d.name)]
+    except OSError:
+        return None
+    servers = [
+        version / "bin"
+        for version in versions
+        if all((version / "bin" / program).exists() for program in ("initdb", "postgres"))
+    ]
+    return max(servers, key=lambda bin_dir: _version_key(bin_dir.parent.name), default=None)
+
+
+def check_postgres(
+    which: Which = shutil.which,
+    run: Run = subprocess.run,
+    euid: Callable[[], int] = os.geteuid,
+    root: Path = POSTGRES_ROOT,
+) -> Path:
+    """The newest PostgreSQL server's ``bin`` folder, installing Debian's package when root."""
+
+    def find() -> str | None:
+        found = postgres_bindir(root)
+        return None if found is None else str(found)
+
+    elsewhere = f"install a PostgreSQL server so that {root}/<version>/bin/postgres exists"
+    return Path(debian_program("PostgreSQL", "postgresql", find, elsewhere, which, run, euid))
 
 
 def _bind_refused(host: str, port: int) -> bool:

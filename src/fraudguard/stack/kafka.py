@@ -19,10 +19,8 @@ from fraudguard.errors import StackError
 from fraudguard.stack.layout import StackPaths
 from fraudguard.stack.process import (
     cmdline,
-    find_pids,
-    home_needle,
     is_running,
-    read_pid,
+    service_pid,
     spawn_detached,
     tail,
     terminate,
@@ -141,11 +139,7 @@ class KafkaBroker:
 
     def pid(self) -> int | None:
         """The running broker's pid: from the pidfile, else found by its command line."""
-        pid = read_pid(self.paths.kafka_pidfile)
-        if pid is not None and self._ours(pid):
-            return pid
-        found = [p for p in find_pids(home_needle(self.paths.home)) if self._ours(p)]
-        return found[0] if found else None
+        return service_pid(self.paths.kafka_pidfile, self.paths.home, self._ours)
 
     def check_config(self) -> None:
         """Fail when the running broker was started with other settings (ports, paths)."""

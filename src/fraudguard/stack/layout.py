@@ -72,6 +72,25 @@ class StackPaths:
         return self.run / "redis.pid"
 
     @property
+    def postgres_dir(self) -> Path:
+        """The cluster's data folder, owned by the ``postgres`` user when the stack runs as root
+        (so it is not made by :meth:`make_dirs`)."""
+        return self.home / "postgres"
+
+    @property
+    def postgres_log(self) -> Path:
+        return self.logs / "postgres.log"
+
+    @property
+    def postgres_pidfile(self) -> Path:
+        return self.run / "postgres.pid"
+
+    @property
+    def postgres_lock(self) -> Path:
+        """Held while PostgreSQL starts or stops: ``stack up`` need not wait for it."""
+        return self.run / "postgres.lock"
+
+    @property
     def lock(self) -> Path:
         return self.run / "stack.lock"
 

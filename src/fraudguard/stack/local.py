@@ -7,10 +7,7 @@ were lost. A lock file serialises concurrent ``up``/``down`` calls on the same h
 
 from __future__ import annotations
 
-import fcntl
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from confluent_kafka import KafkaException
@@ -19,8 +16,10 @@ from fraudguard.config import Settings
 from fraudguard.stack import health, maven
 from fraudguard.stack.kafka import KafkaBroker
 from fraudguard.stack.layout import StackPaths
+from fraudguard.stack.postgres import PostgresServer
 from fraudguard.stack.process import (
     cmdline,
+    file_lock,
     find_pids,
     home_needle,
     terminate,
@@ -48,18 +47,9 @@ class LocalStack:
         self.paths = StackPaths.from_settings(settings)
         self.kafka = KafkaBroker(settings, self.paths)
         self.redis = RedisServer(settings, self.paths)
+        self.postgres = PostgresServer(settings, self.paths)  # stopped by down, not started by up
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.paths.run.mkdir(parents=True, exist_ok=True)
-        with self.paths.lock.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def up(self) -> StackStatus:
         """Start whatever is not running, create the topics, and return the resulting status.
@@ -68,7 +58,7 @@ class LocalStack:
         changed), Kafka, Redis, topics. A service that already runs is only checked for
         readiness. The project's own Java is not built here (``make jvm``, :mod:`fraudguard.jvm`).
         """
-        with self._locked():
+        with file_lock(self.paths.lock):
             self.paths.make_dirs()
             self._retire_orphans()
             kafka_pid, redis_pid = self.kafka.pid(), self.redis.pid()
@@ -109,17 +99,18 @@ class LocalStack:
             terminate(orphans, self.stop_timeout_s)
 
     def down(self) -> list[Stopped]:
-        """Stop every process whose command line names the home, then Redis, then Kafka.
+        """Stop every process whose command line names the home, then PostgreSQL (when
+        ``stack postgres up`` started it), Redis and Kafka.
 
         Clients of the stack started from the home (the scoring job, a stuck Maven or storage
         tool) go first, while Kafka still runs, so they can shut down cleanly; a final sweep
         catches anything left. Safe to call when nothing runs; returns what it stopped.
         """
         stopped: list[Stopped] = []
-        with self._locked():
-            services = {self.kafka.pid(), self.redis.pid()}
+        with file_lock(self.paths.lock):
+            services = {self.kafka.pid(), self.redis.pid(), self.postgres.pid()}
             stopped += self._stop_strays(exclude=services)
-            for service in (self.redis, self.kafka):
+            for service in (self.postgres, self.redis, self.kafka):
                 done = service.stop(self.stop_timeout_s)
                 if done is not None:
                     stopped.append(done)

@@ -8,11 +8,13 @@ the kernel has since given to an unrelated process.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from fraudguard.errors import StackError
@@ -108,6 +110,29 @@ def find_pids(needle: str, proc: Path = PROC) -> list[int]:
     return sorted(pids)
 
 
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``: one start or stop of a service at a time, across
+    processes (two test sessions may start the same home's services at once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def service_pid(pidfile: Path, home: Path, ours: Callable[[int], bool]) -> int | None:
+    """A service's pid: the one its pidfile names, else one found by its command line (the
+    pidfile was lost); either only when ``ours`` recognises the process as the service."""
+    pid = read_pid(pidfile)
+    if pid is not None and ours(pid):
+        return pid
+    found = [p for p in find_pids(home_needle(home)) if ours(p)]
+    return found[0] if found else None
+
+
 def spawn_detached(argv: Sequence[str], log_path: Path, cwd: Path) -> int:
     """Start ``argv`` in a session of its own, output appended to ``log_path``; return its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,8 +151,13 @@ def spawn_detached(argv: Sequence[str], log_path: Path, cwd: Path) -> int:
         raise StackError(f"could not start {argv[0]}: {exc}") from exc
 
 
-def terminate(pids: Sequence[int], timeout_s: float, proc: Path = PROC) -> dict[int, bool]:
-    """Stop ``pids`` gracefully: SIGTERM, wait up to ``timeout_s``, then SIGKILL.
+def terminate(
+    pids: Sequence[int],
+    timeout_s: float,
+    proc: Path = PROC,
+    first: signal.Signals = signal.SIGTERM,
+) -> dict[int, bool]:
+    """Stop ``pids`` gracefully: ``first`` (SIGTERM), wait up to ``timeout_s``, then SIGKILL.
 
     Returns each pid mapped to whether it had to be killed. All pids are signalled first and
     waited for together, so stopping several processes takes one timeout, not one each.
@@ -135,7 +165,7 @@ def terminate(pids: Sequence[int], timeout_s: float, proc: Path = PROC) -> dict[
     forced: dict[int, bool] = {}
     for pid in pids:
         forced[pid] = False
-        _signal(pid, signal.SIGTERM)
+        _signal(pid, first)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and any(is_running(p, proc) for p in pids):
         time.sleep(0.1)

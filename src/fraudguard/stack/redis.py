@@ -16,10 +16,8 @@ from fraudguard.errors import StackError
 from fraudguard.stack.layout import StackPaths
 from fraudguard.stack.process import (
     cmdline,
-    find_pids,
-    home_needle,
     is_running,
-    read_pid,
+    service_pid,
     spawn_detached,
     tail,
     terminate,
@@ -72,11 +70,7 @@ class RedisServer:
 
     def pid(self) -> int | None:
         """The running server's pid: from the pidfile, else found by its command line."""
-        pid = read_pid(self.paths.redis_pidfile)
-        if pid is not None and self._ours(pid):
-            return pid
-        found = [p for p in find_pids(home_needle(self.paths.home)) if self._ours(p)]
-        return found[0] if found else None
+        return service_pid(self.paths.redis_pidfile, self.paths.home, self._ours)
 
     def check_config(self, pid: int) -> None:
         """Fail when the running server was started with other settings (host, port)."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fraudguard.errors import StackError
-from fraudguard.stack.health import check_java, check_maven, check_redis_server
+from fraudguard.stack.health import check_java, check_maven, check_postgres, check_redis_server
 
 
 def which_of(**found: str) -> Any:
@@ -105,3 +106,48 @@ def test_redis_not_installable_shows_apt_error() -> None:
 def test_redis_without_apt_get() -> None:
     with pytest.raises(StackError, match="no apt-get"):
         check_redis_server(which_of(), euid=lambda: 0)
+
+
+def postgres_installed(root: Path, *versions: str, programs: tuple[str, ...] = ()) -> Path:
+    for version in versions:
+        (root / version / "bin").mkdir(parents=True)
+        for program in programs or ("initdb", "postgres"):
+            (root / version / "bin" / program).touch()
+    return root
+
+
+def test_the_newest_postgres_server_is_found_by_version_number(tmp_path: Path) -> None:
+    root = postgres_installed(tmp_path, "9.6", "15")
+    postgres_installed(root, "16", programs=("psql",))  # the client alone is no server
+
+    def run(*_: Any, **__: Any) -> Any:
+        raise AssertionError("nothing to install")
+
+    assert check_postgres(which_of(), run, euid=lambda: 1000, root=root) == root / "15" / "bin"
+
+
+def test_postgres_missing_without_root_tells_the_command(tmp_path: Path) -> None:
+    with pytest.raises(StackError) as caught:
+        check_postgres(which_of(apt_get="/usr/bin/apt-get"), euid=lambda: 1000, root=tmp_path)
+    assert "PostgreSQL is not installed; install it with `sudo apt-get install -y postgresql`" in (
+        str(caught.value)
+    )
+
+
+def test_postgres_missing_as_root_is_installed(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        assert kwargs["env"]["DEBIAN_FRONTEND"] == "noninteractive"
+        postgres_installed(tmp_path, "15")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    which = which_of(apt_get="/usr/bin/apt-get")
+    assert check_postgres(which, run, euid=lambda: 0, root=tmp_path) == tmp_path / "15" / "bin"
+    assert calls == [["apt-get", "install", "-y", "postgresql"]]
+
+
+def test_postgres_without_apt_get(tmp_path: Path) -> None:
+    with pytest.raises(StackError, match="no apt-get to install it; install a PostgreSQL server"):
+        check_postgres(which_of(), euid=lambda: 0, root=tmp_path)
