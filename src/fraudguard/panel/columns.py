@@ -45,7 +45,7 @@ class DecisionColumns:
     def refresh(self) -> int:
         """Load what was stored since the last refresh; the number of new decisions."""
         with self._lock, self.engine.connect() as conn:
-            before = len(self)
+            loaded = 0
             oldest = conn.execute(select(func.min(t.decisions.c.seq))).scalar()
             if oldest is not None and len(self) and self._arrays["seq"][0] < oldest:
                 keep = self._arrays["seq"] >= oldest  # retention removed rows from the store
@@ -61,9 +61,10 @@ class DecisionColumns:
                 if not rows:
                     break
                 self._append(rows)
+                loaded += len(rows)
                 self._last_decision = int(rows[-1][0])
             self._apply_labels(conn, previous_decision)
-            return len(self) - before
+            return loaded
 
     def _append(self, rows: list) -> None:  # type: ignore[type-arg]
         columns = list(zip(*rows, strict=True))
