@@ -53,7 +53,7 @@ stack-up: install
 	$(BIN)/fraudguard stack up
 
 stack-down:
-	@if [ -x $(BIN)/fraudguard ]; then $(BIN)/fraudguard job stop; $(BIN)/fraudguard stack down; fi
+	@if [ -x $(BIN)/fraudguard ]; then $(BIN)/fraudguard panel stop; $(BIN)/fraudguard job stop; $(BIN)/fraudguard stack down; fi
 
 clean: stack-down
 	rm -rf .fraudguard $(VENV)

@@ -81,6 +81,15 @@ def ingest(settings: Settings, until_idle: float | None) -> None:
     )
 
 
+@panel.command()
+@click.pass_obj
+def stop(settings: Settings) -> None:
+    """Stop the panel that `make demo` started in the background."""
+    from fraudguard.ops.panel_runner import PanelRunner
+
+    click.echo("panel stopped" if PanelRunner(settings).stop() else "the panel was not running")
+
+
 @panel.group()
 def user() -> None:
     """The panel's users."""

@@ -145,6 +145,19 @@ def bootstrap_reason(registry: ModelRegistry, feature_set_version: str) -> str |
     return None
 
 
+def start_panel(settings: Settings, on_status: Callable[[str], None]) -> None:
+    """The panel in the background, with the demo's users; says where and how to log in."""
+    from fraudguard.ops.panel_runner import PanelRunner, ensure_demo_users
+
+    path, logins = ensure_demo_users(settings)
+    runner = PanelRunner(settings)
+    runner.start()
+    on_status(
+        f"panel: {runner.url} (log in as admin, password {logins.get('admin', '?')}; "
+        f"every demo login, one per role, is in {path}; `fraudguard panel stop` stops it)"
+    )
+
+
 def run_demo(
     settings: Settings,
     limit: int | None,
@@ -154,6 +167,7 @@ def run_demo(
     timeout_s: float = 600.0,
     stop: threading.Event | None = None,
     bootstrap: bool = True,
+    panel: bool = True,
 ) -> DemoSummary:
     """Run the loop; ``on_status`` receives a status line about once a second."""
     stop = stop or threading.Event()
@@ -166,6 +180,8 @@ def run_demo(
         runner.start(detached=True)
         on_status(f"starting the scoring job (log: {runner.log_path})")
         runner.wait_running(timeout_s=180)  # fails fast, with the reason, if it cannot start
+    if panel:
+        start_panel(settings, on_status)
 
     config = demo_generator_config(limit, seed, int(time.time() * 1000))
     tally = DecisionTally.from_now(settings, id_prefix=config.txn_id_prefix)

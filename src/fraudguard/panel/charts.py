@@ -26,12 +26,14 @@ def _frame(title: str) -> list[str]:
     ]
 
 
-def _legend(names: Sequence[str]) -> list[str]:
+def _legend(names: Sequence[str], first_colour: int = 0) -> list[str]:
+    """Keys under the title, right-aligned, in the colours the series are drawn in."""
     parts = []
     for i, name in enumerate(names):
-        x = WIDTH - PAD - 120 * (len(names) - i)
-        parts.append(f'<rect x="{x}" y="8" width="10" height="10" fill="{COLOURS[i % 4]}"/>')
-        parts.append(f'<text x="{x + 14}" y="17" class="chart-legend">{html.escape(name)}</text>')
+        x = WIDTH - PAD - 160 * (len(names) - i)
+        colour = COLOURS[(first_colour + i) % 4]
+        parts.append(f'<rect x="{x}" y="21" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 14}" y="30" class="chart-legend">{html.escape(name)}</text>')
     return parts
 
 
@@ -68,7 +70,7 @@ def histogram(counts: Sequence[int], lines: Mapping[str, Sequence[float]], title
     with vertical lines at thresholds, one colour per named set."""
     import math
 
-    parts = _frame(title) + _legend(list(lines))
+    parts = _frame(title) + _legend(list(lines), first_colour=1)
     plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
     top = math.log1p(max(counts, default=0) or 1)
     bar_w = plot_w / max(len(counts), 1)

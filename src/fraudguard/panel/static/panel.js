@@ -174,6 +174,10 @@ function thresholdsPage() {
         ? el("button", { type: "button", class: "secondary", "data-rollback": h.version,
             on: { click: () => rollback(h.version) } }, "Propose rollback to this")
         : "")));
+    if (!history.length) {
+      history.push(el("tr", {}, el("td", { colspan: 5, class: "hint" },
+        `Nothing published yet: the job decides with ${data.version}.`)));
+    }
     fill(document.getElementById("history"), history);
     if (tiers === null) { yamlBox.value = data.yaml; await validate(); }
   }
@@ -245,13 +249,18 @@ function thresholdsPage() {
     } catch (error) { say(error.message, true); }
   });
   document.getElementById("run-whatif").addEventListener("click", async () => {
-    if (!(await validate())) return;
     const button = document.getElementById("run-whatif");
+    const section = document.getElementById("whatif");
+    section.setAttribute("aria-busy", "true");
     button.disabled = true;
     try {
+      if (!(await validate())) return;
       const days = Number(document.getElementById("whatif-days").value);
       renderWhatIf(await api("POST", "/api/thresholds/whatif", { yaml: yamlBox.value, days }));
-    } catch (error) { say(error.message, true); } finally { button.disabled = false; }
+    } catch (error) { say(error.message, true); } finally {
+      button.disabled = false;
+      section.setAttribute("aria-busy", "false");
+    }
   });
 
   loadInForce().then(loadDrafts).catch((e) => say(e.message, true));
@@ -283,8 +292,9 @@ function renderWhatIf(r) {
   fill(document.getElementById("whatif-summary"), rows.map(([name, a, b, f]) => {
     const delta = (a === null || b === null) ? null : b - a;
     const cls = delta > 0 ? "up" : delta < 0 ? "down" : "";
-    return el("tr", { "data-row": name }, el("td", {}, name), el("td", {}, f(a)), el("td", {}, f(b)),
-      el("td", { class: cls }, delta === null ? "—" : (delta > 0 ? "+" : "") + f(delta)));
+    return el("tr", { "data-row": name }, el("td", {}, name), el("td", { "data-col": "current" }, f(a)),
+      el("td", { "data-col": "draft" }, f(b)),
+      el("td", { class: cls, "data-col": "change" }, delta === null ? "—" : (delta > 0 ? "+" : "") + f(delta)));
   }));
   // The charts are SVG drawn by the panel itself, numbers and escaped labels only.
   document.getElementById("chart-histogram").innerHTML = r.charts.histogram;
