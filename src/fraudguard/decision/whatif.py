@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class ScoredColumns:
     def take(self, rows: np.ndarray, only: tuple[str, ...] | None = None) -> ScoredColumns:
         """The columns of ``rows`` (a mask or indices); with ``only``, just those columns are
         copied (the others are left empty), which is all :func:`outcome` needs of decided rows."""
-        picked = {
+        picked: dict[str, Any] = {
             name: None if v is None else v[rows] if only is None or name in only else v[:0]
             for name, v in self.__dict__.items()
         }

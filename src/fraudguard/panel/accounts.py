@@ -94,7 +94,9 @@ def add_user(engine: Engine, name: str, role: Role, password: str, by: Actor) ->
             )
         )
         record(conn, by, "user.create", f"user {name}", after={"name": name, "role": role.value})
-        return User(int(result.inserted_primary_key[0]), name, role)
+        key = result.inserted_primary_key
+        assert key is not None  # an INSERT into a table with an integer primary key
+        return User(int(key[0]), name, role)
 
 
 def list_users(engine: Engine) -> list[dict[str, object]]:

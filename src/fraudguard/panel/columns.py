@@ -10,6 +10,8 @@ stored since the last call, from any process.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, func, select
@@ -18,7 +20,7 @@ from fraudguard.decision.whatif import FRAUD, LEGIT, UNKNOWN, ScoredColumns
 from fraudguard.panel import tables as t
 
 _CHUNK = 200_000
-_FIELDS = {
+_FIELDS: dict[str, Any] = {
     "seq": np.int64, "event_ms": np.int64, "score": np.float64, "amount_eur": np.float64,
     "mcc": "<U4", "channel": "<U12", "country": "<U2", "decision": np.int8,
     "explored": bool, "propensity": np.float64,
@@ -66,8 +68,8 @@ class DecisionColumns:
             self._apply_labels(conn, previous_decision)
             return loaded
 
-    def _append(self, rows: list) -> None:  # type: ignore[type-arg]
-        columns = list(zip(*rows, strict=True))
+    def _append(self, rows: Sequence[Any]) -> None:
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
         new: dict[str, np.ndarray] = {}
         for (name, dtype), values in zip(_FIELDS.items(), columns, strict=True):
             if name == "decision":

@@ -13,8 +13,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 from fraudguard.config import Settings
 from fraudguard.errors import StackError
@@ -53,8 +54,8 @@ class Ingester:
         self._stop.set()
 
     def _consumer(self) -> Consumer:
-        consumer = make_consumer(self.settings, isolation="read_committed",
-                                 **{"enable.partition.eof": False})  # fmt: skip
+        overrides: dict[str, Any] = {"enable.partition.eof": False}
+        consumer = make_consumer(self.settings, isolation="read_committed", **overrides)
         stored = self.store.offsets()
         assignment = []
         for topic in (self._decisions, self._labels):
@@ -87,8 +88,7 @@ class Ingester:
                         if error.code() == KafkaError._PARTITION_EOF:
                             continue
                         raise StackError(f"reading {message.topic()}: {error}")
-                    position = Position(message.topic(), message.partition(), message.offset(),
-                                        message.value())  # fmt: skip
+                    position = _position(message)
                     (batch.decisions if position.topic == self._decisions else batch.labels).append(
                         position
                     )
@@ -113,3 +113,10 @@ class Ingester:
         finally:
             consumer.close()
         return self.report
+
+
+def _position(message: Message) -> Position:
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    if topic is None or partition is None or offset is None:  # only error events lack them
+        raise StackError(f"a Kafka record without its position: {message.error()}")
+    return Position(topic, partition, offset, message.value())

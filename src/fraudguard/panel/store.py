@@ -189,7 +189,8 @@ def decision_row(raw: bytes | None) -> dict[str, Any]:
         event_ms = parse_event_time(_field(doc, "event_time", str, "bad_decision"))
     except InvalidInput as exc:
         raise InvalidInput("bad_decision", f"event_time: {exc.detail}") from None
-    features = doc.get("features") if isinstance(doc.get("features"), dict) else {}
+    logged = doc.get("features")
+    features: dict[str, Any] = logged if isinstance(logged, dict) else {}
     amount = float(doc.get("amount") or 0.0)
     currency = str(doc.get("currency") or "")
     amount_eur = features.get("txn_amount_eur")

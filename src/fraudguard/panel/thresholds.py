@@ -135,7 +135,9 @@ def save_draft(
                     updated_at_ms=at,
                 )
             )
-            draft_id = int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT into a table with an integer primary key
+            draft_id = int(key[0])
             record(
                 conn,
                 actor,
@@ -301,8 +303,9 @@ def what_if_report(
     now, new = result.decided["current"], result.decided["candidate"]
     minutes = settings.panel.review_minutes_per_case
     daily = {}
+    assert rows.event_ms is not None  # the store's columns always carry event times
+    day = ((rows.event_ms - from_ms) // DAY_MS).clip(0, days - 1)
     for name, decided in (("current", now), ("draft", new)):
-        day = ((rows.event_ms - from_ms) // DAY_MS).clip(0, days - 1)  # type: ignore[operator]
         alerts = np.bincount(day[decided[0] > 0], minlength=days)
         reviews = np.bincount(day[decided[0] == 1], minlength=days)
         daily[name] = {
