@@ -35,6 +35,19 @@ class ControlTopic:
         return Delivered(settings.topics.control.name, 0, len(self.messages) - 1)
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with its smallest cost: the tests create and log in many users, and what they
+    check (which hash, which session) does not depend on the cost."""
+    from argon2 import PasswordHasher
+
+    from fraudguard.panel import security
+
+    monkeypatch.setattr(
+        security, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
 @pytest.fixture
 def control(monkeypatch: pytest.MonkeyPatch) -> ControlTopic:
     topic = ControlTopic()
