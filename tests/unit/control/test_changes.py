@@ -4,57 +4,37 @@ topic (the real topic's round trip is in ``tests/integration``)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from fraudguard.config import Settings
 from fraudguard.control import changes
-from fraudguard.control.messages import ControlMessage
 from fraudguard.control.reranker_message import OFFSET_METRIC, RerankerChange, labels_offsets
-from fraudguard.control.topic import Delivered, parse_changes
 from fraudguard.decision import BUILTIN_TIERS, ThresholdTiers, tiers_from_dict
 from fraudguard.errors import ConfigError, ModelNotFound, RerankerError
 from fraudguard.models.metadata import ModelMetadata
 from fraudguard.models.registry import ModelRegistry
 from fraudguard.reranker.model import Reranker
 
-
-class ControlTopic:
-    """The control topic as a list of the bytes produced to it."""
-
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    def read(self, settings: Settings, kind: type) -> list:
-        return parse_changes(kind, enumerate(self.messages))
-
-    def publish(self, settings: Settings, change: ControlMessage) -> Delivered:
-        self.messages.append(change.to_json())
-        return Delivered(settings.topics.control.name, 0, len(self.messages) - 1)
-
-
-@pytest.fixture
-def topic(monkeypatch: pytest.MonkeyPatch) -> ControlTopic:
-    topic = ControlTopic()
-    monkeypatch.setattr(changes, "read_control", topic.read)
-    monkeypatch.setattr(changes, "publish_control", topic.publish)
-    return topic
+if TYPE_CHECKING:
+    from tests.unit.conftest import ControlTopic
 
 
 def tiers(version: str, block: float = 0.8) -> ThresholdTiers:
     return tiers_from_dict({"version": version, "review": 0.5, "block": block})
 
 
-def test_publishing_a_version_again_with_other_tiers_is_refused(topic: ControlTopic) -> None:
+def test_publishing_a_version_again_with_other_tiers_is_refused(control: ControlTopic) -> None:
     first = changes.publish_tiers(Settings(), tiers("v1"), issued_at_ms=1)
     assert (first.version, first.offset, first.again) == ("v1", 0, False)
     with pytest.raises(ConfigError, match="'v1' was already published with different tiers"):
         changes.publish_tiers(Settings(), tiers("v1", block=0.9))
-    assert len(topic.messages) == 1
+    assert len(control.messages) == 1
     assert changes.publish_tiers(Settings(), tiers("v1")).again
 
 
-def test_tiers_roll_back_to_the_previous_version_or_a_named_one(topic: ControlTopic) -> None:
+def test_tiers_roll_back_to_the_previous_version_or_a_named_one(control: ControlTopic) -> None:
     settings = Settings()
     with pytest.raises(ConfigError, match="no thresholds were ever published"):
         changes.roll_back_tiers(settings)
@@ -68,7 +48,7 @@ def test_tiers_roll_back_to_the_previous_version_or_a_named_one(topic: ControlTo
         changes.roll_back_tiers(settings, to="v9")
 
 
-def test_only_one_version_ever_published_has_nothing_to_roll_back_to(topic: ControlTopic) -> None:
+def test_only_one_version_ever_published_has_nothing_to_roll_back_to(control: ControlTopic) -> None:
     changes.publish_tiers(Settings(), BUILTIN_TIERS)
     with pytest.raises(ConfigError, match="no thresholds before builtin-v1"):
         changes.roll_back_tiers(Settings())
@@ -80,20 +60,20 @@ def snapshot(reranker: Reranker, offset: int):  # type: ignore[no-untyped-def]
 
 
 def test_a_reranker_rollback_republishes_the_earlier_snapshot_with_the_current_offsets(
-    topic: ControlTopic,
+    control: ControlTopic,
 ) -> None:
     settings = Settings()
     with pytest.raises(RerankerError, match="no re-ranker snapshot was ever published"):
         changes.roll_back_reranker(settings)
     reranker = Reranker(clock=lambda: 1_795_428_000_000)
     first = snapshot(reranker, 10)
-    topic.publish(settings, RerankerChange(first, "m1"))
+    control.publish(settings, RerankerChange(first, "m1"))
     with pytest.raises(RerankerError, match="no snapshot before"):
         changes.roll_back_reranker(settings)
     reranker.learn_batch([(0.9, {}, True), (0.1, {}, False)] * 50)
     second = snapshot(reranker, 250)
     assert second.version != first.version
-    topic.publish(settings, RerankerChange(second, "m1"))
+    control.publish(settings, RerankerChange(second, "m1"))
 
     back = changes.roll_back_reranker(settings)
     assert back.version == first.version and back.blob == first.blob

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,48 +11,12 @@ from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 
 from fraudguard.config import PanelSettings, Settings
-from fraudguard.control import changes
-from fraudguard.control.messages import ControlMessage
-from fraudguard.control.topic import Delivered, parse_changes
 from fraudguard.panel.accounts import add_user
 from fraudguard.panel.app import create_app
 from fraudguard.panel.audit import Actor
 from fraudguard.panel.security import Role
 
 PASSWORD = "correct horse battery"
-
-
-class ControlTopic:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    def read(self, settings: Settings, kind: type) -> list[Any]:
-        return parse_changes(kind, enumerate(self.messages))
-
-    def publish(self, settings: Settings, change: ControlMessage) -> Delivered:
-        self.messages.append(change.to_json())
-        return Delivered(settings.topics.control.name, 0, len(self.messages) - 1)
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 with its smallest cost: the tests create and log in many users, and what they
-    check (which hash, which session) does not depend on the cost."""
-    from argon2 import PasswordHasher
-
-    from fraudguard.panel import security
-
-    monkeypatch.setattr(
-        security, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
-
-
-@pytest.fixture
-def control(monkeypatch: pytest.MonkeyPatch) -> ControlTopic:
-    topic = ControlTopic()
-    monkeypatch.setattr(changes, "read_control", topic.read)
-    monkeypatch.setattr(changes, "publish_control", topic.publish)
-    return topic
 
 
 @pytest.fixture
@@ -96,7 +59,7 @@ Client = Callable[[str], TestClient]
 
 @pytest.fixture
 def client(
-    settings: Settings, engine: Engine, control: ControlTopic, users: dict[str, Role]
+    settings: Settings, engine: Engine, control: object, users: dict[str, Role]
 ) -> Iterator[Client]:
     """``client(name)``: a browser-like client logged in as ``name``, its CSRF header set."""
     app = create_app(settings, engine)
