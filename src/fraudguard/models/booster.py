@@ -15,12 +15,17 @@ equals the offline prediction of the same model.
 (True, True)
 >>> model.row({"online": 1.0, "amount": 5.0})
 [5.0, 1.0]
+>>> why = model.contributions({"amount": 35.0, "online": 1.0})
+>>> why.by_feature[0][0], abs(why.logit - math.log(scores[1] / (1 - scores[1]))) < 1e-4
+('amount', True)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import xgboost as xgb
@@ -92,3 +97,30 @@ class XGBoostScorer:
     def predict_one(self, row: Sequence[float]) -> float:
         """Fraud probability of a single row."""
         return self.predict_batch([row])[0]
+
+    def contributions(self, features: Mapping[str, float]) -> Contributions:
+        """Why the model scored ``features`` as it did: each feature's share of the score's
+        logit (XGBoost's SHAP values, ``pred_contribs``), named, largest effect first, and the
+        bias; they add up to the logit of :meth:`predict_one`. A feature the record lacks is
+        missing (NaN), as the job scores it."""
+        row = np.array(
+            [[features.get(name, math.nan) for name in self.feature_names]], dtype=np.float32
+        )
+        data = xgb.DMatrix(row, missing=math.nan, feature_names=self._booster.feature_names)
+        values = self._booster.predict(data, pred_contribs=True)[0]
+        named = sorted(
+            zip(self.feature_names, (float(v) for v in values[:-1]), strict=True),
+            key=lambda pair: -abs(pair[1]),
+        )
+        return Contributions(named, float(values[-1]))
+
+
+class Contributions(NamedTuple):
+    """Each feature's contribution to the logit, largest effect first, and the bias."""
+
+    by_feature: list[tuple[str, float]]
+    bias: float
+
+    @property
+    def logit(self) -> float:
+        return self.bias + sum(value for _, value in self.by_feature)

@@ -92,3 +92,20 @@ def test_bad_input_and_bad_files_are_model_errors(registered: Path, tmp_path: Pa
         XGBoostScorer.load(tmp_path / "junk.ubj")
     with pytest.raises(ModelError, match="cannot load"):
         XGBoostScorer.load(tmp_path)  # a folder without metadata.json
+
+
+def test_contributions_name_every_feature_and_sum_to_the_scores_logit(
+    registered: Path, history: LabelledTable
+) -> None:
+    model = XGBoostScorer.load(registered)
+    for row in history.X[40_000:40_200:20].astype(np.float64):
+        features = dict(zip(FEATURE_NAMES, row.tolist(), strict=True))
+        why = model.contributions(features)
+        assert sorted(name for name, _ in why.by_feature) == sorted(FEATURE_NAMES)
+        magnitudes = [abs(v) for _, v in why.by_feature]
+        assert magnitudes == sorted(magnitudes, reverse=True)
+        score = model.predict_one(model.row(features))
+        assert abs(why.logit - np.log(score / (1 - score))) < 1e-4
+    partial = model.contributions({FEATURE_NAMES[0]: 1.0})  # the rest missing, as the job does
+    score = model.predict_one([1.0] + [np.nan] * (len(FEATURE_NAMES) - 1))
+    assert abs(partial.logit - np.log(score / (1 - score))) < 1e-4
