@@ -50,7 +50,10 @@ from fraudguard.models.metadata import ChampionPointer, ModelMetadata
 METADATA_FILE = "metadata.json"
 POINTER_FILE = "champion.json"
 TREES_FILE = "trees.json"
-"""The compiled trees the job scores with (it cannot load libxgboost: see scoring.compiled)."""
+"""The compiled trees the job scores with (it cannot load libxgboost: see models.trees)."""
+REFERENCE_FILE = "reference.json"
+"""What the model saw on its test period (score and top-feature distributions), to measure
+drift against (:mod:`fraudguard.monitoring.drift`)."""
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 

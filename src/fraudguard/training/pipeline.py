@@ -17,6 +17,7 @@ from sklearn.metrics import precision_recall_curve
 from tqdm import tqdm
 
 from fraudguard.errors import TrainingError
+from fraudguard.monitoring import drift
 from fraudguard.training import booster, imbalance, weights
 from fraudguard.training.booster import BoosterParams
 from fraudguard.training.data import LabelledTable
@@ -72,6 +73,8 @@ class TrainingResult:
     seconds: dict[str, float]
     importance: dict[str, float]
     """Total gain per feature, largest first."""
+    reference: dict[str, Any] = field(default_factory=dict)
+    """The test period's score and top-feature distributions (``monitoring.drift.reference``)."""
 
     def report(self) -> dict[str, Any]:
         """Everything but the booster and the curves, JSON-ready."""
@@ -202,6 +205,7 @@ def train(data: LabelledTable, config: TrainConfig, progress: bool | None = None
         if isinstance(v, int | float)
     }
     seconds["total"] = time.monotonic() - started
+    importance = {k: round(v, 3) for k, v in sorted(gain.items(), key=lambda kv: -kv[1])}
     return TrainingResult(
         booster=model,
         weight=chosen,
@@ -220,5 +224,6 @@ def train(data: LabelledTable, config: TrainConfig, progress: bool | None = None
         },
         config=config,
         seconds={k: round(v, 3) for k, v in seconds.items()},
-        importance={k: round(v, 3) for k, v in sorted(gain.items(), key=lambda kv: -kv[1])},
+        importance=importance,
+        reference=drift.reference(scores["test"], test.X, data.feature_names, importance),
     )

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import xgboost as xgb
 
 from fraudguard.models import ModelEntry, ModelMetadata, ModelRegistry, code_version, model_version
-from fraudguard.models.registry import TREES_FILE
+from fraudguard.models.registry import REFERENCE_FILE, TREES_FILE
 from fraudguard.models.trees import compile_booster
 from fraudguard.training.pipeline import TrainingResult
 from fraudguard.training.report import report_dict, write_report
@@ -55,7 +56,8 @@ def register_result(
 
     def attach(folder: Path) -> None:
         write_report(result, folder, header)
-        # What the job scores with: the same trees, without libxgboost (scoring.compiled).
+        # What the job scores with: the same trees, without libxgboost (models.trees).
         (folder / TREES_FILE).write_bytes(compile_booster(result.booster))
+        (folder / REFERENCE_FILE).write_bytes(orjson.dumps(result.reference))
 
     return registry.register(model, metadata, attach=attach)

@@ -50,9 +50,22 @@ def test_train_registers_and_promotes_a_model_with_its_report(
     assert [t["weight"] for t in meta.weights_tried] == [1.0, 10.0]
     assert meta.scale_pos_weight in (1.0, 10.0) and meta.code_version
     assert meta.metrics["test"]["average_precision"] > meta.metrics["test"]["fraud_rate"]
-    for name in ("model.ubj", "metadata.json", "report.json", "report.md", "pr_curve.png"):
+    names = (
+        "model.ubj",
+        "metadata.json",
+        "report.json",
+        "report.md",
+        "pr_curve.png",
+        "trees.json",
+        "reference.json",
+    )
+    for name in names:
         assert (entry.path / name).stat().st_size > 0
     assert (entry.path / "pr_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    drift_reference = json.loads((entry.path / "reference.json").read_text())
+    top = list(drift_reference["features"])
+    assert drift_reference["rows"] > 0 and len(drift_reference["score"]["shares"]) >= 2
+    assert 0 < len(top) <= 20 and set(top) <= set(FEATURE_NAMES)
     report = json.loads((entry.path / "report.json").read_text())
     assert (
         report["version"] == entry.version and report["scale_pos_weight"] == meta.scale_pos_weight

@@ -1,0 +1,1 @@
+"""Watching the live system against what it was trained on: drift of scores and features."""
