@@ -218,6 +218,13 @@ class PanelSettings(_Frozen):
     login_window_s: int = Field(default=900, ge=1)
     ingest_batch: int = Field(default=2_000, ge=1)
     """Records per ingest transaction: one database transaction holds the rows and offsets."""
+    case_priority: Literal["expected_loss", "score", "amount_eur"] = "expected_loss"
+    """How the review queue is ordered: expected loss (score times amount in euro), the score,
+    or the amount."""
+    case_sla_hours: float = Field(default=24.0, gt=0)
+    """A review case should be closed this long after its payment was decided."""
+    guideline_version: str = "review-guidelines-v1"
+    """The review guidelines analysts decide by, recorded on every label they give."""
 
 
 class Settings(_Frozen):

@@ -15,8 +15,8 @@ def open_database(url: str) -> Engine:
     """An engine on ``url`` with the schema in place (created when missing).
 
     >>> engine = open_database("sqlite://")
-    >>> sorted(engine.dialect.get_table_names(engine.connect()))[:3]
-    ['audit', 'decisions', 'ingest_offsets']
+    >>> {"audit", "decisions", "cases"} <= set(engine.dialect.get_table_names(engine.connect()))
+    True
     """
     try:
         parsed = make_url(url)

@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from fraudguard.errors import InvalidInput
 from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from fraudguard.panel import tables as t
+from fraudguard.panel.cases import CasePolicy, case_row
 from fraudguard.wire.currency import to_eur
 from fraudguard.wire.transactions import parse_event_time
 
@@ -72,8 +73,9 @@ class Written:
 class DecisionStore:
     """Rows in and out of the decision store on one engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cases: CasePolicy | None = None) -> None:
         self.engine = engine
+        self.cases = cases or CasePolicy()
         dialect = engine.dialect.name
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
 
@@ -102,6 +104,14 @@ class DecisionStore:
             if decision_rows:
                 stmt = self._insert(t.decisions).on_conflict_do_nothing(index_elements=["txn_id"])
                 written.stored_decisions = _inserted(conn, stmt, decision_rows)
+                reviews = [
+                    case_row(row, self.cases, now_ms)
+                    for row in decision_rows
+                    if row["decision"] == "review"
+                ]
+                if reviews:  # every review decision is a case for the analysts
+                    stmt = self._insert(t.cases).on_conflict_do_nothing(index_elements=["txn_id"])
+                    conn.execute(stmt, reviews)
             if label_rows:
                 stmt = self._insert(t.labels).on_conflict_do_nothing(
                     index_elements=["topic", "partition", "offset"]
@@ -136,9 +146,11 @@ class DecisionStore:
             return {
                 name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
                 for name, table in (
-                    ("decisions", t.decisions), ("labels", t.labels), ("rejects", t.ingest_rejects)
+                    ("decisions", t.decisions),
+                    ("labels", t.labels),
+                    ("rejects", t.ingest_rejects),
                 )
-            }  # fmt: skip
+            }
 
     def rejects_by_reason(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -156,8 +168,14 @@ def _inserted(conn: Connection, stmt: Insert, rows: list[dict[str, Any]]) -> int
 
 
 def _reject(position: Position, error: InvalidInput, now_ms: int) -> dict[str, Any]:
-    return {"topic": position.topic, "partition": position.partition, "offset": position.offset,
-            "reason": error.reason, "detail": error.detail[:500], "at_ms": now_ms}  # fmt: skip
+    return {
+        "topic": position.topic,
+        "partition": position.partition,
+        "offset": position.offset,
+        "reason": error.reason,
+        "detail": error.detail[:500],
+        "at_ms": now_ms,
+    }
 
 
 def _field(doc: dict[str, Any], name: str, kind: type | tuple[type, ...], reason: str) -> Any:
@@ -257,10 +275,16 @@ def label_row(position: Position) -> dict[str, Any]:
     except InvalidInput as exc:
         raise InvalidInput("bad_label", f"reported_at: {exc.detail}") from None
     rest = {k: v for k, v in doc.items() if k not in ("txn_id", "label", "reported_at", "source")}
-    return {"txn_id": txn_id, "label": label, "reported_at_ms": reported_ms,
-            "source": str(doc.get("source") or "")[:32], "topic": position.topic,
-            "partition": position.partition, "offset": position.offset,
-            "provenance": orjson.dumps(rest).decode() if rest else None}  # fmt: skip
+    return {
+        "txn_id": txn_id,
+        "label": label,
+        "reported_at_ms": reported_ms,
+        "source": str(doc.get("source") or "")[:32],
+        "topic": position.topic,
+        "partition": position.partition,
+        "offset": position.offset,
+        "provenance": orjson.dumps(rest).decode() if rest else None,
+    }
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -185,3 +185,51 @@ ingest_rejects = Table(
 )
 Index("ingest_rejects_position", ingest_rejects.c.topic, ingest_rejects.c.partition,
       ingest_rejects.c.offset, unique=True)  # fmt: skip
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("txn_id", String(ID), nullable=False, unique=True),
+    Column("card_id", String(ID), nullable=False),
+    Column("event_ms", BigInteger, nullable=False),
+    Column("opened_at_ms", BigInteger, nullable=False),
+    # When the job decided: the SLA clock starts then, not when the panel ingested it.
+    Column("sla_due_ms", BigInteger, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("amount_eur", Float, nullable=False),
+    Column("tier", String(ID), nullable=False),
+    Column("mcc", String(4), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("priority", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    # open, escalated (waiting for a lead), closed.
+    Column("assignee", String(ID), nullable=True),
+    Column("first_verdict", String(16), nullable=True),
+    # The first analyst's verdict (on an escalated case, what they proposed).
+    Column("first_by", String(ID), nullable=True),
+    Column("final_verdict", String(8), nullable=True),
+    Column("final_by", String(ID), nullable=True),
+    Column("closed_at_ms", BigInteger, nullable=True),
+    Column("label_id", String(64), nullable=True),
+    # The newest label this case gave (a correction supersedes the one before).
+    Column("updated_at_ms", BigInteger, nullable=False),
+)
+Index("cases_queue", cases.c.status, cases.c.priority)
+Index("cases_assignee", cases.c.assignee, cases.c.status)
+
+label_outbox = Table(
+    "label_outbox",
+    metadata,
+    # Labels the panel gave, written here in the same transaction as the verdict, then sent
+    # to the labels topic exactly once by the publisher (fraudguard.panel.labels).
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("label_id", String(64), nullable=False, unique=True),
+    Column("txn_id", String(ID), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("partition", Integer, nullable=True),
+    Column("offset", BigInteger, nullable=True),
+)
+Index("label_outbox_pending", label_outbox.c.offset, label_outbox.c.id)
