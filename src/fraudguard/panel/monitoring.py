@@ -1,0 +1,221 @@
+"""The Monitoring page: throughput and outcomes, late and degraded decisions, exploration spend
+against its caps, scores per hour with model changes marked, drift (PSI) of the score and the
+champion's 20 most important features against its training reference, precision and recall on
+labelled decisions per day, and the alerts an external pager can poll.
+
+Alerts: a PSI over 0.2; a block or review rate in the last hour more than 3 times away from its
+7-day baseline (either way); any degraded decision in the last hour.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import Engine, case, func, select
+
+from fraudguard.config import Settings
+from fraudguard.features import FEATURE_NAMES
+from fraudguard.models.registry import REFERENCE_FILE, ModelRegistry
+from fraudguard.monitoring.drift import ALERT_PSI, psi
+from fraudguard.panel import tables as t
+
+HOUR_MS, DAY_MS = 3_600_000, 86_400_000
+RATE_FACTOR = 3.0
+MIN_ROWS = 200
+"""Fewer decisions than this in a window say nothing about a rate or a distribution."""
+DRIFT_SAMPLE = 20_000
+
+
+def overview(
+    engine: Engine, settings: Settings, hours: int = 24, now_ms: int | None = None
+) -> dict[str, Any]:
+    now_ms = now_ms or int(time.time() * 1000)
+    since = now_ms - hours * HOUR_MS
+    d = t.decisions.c
+    # The hour a payment fell in, as its first millisecond: integer arithmetic on both databases.
+    hour = d.event_ms - d.event_ms % HOUR_MS
+    with engine.connect() as conn:
+        per_hour = conn.execute(
+            select(hour.label("h"), d.decision, d.model_version, func.count())
+            .where(d.event_ms >= since)
+            .group_by("h", d.decision, d.model_version)
+        ).all()
+        recent = conn.execute(
+            select(func.count()).where(d.decided_at_ms >= now_ms - 300_000)
+        ).scalar_one()
+        flags = conn.execute(
+            select(
+                func.sum(case((d.late.is_(True), 1), else_=0)),
+                func.sum(case((d.degraded.is_(True), 1), else_=0)),
+                func.count(),
+            ).where(d.event_ms >= since)
+        ).one()
+        window = settings.exploration.window_ms
+        spend = conn.execute(
+            select(func.count(), func.coalesce(func.sum(d.amount_eur), 0.0)).where(
+                d.explored.is_(True), d.decided_at_ms >= now_ms - window
+            )
+        ).one()
+    hours_seen: dict[int, dict[str, Any]] = {}
+    for h, decision, model, n in per_hour:
+        slot = hours_seen.setdefault(
+            int(h), {"approve": 0, "review": 0, "block": 0, "models": set()}
+        )
+        slot[decision] += int(n)
+        slot["models"].add(model)
+    timeline = []
+    previous: set[str] = set()
+    for h in sorted(hours_seen):
+        slot = hours_seen[h]
+        models = sorted(slot.pop("models"))
+        timeline.append(
+            {
+                "hour_ms": h * HOUR_MS,
+                **slot,
+                "models": models,
+                "model_change": bool(previous) and set(models) != previous,
+            }
+        )
+        previous = set(models)
+    exploration = settings.exploration
+    return {
+        "hours": hours,
+        "decisions_per_second": round(recent / 300, 2),
+        "by_hour": timeline,
+        "late": int(flags[0] or 0),
+        "degraded": int(flags[1] or 0),
+        "decisions": int(flags[2] or 0),
+        "exploration": {
+            "window_ms": window,
+            "explored": int(spend[0]),
+            "amount_eur": round(float(spend[1]), 2),
+            "max_count": exploration.max_count_per_window,
+            "max_amount_eur": exploration.max_amount_eur_per_window,
+        },
+    }
+
+
+def drift(
+    engine: Engine, settings: Settings, hours: int = 24, now_ms: int | None = None
+) -> dict[str, Any]:
+    """PSI of the newest decisions' scores and features against the champion's reference."""
+    now_ms = now_ms or int(time.time() * 1000)
+    registry = ModelRegistry.from_settings(settings)
+    champion = registry.champion()
+    if champion is None or not (champion.path / REFERENCE_FILE).exists():
+        return {
+            "model": champion.version if champion else None,
+            "reference": False,
+            "rows": 0,
+            "score_psi": None,
+            "features": [],
+        }
+    reference = orjson.loads((champion.path / REFERENCE_FILE).read_bytes())
+    d = t.decisions.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(d.score, d.features)
+            .where(d.event_ms >= now_ms - hours * HOUR_MS, d.model_version == champion.version)
+            .order_by(d.seq.desc())
+            .limit(DRIFT_SAMPLE)
+        ).all()
+    scores = np.array([r[0] for r in rows], dtype=np.float64)
+    packed = [r[1] for r in rows if r[1] is not None]
+    matrix = (
+        np.frombuffer(b"".join(packed), dtype="<f4").reshape(len(packed), len(FEATURE_NAMES))
+        if packed
+        else np.empty((0, len(FEATURE_NAMES)), dtype=np.float32)
+    )
+    index = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    features = []
+    for name, bins in reference["features"].items():
+        if name in index and len(matrix) >= MIN_ROWS:
+            features.append({"feature": name, "psi": round(psi(bins, matrix[:, index[name]]), 4)})
+    score_psi = round(psi(reference["score"], scores), 4) if len(scores) >= MIN_ROWS else None
+    return {
+        "model": champion.version,
+        "reference": True,
+        "rows": int(len(scores)),
+        "score_psi": score_psi,
+        "features": features,
+    }
+
+
+def quality(engine: Engine, days: int = 30, now_ms: int | None = None) -> list[dict[str, Any]]:
+    """Precision and recall per day on the decisions whose newest label is known."""
+    now_ms = now_ms or int(time.time() * 1000)
+    since = (now_ms // DAY_MS - days + 1) * DAY_MS
+    d, lab = t.decisions.c, t.labels.c
+    newest = select(lab.txn_id, func.max(lab.seq).label("seq")).group_by(lab.txn_id).subquery()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(d.event_ms, d.decision, lab.label)
+            .join(newest, newest.c.txn_id == d.txn_id)
+            .join(t.labels, lab.seq == newest.c.seq)
+            .where(d.event_ms >= since)
+        ).all()
+    out = []
+    for day in range(days):
+        start = since + day * DAY_MS
+        of_day = [(dec, label) for ms, dec, label in rows if start <= ms < start + DAY_MS]
+        fraud = sum(label == "fraud" for _, label in of_day)
+        stopped = [label for dec, label in of_day if dec != "approve"]
+        caught = sum(label == "fraud" for label in stopped)
+        out.append(
+            {
+                "day_ms": start,
+                "labelled": len(of_day),
+                "fraud": fraud,
+                "precision": round(caught / len(stopped), 4) if stopped else None,
+                "recall": round(caught / fraud, 4) if fraud else None,
+            }
+        )
+    return out
+
+
+def alerts(engine: Engine, settings: Settings, now_ms: int | None = None) -> list[dict[str, Any]]:
+    """What needs a person now, as JSON an external pager can poll."""
+    now_ms = now_ms or int(time.time() * 1000)
+    found: list[dict[str, Any]] = []
+    measured = drift(engine, settings, hours=24, now_ms=now_ms)
+    if measured["score_psi"] is not None and measured["score_psi"] > ALERT_PSI:
+        found.append({"kind": "drift", "subject": "score", "psi": measured["score_psi"]})
+    for feature in measured["features"]:
+        if feature["psi"] > ALERT_PSI:
+            found.append({"kind": "drift", "subject": feature["feature"], "psi": feature["psi"]})
+    d = t.decisions.c
+    hour_ago, week_ago = now_ms - HOUR_MS, now_ms - 7 * DAY_MS
+    with engine.connect() as conn:
+
+        def rates(start: int, end: int) -> tuple[int, dict[str, int]]:
+            rows = conn.execute(
+                select(d.decision, func.count())
+                .where(d.event_ms >= start, d.event_ms < end)
+                .group_by(d.decision)
+            ).all()
+            counts = {k: int(v) for k, v in rows}
+            return sum(counts.values()), counts
+
+        recent_n, recent = rates(hour_ago, now_ms + 1)
+        base_n, base = rates(week_ago, hour_ago)
+        degraded = conn.execute(
+            select(func.count()).where(d.event_ms >= hour_ago, d.degraded.is_(True))
+        ).scalar_one()
+    if recent_n >= MIN_ROWS and base_n >= MIN_ROWS:
+        for decision in ("block", "review"):
+            now_rate, base_rate = recent.get(decision, 0) / recent_n, base.get(decision, 0) / base_n
+            if base_rate > 0 and not base_rate / RATE_FACTOR <= now_rate <= base_rate * RATE_FACTOR:
+                found.append(
+                    {
+                        "kind": "rate",
+                        "subject": decision,
+                        "last_hour": round(now_rate, 5),
+                        "baseline_7d": round(base_rate, 5),
+                    }
+                )
+    if degraded:
+        found.append({"kind": "degraded", "subject": "decisions", "last_hour": int(degraded)})
+    return found

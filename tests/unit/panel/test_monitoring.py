@@ -1,0 +1,172 @@
+"""Monitoring on the stored decisions: outcomes per hour with model changes, exploration spend,
+drift of a shifted stream and not of an unshifted one, rate and degraded alerts, and the review
+team's analytics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+from sqlalchemy import Engine
+
+from fraudguard.config import Settings
+from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
+from fraudguard.models.metadata import ModelMetadata
+from fraudguard.models.registry import REFERENCE_FILE, ModelRegistry
+from fraudguard.monitoring.drift import reference
+from fraudguard.panel import analytics, monitoring
+from fraudguard.panel.store import Batch, DecisionStore, Position
+from fraudguard.wire.transactions import format_event_time
+
+NOW = 1_795_428_000_000
+HOUR = 3_600_000
+AMOUNT = FEATURE_NAMES.index("txn_amount_eur")
+
+
+def record(
+    i: int,
+    at: int,
+    decision: str = "approve",
+    model: str = "m1",
+    amount: float = 40.0,
+    degraded: bool = False,
+    explored: bool = False,
+    score: float = 0.1,
+) -> bytes:
+    features = {name: 1.0 for name in FEATURE_NAMES} | {"txn_amount_eur": amount}
+    return orjson.dumps(
+        {
+            "txn_id": f"t{i}",
+            "card_id": "c",
+            "event_time": format_event_time(at),
+            "decision": decision,
+            "score": score,
+            "model_version": model,
+            "threshold_version": "v1",
+            "decided_at_ms": at,
+            "features": features,
+            "feature_version": FEATURE_SET_VERSION,
+            "amount": amount,
+            "currency": "EUR",
+            "mcc": "5411",
+            "channel": "online",
+            "country": "FR",
+            "degraded": degraded,
+            "explored": explored,
+            "propensity": 0.5,
+        }
+    )
+
+
+def store(engine: Engine, records: list[bytes]) -> None:
+    DecisionStore(engine).write(
+        Batch(decisions=[Position("d", 0, i, r) for i, r in enumerate(records)])
+    )
+
+
+def test_outcomes_per_hour_mark_a_model_change_and_count_the_exploration_spend(
+    engine: Engine,
+) -> None:
+    records = [
+        record(i, NOW - 3 * HOUR + i, "review" if i % 4 == 0 else "approve") for i in range(20)
+    ]
+    records += [
+        record(100 + i, NOW - HOUR + i, model="m2", explored=i < 3, amount=10.0) for i in range(10)
+    ]
+    store(engine, records)
+    view = monitoring.overview(engine, Settings(), hours=24, now_ms=NOW)
+    assert view["decisions"] == 30 and view["late"] == 0 and view["degraded"] == 0
+    [first, second] = view["by_hour"]
+    assert (first["review"], first["approve"], first["models"]) == (5, 15, ["m1"])
+    assert second["models"] == ["m2"] and second["model_change"] and not first["model_change"]
+    assert view["exploration"]["explored"] == 3 and view["exploration"]["amount_eur"] == 30.0
+
+
+def champion_with_reference(tmp_path: Path, amounts: np.ndarray) -> Settings:
+    settings = Settings(models_root=tmp_path / "models")
+    registry = ModelRegistry.from_settings(settings)
+    rows = np.ones((len(amounts), len(FEATURE_NAMES)))
+    rows[:, AMOUNT] = amounts
+    ref = reference(np.full(len(amounts), 0.1), rows, list(FEATURE_NAMES), {"txn_amount_eur": 5.0})
+    metadata = ModelMetadata(
+        version="m1",
+        created_at="2026-11-26T00:00:00Z",
+        framework="xgboost",
+        feature_set_version=FEATURE_SET_VERSION,
+        feature_names=list(FEATURE_NAMES),
+        scale_pos_weight=1.0,
+        code_version="test",
+    )
+    registry.register(
+        b"m", metadata, attach=lambda d: (d / REFERENCE_FILE).write_bytes(orjson.dumps(ref))
+    )
+    registry.promote("m1")
+    return settings
+
+
+@pytest.mark.parametrize(("factor", "alerted"), [(1.0, False), (3.0, True)])
+def test_amounts_scaled_by_three_raise_a_drift_alert(
+    engine: Engine, tmp_path: Path, factor: float, alerted: bool
+) -> None:
+    rng = np.random.default_rng(4)
+    settings = champion_with_reference(tmp_path, rng.lognormal(3.5, 1.0, 20_000))
+    live = rng.lognormal(3.5, 1.0, 2_000) * factor
+    store(engine, [record(i, NOW - HOUR + i, amount=float(a)) for i, a in enumerate(live)])
+    measured = monitoring.drift(engine, settings, now_ms=NOW)
+    [amount] = measured["features"]
+    assert measured["rows"] == 2_000 and (amount["psi"] > 0.2) == alerted
+    found = monitoring.alerts(engine, settings, now_ms=NOW)
+    assert [a["subject"] for a in found if a["kind"] == "drift"] == (
+        ["txn_amount_eur"] if alerted else []
+    )
+
+
+def test_a_block_rate_three_times_its_baseline_and_degraded_decisions_are_alerts(
+    engine: Engine, tmp_path: Path
+) -> None:
+    settings = Settings(models_root=tmp_path / "none")
+    week = [
+        record(i, NOW - 2 * 86_400_000 + i * 1000, "block" if i % 100 == 0 else "approve")
+        for i in range(2_000)
+    ]
+    hour = [
+        record(
+            10_000 + i, NOW - HOUR // 2 + i, "block" if i % 10 == 0 else "approve", degraded=i == 5
+        )
+        for i in range(400)
+    ]
+    store(engine, week + hour)
+    found = monitoring.alerts(engine, settings, now_ms=NOW)
+    kinds = {(a["kind"], a["subject"]) for a in found}
+    assert kinds == {("rate", "block"), ("degraded", "decisions")}
+    calm = Batch(decisions=[Position("d", 1, 0, record(99_999, NOW - 10 * 86_400_000))])
+    DecisionStore(engine).write(calm)
+    assert monitoring.alerts(engine, settings, now_ms=NOW + 7 * 86_400_000) == []
+
+
+def test_analytics_count_cases_time_to_close_and_the_kappa_of_escalations(engine: Engine) -> None:
+    from fraudguard.panel import cases
+    from fraudguard.panel.accounts import Session, User
+    from fraudguard.panel.audit import Actor
+    from fraudguard.panel.security import Role
+
+    store(engine, [record(i, NOW - HOUR + i, "review", score=0.6) for i in range(4)])
+    ana = (Session(User(1, "ana", Role.ANALYST), "", 0), Actor("ana", "analyst"))
+    lea = (Session(User(2, "lea", Role.LEAD), "", 0), Actor("lea", "lead"))
+    settings = Settings().panel
+    leans = [("fraud", "fraud"), ("legit", "fraud"), ("fraud", "fraud")]
+    for lean, final in leans:
+        case = cases.take_next(engine, *ana)
+        cases.decide(engine, settings, *ana, case["id"], "escalate", lean=lean)
+        cases.decide(engine, settings, *lea, case["id"], final)
+    last = cases.take_next(engine, *ana)
+    cases.decide(engine, settings, *ana, last["id"], "legit")
+    report = analytics.review_analytics(engine, days=2, now_ms=NOW)
+    assert sum(report["opened"]) == 4 and sum(report["closed"]) == 4
+    assert report["escalated_pairs"] == 3 and report["kappa"] == 0.0
+    assert report["false_positive_rate"]["tier"] == [
+        {"key": "default", "closed": 4, "legitimate": 1, "rate": 0.25}
+    ]
+    assert analytics.to_csv(report, "tier").splitlines()[1] == "default,4,1,0.25"
