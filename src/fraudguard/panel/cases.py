@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, select, update
 
 from fraudguard.config import PanelSettings
 from fraudguard.errors import FraudGuardError
@@ -103,7 +103,7 @@ def queue(
     """Cases matching ``where``, highest priority first, and how many match in all."""
     now_ms = now_ms or int(time.time() * 1000)
     c = t.cases.c
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if where.status == "active":
         conditions.append(c.status.in_(("open", "escalated")))
     else:

@@ -144,7 +144,7 @@ class LabelPublisher:
                 idle = 0 if real else idle + 1
                 for message in real:
                     label_id = _label_id(message.value())
-                    if label_id in pending:
+                    if label_id is not None and label_id in pending:
                         found[label_id] = (message.partition() or 0, message.offset() or 0)
         finally:
             consumer.close()
