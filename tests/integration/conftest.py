@@ -1,12 +1,18 @@
 """Helpers the job tests share: live payments with the decisions they get (the small registered
-model they score with is in the root conftest); and the local PostgreSQL for the panel's store."""
+model they score with is in the root conftest); the local PostgreSQL for the panel's store; and
+the panel itself, started as its own process."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
@@ -15,6 +21,7 @@ import pytest
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.stack.postgres import PostgresServer
+from fraudguard.stack.process import tail
 from fraudguard.streams.kafka import assigned_consumer
 
 if TYPE_CHECKING:
@@ -116,3 +123,108 @@ def postgres_engine(postgres_database_url: str) -> Iterator[Engine]:
     engine = open_database(postgres_database_url)
     yield engine
     engine.dispose()
+
+
+class PanelServer:
+    """``python -m fraudguard panel`` (web server and ingester) on ``settings``' topics with a
+    SQLite store of its own in ``folder``: the panel as an operator starts it, configured only by
+    ``FRAUDGUARD_*`` variables, ``panel`` as ``FRAUDGUARD_PANEL__<NAME>``.
+
+    A context manager: entering adds ``users`` (name: (role, password)) with the CLI, starts the
+    panel and waits until it answers; leaving stops it, and prints its log (pytest shows it
+    when the test failed).
+    """
+
+    def __init__(
+        self, settings: Settings, folder: Path, users: dict[str, tuple[str, str]], **panel: str
+    ) -> None:
+        self.users = users
+        self.database_url = f"sqlite:///{folder / 'panel.db'}"
+        self.log_path = folder / "panel.log"
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = _panel_environment(settings, self.database_url, self.port, panel)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> PanelServer:
+        try:
+            for name, (role, password) in self.users.items():
+                self.add_user(name, role, password)
+            self.start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        print(f"panel log ({self.log_path}):\n{self.log()}")
+
+    def add_user(self, name: str, role: str, password: str) -> None:
+        """``fraudguard panel user add NAME --role ROLE --password-stdin``."""
+        done = subprocess.run(
+            [sys.executable, "-m", "fraudguard", "panel", "user", "add", name, "--role", role,
+             "--password-stdin"],
+            input=f"{password}\n".encode(), env=self.env, capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "fraudguard", "panel"], env=self.env, stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"the panel exited:\n{self.log()}"
+            try:
+                with urllib.request.urlopen(f"{self.url}/login", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"the panel did not answer in {timeout_s:.0f} s:\n{self.log()}")
+
+    def log(self, lines: int = 40) -> str:
+        return tail(self.log_path, lines)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(15)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _panel_environment(
+    settings: Settings, database_url: str, port: int, panel: dict[str, str]
+) -> dict[str, str]:
+    """This process's environment (the suite honours ``FRAUDGUARD_*`` as the CLI does) with the
+    topics, home, database and port of the test's panel."""
+    env = dict(os.environ)
+    env["FRAUDGUARD_HOME"] = str(settings.home)
+    for field in type(settings.topics).model_fields:
+        spec = getattr(settings.topics, field)
+        env[f"FRAUDGUARD_TOPICS__{field.upper()}__NAME"] = spec.name
+        env[f"FRAUDGUARD_TOPICS__{field.upper()}__PARTITIONS"] = str(spec.partitions)
+    env["FRAUDGUARD_PANEL__DATABASE_URL"] = database_url
+    env["FRAUDGUARD_PANEL__HOST"] = "127.0.0.1"
+    env["FRAUDGUARD_PANEL__PORT"] = str(port)
+    for name, value in panel.items():
+        env[f"FRAUDGUARD_PANEL__{name.upper()}"] = value
+    return env
+
+
+@pytest.fixture(scope="session")
+def panel_server() -> type[PanelServer]:
+    return PanelServer

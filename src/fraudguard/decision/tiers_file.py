@@ -74,6 +74,10 @@ def tiers_from_yaml(text: str, source: str = "thresholds") -> ThresholdTiers:
         doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {_one_line(exc)}") from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively: a few thousand brackets exhaust the
+        # stack, and a tiers file is never nested more than three levels deep.
+        raise ConfigError(f"{source}: not valid YAML: nested too deeply") from None
     return tiers_from_dict(doc, source)
 
 

@@ -10,6 +10,11 @@ from fraudguard.panel.security import MAX_PASSWORD_LENGTH, Role
 
 MAX_YAML = 64_000
 MAX_TEXT = 2_000
+MAX_ROW_ID = 2**31 - 1
+"""The largest id of a row (PostgreSQL's ``integer``): a larger one names no row, and the
+database driver refuses to send it."""
+MAX_BIGINT = 2**63 - 1
+"""The largest millisecond time or row offset the database takes (``bigint``)."""
 
 
 class _Body(BaseModel):
@@ -46,12 +51,17 @@ class UserOut(BaseModel):
     created_at_ms: int
 
 
+TIERS_EXAMPLE = 'version: "strict-v2"\nreview: 0.3\nblock: 0.7\n'
+"""A draft that loads, shown in the OpenAPI schema: a reader (or a test generated from the
+schema) starts from a valid request rather than guessing the tiers format."""
+
+
 class TiersText(_Body):
-    yaml: str = Field(min_length=1, max_length=MAX_YAML)
+    yaml: str = Field(min_length=1, max_length=MAX_YAML, examples=[TIERS_EXAMPLE])
 
 
 class WhatIfIn(_Body):
-    yaml: str = Field(min_length=1, max_length=MAX_YAML)
+    yaml: str = Field(min_length=1, max_length=MAX_YAML, examples=[TIERS_EXAMPLE])
     days: int | None = Field(default=None, ge=1, le=90)
 
 

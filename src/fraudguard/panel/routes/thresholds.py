@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from fraudguard.panel import thresholds as service
 from fraudguard.panel.deps import Analyst, Lead, State, Viewer, actor_of
 from fraudguard.panel.schemas import (
+    MAX_ROW_ID,
     DraftOut,
     Note,
     Publication,
@@ -21,6 +22,8 @@ from fraudguard.panel.schemas import (
 )
 
 router = APIRouter(prefix="/api/thresholds", tags=["thresholds"])
+
+DraftId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 @router.get("", response_model=ThresholdsOut)
@@ -73,14 +76,14 @@ def create_draft(body: TiersText, request: Request, state: State, session: Lead)
 
 
 @router.get("/drafts/{draft_id}", response_model=DraftOut)
-def draft(draft_id: int, state: State, session: Viewer) -> DraftOut:
+def draft(draft_id: DraftId, state: State, session: Viewer) -> DraftOut:
     """One draft."""
     return DraftOut.model_validate(service.get_draft(state.engine, draft_id))
 
 
 @router.put("/drafts/{draft_id}", response_model=DraftOut)
 def edit_draft(
-    draft_id: int, body: TiersText, request: Request, state: State, session: Lead
+    draft_id: DraftId, body: TiersText, request: Request, state: State, session: Lead
 ) -> DraftOut:
     """Edit a draft that was not proposed yet."""
     return DraftOut.model_validate(
@@ -89,7 +92,9 @@ def edit_draft(
 
 
 @router.post("/drafts/{draft_id}/propose", response_model=DraftOut)
-def propose(draft_id: int, body: Reason, request: Request, state: State, session: Lead) -> DraftOut:
+def propose(
+    draft_id: DraftId, body: Reason, request: Request, state: State, session: Lead
+) -> DraftOut:
     """Ask another lead or an admin to approve the draft."""
     return DraftOut.model_validate(
         service.propose(state.engine, actor_of(session, request), draft_id, body.reason)
@@ -97,7 +102,9 @@ def propose(draft_id: int, body: Reason, request: Request, state: State, session
 
 
 @router.post("/drafts/{draft_id}/approve", response_model=DraftOut)
-def approve(draft_id: int, body: Note, request: Request, state: State, session: Lead) -> DraftOut:
+def approve(
+    draft_id: DraftId, body: Note, request: Request, state: State, session: Lead
+) -> DraftOut:
     """Approve a proposal and publish it to the running job (not your own proposal)."""
     return DraftOut.model_validate(
         service.approve(
@@ -112,7 +119,9 @@ def approve(draft_id: int, body: Note, request: Request, state: State, session: 
 
 
 @router.post("/drafts/{draft_id}/reject", response_model=DraftOut)
-def reject(draft_id: int, body: Note, request: Request, state: State, session: Lead) -> DraftOut:
+def reject(
+    draft_id: DraftId, body: Note, request: Request, state: State, session: Lead
+) -> DraftOut:
     """Turn a proposal down."""
     return DraftOut.model_validate(
         service.reject(state.engine, actor_of(session, request), draft_id, body.note)

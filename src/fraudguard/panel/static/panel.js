@@ -209,7 +209,9 @@ function thresholdsPage() {
         actions.append(el("button", { type: "button", class: "secondary", "data-open": d.id,
           on: { click: async () => { draftId = d.id; yamlBox.value = d.yaml; await validate(); say(`Draft #${d.id} opened.`); } } }, "Open"));
       }
-      return el("tr", { "data-draft": d.id }, el("td", {}, d.id), el("td", {}, d.version),
+      // The tiers themselves, one click away: an approver sees what they publish.
+      const version = el("td", {}, el("details", {}, el("summary", {}, d.version), el("pre", { "data-yaml": d.id }, d.yaml)));
+      return el("tr", { "data-draft": d.id }, el("td", {}, d.id), version,
         el("td", { class: "status-" + d.status }, d.status + (d.rollback_to ? " (rollback)" : "")),
         el("td", {}, d.author), el("td", {}, d.proposed_by || "—"), el("td", {}, d.reason),
         el("td", {}, d.decided_by ? `${d.decided_by}, ${utc(d.decided_at_ms)}` : "—"), actions);
