@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 
 import click
 
@@ -16,40 +17,47 @@ from fraudguard.config import Settings
 @click.pass_context
 def panel(ctx: click.Context, no_ingest: bool) -> None:
     """Serve the panel on FRAUDGUARD_PANEL__HOST:PORT (loopback by default), ingesting the
-    committed decisions and labels into its database as it runs."""
+    committed decisions and labels into its database and sending analysts' verdicts to the
+    labels topic as it runs."""
     if ctx.invoked_subcommand is not None:
         return
     import uvicorn
 
     from fraudguard.panel.app import create_app
     from fraudguard.panel.ingest import Ingester
+    from fraudguard.panel.labels import LabelPublisher
 
     settings: Settings = ctx.obj
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(settings)
-    ingester = None
+    state = app.state.panel
+    publisher = LabelPublisher(settings, state.engine)
+    app.state.label_publisher = publisher
+    services: list[tuple[Callable[[], object], Callable[[], None], str]] = [
+        (publisher.run, publisher.stop, "label publishing")
+    ]
     if not no_ingest:
-        ingester = Ingester(settings, app.state.panel.store)
-        threading.Thread(
-            target=_ingest_forever, args=(ingester,), daemon=True, name="panel-ingest"
-        ).start()
+        ingester = Ingester(settings, state.store)
+        services.append((ingester.run, ingester.stop, "ingestion"))
+    for run, _, what in services:
+        threading.Thread(target=_forever, args=(run, what), daemon=True, name=what).start()
     url = f"http://{settings.panel.host}:{settings.panel.port}/"
     click.echo(f"panel on {url} (database {_shown(settings.panel_database_url)})")
     try:
         uvicorn.run(app, host=settings.panel.host, port=settings.panel.port, log_level="warning")
     finally:
-        if ingester is not None:
-            ingester.stop()
+        for _, stop, _ in services:
+            stop()
 
 
-def _ingest_forever(ingester) -> None:  # type: ignore[no-untyped-def]
-    log = logging.getLogger("fraudguard.panel.ingest")
+def _forever(run: Callable[[], object], what: str) -> None:
+    log = logging.getLogger("fraudguard.panel")
     while True:
         try:
-            ingester.run()
+            run()
             return
-        except Exception:  # the web server stays up; ingestion resumes from its stored offsets
-            log.exception("ingestion stopped; starting again in 5 s")
+        except Exception:  # the web server stays up; both resume from what the database holds
+            log.exception("%s stopped; starting again in 5 s", what)
             threading.Event().wait(5)
 
 

@@ -14,10 +14,21 @@ from starlette.exceptions import HTTPException
 
 from fraudguard.config import Settings
 from fraudguard.errors import FraudGuardError
+from fraudguard.panel.cases import CasePolicy
 from fraudguard.panel.columns import DecisionColumns
 from fraudguard.panel.db import open_database
 from fraudguard.panel.deps import PanelState
-from fraudguard.panel.routes import audit, auth, decisions, pages, thresholds, users
+from fraudguard.panel.routes import (
+    audit,
+    auth,
+    cases,
+    decisions,
+    models,
+    monitoring,
+    pages,
+    thresholds,
+    users,
+)
 from fraudguard.panel.store import DecisionStore
 
 log = logging.getLogger(__name__)
@@ -45,9 +56,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.panel = PanelState(settings, engine, DecisionStore(engine), DecisionColumns(engine))
-    for router in (auth.router, users.router, thresholds.router, audit.router, decisions.router):
-        app.include_router(router)
+    store = DecisionStore(engine, CasePolicy.of(settings.panel))
+    app.state.panel = PanelState(settings, engine, store, DecisionColumns(engine))
+    app.state.label_publisher = None  # set by whoever runs the publisher beside the app
+    routers = (auth, users, thresholds, cases, models, monitoring, audit, decisions)
+    for module in routers:
+        app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

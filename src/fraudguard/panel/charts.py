@@ -58,8 +58,10 @@ def bar_chart(series: Mapping[str, Sequence[float]], labels: Sequence[str], titl
     for g, label in enumerate(labels):
         if groups <= 14 or g % (groups // 7 + 1) == 0:
             x = PAD + g * group_w + group_w / 2
-            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD + 14}" class="chart-axis" '
-                         f'text-anchor="middle">{html.escape(str(label))}</text>')  # fmt: skip
+            parts.append(
+                f'<text x="{x:.1f}" y="{HEIGHT - PAD + 14}" class="chart-axis" '
+                f'text-anchor="middle">{html.escape(str(label))}</text>'
+            )
     parts.append(f'<text x="4" y="{PAD}" class="chart-axis">{top:g}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -92,7 +94,42 @@ def histogram(counts: Sequence[int], lines: Mapping[str, Sequence[float]], title
             )
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = PAD + plot_w * tick
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD + 14}" class="chart-axis" '
-                     f'text-anchor="middle">{tick:g}</text>')  # fmt: skip
+        parts.append(
+            f'<text x="{x:.1f}" y="{HEIGHT - PAD + 14}" class="chart-axis" '
+            f'text-anchor="middle">{tick:g}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def contribution_chart(contributions: Sequence[tuple[str, float]], title: str) -> str:
+    """Horizontal bars around zero: red pushes the score up, green pulls it down."""
+    row_h, label_w = 18, 250
+    height = PAD + row_h * max(len(contributions), 1) + 10
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{html.escape(title)}" class="chart">',
+        f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#fff"/>',
+        f'<text x="8" y="16" class="chart-title">{html.escape(title)}</text>',
+    ]
+    top = max([abs(v) for _, v in contributions] + [1e-9])
+    zero = label_w + (WIDTH - label_w - PAD) / 2
+    half = (WIDTH - label_w - PAD) / 2
+    for i, (name, value) in enumerate(contributions):
+        y = PAD + i * row_h
+        w = half * abs(value) / top
+        x = zero if value >= 0 else zero - w
+        colour = "#c2410c" if value >= 0 else "#15803d"
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end" class="chart-axis">'
+            f"{html.escape(name)}</text>"
+        )
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{row_h - 5}" '
+            f'fill="{colour}"><title>{html.escape(name)}: {value:+.4f}</title></rect>'
+        )
+    parts.append(
+        f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{PAD - 4}" y2="{height - 6}" stroke="#6b7280"/>'
+    )
     parts.append("</svg>")
     return "".join(parts)
