@@ -119,6 +119,15 @@ def set_role(engine: Engine, name: str, role: Role, disabled: bool, by: Actor) -
         row = conn.execute(select(t.users).where(t.users.c.name == name)).mappings().first()
         if row is None:
             raise InvalidUser(f"no user {name!r}")
+        stays_admin = role == Role.ADMIN and not disabled
+        if row["role"] == Role.ADMIN.value and not row["disabled"] and not stays_admin:
+            admins = conn.execute(
+                select(func.count()).where(
+                    t.users.c.role == Role.ADMIN.value, t.users.c.disabled.is_(False)
+                )
+            ).scalar_one()
+            if admins <= 1:  # nobody could manage users any more
+                raise InvalidUser(f"{name} is the last admin: make another admin first")
         conn.execute(
             update(t.users)
             .where(t.users.c.id == row["id"])

@@ -121,3 +121,12 @@ def test_pages_send_security_headers(client) -> None:  # type: ignore[no-untyped
     assert page.status_code == 200
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_the_last_admin_cannot_be_demoted_or_disabled(client) -> None:  # type: ignore[no-untyped-def]
+    admin = client("adam")
+    for change in ({"role": "lead", "disabled": False}, {"role": "admin", "disabled": True}):
+        refused = admin.patch("/api/users/adam", json=change)
+        assert refused.status_code == 422 and "last admin" in refused.json()["message"]
+    assert admin.patch("/api/users/lea", json={"role": "admin", "disabled": False}).status_code == 200
+    assert admin.patch("/api/users/adam", json={"role": "lead", "disabled": False}).status_code == 200
