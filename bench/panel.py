@@ -3,7 +3,10 @@
 ``whatif_ms_1m`` (goal at most 1,000): the median of five what-ifs of ``thresholds/
 segments-example.yaml`` against the built-in tiers over 1,000,000 stored decisions spread over
 the default 7-day period, with the store's columns already in memory (as in a running panel);
-``columns_load_s`` is the one-off load of those columns when a panel starts. ``ingest_tps``
+``columns_load_s`` is the one-off load of those columns when a panel starts. ``queue_ms`` and
+``case_ms`` (goal at most 200 each): the 95th percentile of the review queue's first page and of
+a case (with the explanation of its score) through the panel's API, with 10,000 open cases
+among the million decisions. ``ingest_tps``
 (goal at least the job's throughput): decisions per second that :class:`Ingester` reads
 ``read_committed`` from a topic and stores in SQLite, offsets included.
 
@@ -128,6 +131,83 @@ def what_if_ms(url: str, now_ms: int, repeats: int = 5) -> dict[str, float]:
     }
 
 
+def review_pages_ms(url: str, now_ms: int, open_cases: int, folder: Path) -> dict[str, float]:
+    """p95 of the queue page's and the case page's API calls, with ``open_cases`` open cases
+    (the newest review decisions, given logged features and a registered champion to explain)."""
+    import xgboost as xgb
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select, update
+
+    from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
+    from fraudguard.models.metadata import ModelMetadata
+    from fraudguard.models.registry import ModelRegistry
+    from fraudguard.panel.accounts import add_user
+    from fraudguard.panel.app import create_app
+    from fraudguard.panel.audit import Actor
+    from fraudguard.panel.cases import CasePolicy, case_row
+    from fraudguard.panel.security import Role
+
+    settings = Settings(models_root=folder / "models")
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(2_000, len(FEATURE_NAMES))).astype(np.float32)
+    booster = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 6, "nthread": 1},
+        xgb.DMatrix(X, label=X[:, 0] > 1, feature_names=list(FEATURE_NAMES)),
+        150,
+    )
+    registry = ModelRegistry.from_settings(settings)
+    registry.register(
+        bytes(booster.save_raw("ubj")),
+        ModelMetadata(
+            version="bench",
+            created_at="2026-12-01T00:00:00Z",
+            framework="xgboost",
+            feature_set_version=FEATURE_SET_VERSION,
+            feature_names=list(FEATURE_NAMES),
+            scale_pos_weight=1.0,
+            code_version="bench",
+        ),
+    )
+    engine = open_database(url)
+    d = t.decisions.c
+    with engine.begin() as conn:
+        # The newest decisions become review decisions with logged features: a full queue.
+        newest = select(t.decisions).order_by(d.seq.desc()).limit(open_cases)
+        rows = [dict(r) | {"decision": "review"} for r in conn.execute(newest).mappings()]
+        packed = rng.normal(size=(len(rows), len(FEATURE_NAMES))).astype("<f4")
+        for row, values in zip(rows, packed, strict=True):
+            conn.execute(
+                update(t.decisions)
+                .where(d.seq == row["seq"])
+                .values(features=values.tobytes(), decision="review")
+            )
+        conn.execute(insert(t.cases), [case_row(r, CasePolicy(), now_ms) for r in rows])
+    add_user(engine, "bench", Role.ANALYST, "bench-password-1", Actor("bench", "admin"))
+    client = TestClient(create_app(settings, engine))
+    login = client.post("/api/session", json={"name": "bench", "password": "bench-password-1"})
+    client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+
+    def p95(path: str, runs: int = 40) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            answer = client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert answer.status_code == 200, answer.text
+        return round(float(np.percentile(times, 95)), 1)
+
+    queue = client.get("/api/cases?limit=50").json()
+    case_id = queue["cases"][0]["id"]
+    measured = {
+        "open_cases": queue["total"],
+        "queue_ms": p95("/api/cases?limit=50"),
+        "queue_filtered_ms": p95("/api/cases?limit=50&mcc=5411&older_than_h=1"),
+        "case_ms": p95(f"/api/cases/{case_id}"),
+    }
+    log(f"queue and case pages: {measured}")
+    return measured
+
+
 def ingest_tps(n: int) -> dict[str, float]:
     """Produce ``n`` decision records to a topic of the run's own, then time the ingester."""
     from fraudguard.panel.ingest import Ingester
@@ -188,6 +268,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decisions", type=int, default=1_000_000)
     parser.add_argument("--ingest", type=int, default=300_000)
+    parser.add_argument("--open-cases", type=int, default=10_000)
     parser.add_argument("--skip-ingest", action="store_true")
     args = parser.parse_args(argv)
     metadata = run_metadata()
@@ -199,6 +280,7 @@ def main(argv: list[str]) -> None:
         fill_store(url, args.decisions, now_ms)
         measured["fill_s"] = round(time.perf_counter() - started, 1)
         measured.update(what_if_ms(url, now_ms))
+        measured.update(review_pages_ms(url, now_ms, args.open_cases, Path(folder)))
     if not args.skip_ingest:
         measured.update(ingest_tps(args.ingest))
     write_result("panel", metadata, measured)
