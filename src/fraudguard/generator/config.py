@@ -70,6 +70,9 @@ class GeneratorConfig(BaseModel):
     """Prepended to every transaction id, so separate runs into one topic never share ids."""
     batch_size: int = Field(default=20_000, ge=1)
     """Most transactions per batch yielded by the stream."""
+    amount_scale: float = Field(default=1.0, gt=0, le=100)
+    """Every amount multiplied by this: a drifted stream for monitoring (3 shifts the amount
+    features far past the alert), 1 for the stream the models learn from."""
 
     @field_validator("start")
     @classmethod

@@ -74,6 +74,8 @@ class PaymentStream:
             ready = events.select(due).sorted()
             for first in range(0, len(ready), config.batch_size):
                 part = ready.select(slice(first, first + config.batch_size))
+                if config.amount_scale != 1.0:
+                    part = replace(part, amount_eur=part.amount_eur * config.amount_scale)
                 batch = TransactionBatch.from_events(pop, part, number, config.txn_id_prefix)
                 labels = labels_for(
                     batch,

@@ -148,3 +148,17 @@ def test_generation_is_fast_enough_for_the_benchmark():
     count = sum(len(batch.encoded()) for batch in PaymentStream(config).batches())
     rate = count / (time.perf_counter() - started)
     assert rate > 50_000, f"{rate:,.0f} tx/s"
+
+
+def test_amount_scale_multiplies_every_amount_and_nothing_else() -> None:
+    from fraudguard.generator import GeneratorConfig, PaymentStream
+
+    base = GeneratorConfig(seed=4, cards=200, merchants=60, days=1)
+    plain = list(PaymentStream(base).transactions())
+    scaled = list(PaymentStream(base.model_copy(update={"amount_scale": 3.0})).transactions())
+    assert [t.txn_id for t in plain] == [t.txn_id for t in scaled]
+    assert all(
+        abs(s.amount - 3 * p.amount) <= 0.01 * max(1.0, p.amount)
+        for p, s in zip(plain, scaled, strict=True)
+    )
+    assert [t.card_id for t in plain] == [t.card_id for t in scaled]
