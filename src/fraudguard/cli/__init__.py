@@ -27,6 +27,7 @@ def _register() -> None:
         log,
         model,
         panel,
+        replay,
         reranker,
         stack,
         thresholds,
@@ -34,7 +35,8 @@ def _register() -> None:
     )
 
     modules = (
-        stack, job, generate, features, train, model, reranker, log, thresholds, panel, demo,
+        stack, job, generate, features, train, model, reranker, log, thresholds, panel, replay,
+        demo,
     )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:

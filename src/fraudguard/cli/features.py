@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from fraudguard.cli.replay import MAX_REJECT_SHARE
 from fraudguard.config import Settings
-from fraudguard.errors import ConfigError, InvalidTransaction
+from fraudguard.errors import ConfigError
 
 
 @click.group()
@@ -24,13 +25,16 @@ def features() -> None:
     default=None,
     help="Feature table (.parquet, .csv or .jsonl) [default: SOURCE with .features.parquet].",
 )
+@MAX_REJECT_SHARE
 @click.pass_obj
-def build(settings: Settings, source: Path, out: Path | None) -> None:
+def build(settings: Settings, source: Path, out: Path | None, max_reject_share: float) -> None:
     """Compute every feature of every transaction in SOURCE, exactly as the job does.
 
-    SOURCE is a transactions file (.jsonl, .csv or .parquet, as `fraudguard generate` writes).
-    Transactions are validated like the job validates them (without the clock checks); a
-    retried id is kept once.
+    SOURCE is a transactions file (.jsonl, .csv or .parquet, as `fraudguard generate` and
+    `fraudguard replay convert` write). Transactions are validated like the job validates them
+    (without the clock checks); a retried id is kept once. Refused rows are counted by reason
+    and written beside the table (OUT's name with .rejects.jsonl); more than
+    --max-reject-share of them fails the run before any feature is computed.
     """
     import orjson
     import pyarrow as pa
@@ -40,19 +44,28 @@ def build(settings: Settings, source: Path, out: Path | None) -> None:
     from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION, build_features
     from fraudguard.features.offline import feature_table
     from fraudguard.generator import read_records
-    from fraudguard.wire.transactions import parse_transaction
+    from fraudguard.replay.rejects import RejectLog, RowRefused, default_rejects_path, parse_row
 
     out = out or source.with_suffix(".features.parquet")
     if out.suffix not in (".parquet", ".csv", ".jsonl"):
         raise ConfigError(f"--out must end in .parquet, .csv or .jsonl, not {out.suffix!r}")
     started = time.monotonic()
-    txns, refused = [], 0
-    for record in read_records(source):
-        doc = {k: v for k, v in record.items() if v is not None or k != "device_id"}
-        try:
-            txns.append(parse_transaction(orjson.dumps(doc), now_ms=None))
-        except InvalidTransaction:
-            refused += 1
+    try:
+        records = read_records(source)
+    except pa.ArrowInvalid as exc:
+        # A CSV cell that does not fit the wire schema (an amount "n/a") stops Arrow's reader.
+        raise ConfigError(f"{source}: not a transactions file: {exc}") from None
+    txns = []
+    with RejectLog(default_rejects_path(out), source.name, max_reject_share) as rejects:
+        for number, record in enumerate(records, 1):
+            doc = {k: v for k, v in record.items() if v is not None or k != "device_id"}
+            try:
+                txns.append(parse_row(doc))
+            except RowRefused as exc:
+                rejects.refuse(number, exc, record)
+                continue
+            rejects.accept()
+    rejects.check()
     rows = build_features(txns, dedupe_ttl_ms=settings.flink.dedupe_ttl_ms, settings=settings)
     table = pa.table(feature_table(rows))
     table = table.replace_schema_metadata({"feature_set_version": FEATURE_SET_VERSION})
@@ -68,7 +81,7 @@ def build(settings: Settings, source: Path, out: Path | None) -> None:
     click.echo(
         f"{table.num_rows:,} transactions x {len(FEATURE_NAMES)} features "
         f"({FEATURE_SET_VERSION}) -> {out} in {elapsed:.1f} s"
-        + (f"; {refused:,} refused as invalid" if refused else "")
+        + (f"; {rejects.summary()}" if rejects.refused else "")
     )
 
 

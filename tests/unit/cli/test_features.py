@@ -1,16 +1,22 @@
-"""`fraudguard features build` writes what the offline path computes, for every transaction."""
+"""`fraudguard features build` writes what the offline path computes, for every transaction,
+and refuses invalid rows on record, failing over the allowed share."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import orjson
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
 from fraudguard.cli import main
+from fraudguard.cli.features import features as features_group
+from fraudguard.config import Settings
 from fraudguard.features import FEATURE_NAMES, build_features
-from fraudguard.generator import GeneratorConfig, PaymentStream, write_files
+from fraudguard.generator import GeneratorConfig, PaymentStream, read_records, write_files
+from fraudguard.replay.rejects import TooManyRejects
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
@@ -35,3 +41,64 @@ def test_build_writes_every_feature_of_every_transaction(
     for row, (txn, features) in zip(table, expected, strict=True):
         assert row["txn_id"] == txn.txn_id
         assert [row[name] for name in FEATURE_NAMES] == list(features.values())
+
+
+def _bad_rows(template: dict) -> list[dict]:
+    return [
+        {**template, "txn_id": "bad-amount", "amount": -3.0},
+        {**template, "txn_id": "bad-mcc", "mcc": "54"},
+        {k: v for k, v in template.items() if k != "currency"} | {"txn_id": "no-currency"},
+    ]
+
+
+def test_refused_rows_are_counted_and_written_beside_the_table(tmp_path: Path) -> None:
+    config = GeneratorConfig(seed=6, cards=200, merchants=60, days=2)
+    source = tmp_path / "txns.jsonl"
+    write_files(PaymentStream(config), source, None, with_labels=False)
+    good = read_records(source)
+    rows = good[:100] + _bad_rows(good[0]) + good[100:]
+    source.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+
+    out = tmp_path / "f.parquet"
+    result = CliRunner().invoke(
+        features_group, ["build", str(source), "--out", str(out)], obj=Settings()
+    )
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(out).num_rows == len(good)
+    rejects = read_records(tmp_path / "f.rejects.jsonl")
+    assert [(r["row"], r["reason"], r["field"]) for r in rejects] == [
+        (101, "bad_amount", "amount"), (102, "bad_mcc", "mcc"), (103, "missing_field", "currency"),
+    ]  # fmt: skip
+    assert rejects[0]["original"]["txn_id"] == "bad-amount"
+
+
+def test_a_file_of_only_bad_rows_fails_without_a_table(tmp_path: Path) -> None:
+    config = GeneratorConfig(seed=6, cards=200, merchants=60, days=1)
+    source = tmp_path / "txns.jsonl"
+    write_files(PaymentStream(config), source, None, with_labels=False, limit=1)
+    rows = _bad_rows(read_records(source)[0])
+    source.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+
+    out = tmp_path / "f.parquet"
+    result = CliRunner().invoke(
+        features_group, ["build", str(source), "--out", str(out)], obj=Settings()
+    )
+    assert isinstance(result.exception, TooManyRejects)
+    message = str(result.exception)
+    assert "refused 3 of 3 rows of txns.jsonl (100.00%)" in message
+    assert "bad_amount 1, bad_mcc 1, missing_field 1" in message
+    assert str(tmp_path / "f.rejects.jsonl") in message
+    assert not out.exists()
+    assert len(read_records(tmp_path / "f.rejects.jsonl")) == 3
+
+
+def test_the_command_line_exits_non_zero_with_the_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "txns.jsonl"
+    source.write_bytes(b'{"txn_id": "t1"}\n')
+    monkeypatch.setattr(sys, "argv", ["fraudguard", "features", "build", str(source)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
+    assert "refused 1 of 1 rows of txns.jsonl" in capsys.readouterr().err
