@@ -37,15 +37,27 @@ def distribution(values: np.ndarray, bins: int = BINS) -> dict[str, Any]:
 
     >>> distribution(np.array([1.0, 2.0, 3.0, 4.0, np.nan]), bins=2)
     {'edges': [2.5], 'shares': [0.4, 0.4, 0.2]}
+    >>> two_values = distribution(np.array([0.004] * 9 + [0.98]))
+    >>> two_values["edges"], psi(two_values, np.array([0.00400001] * 9 + [0.98])) < 1e-9
+    ([0.492], True)
     """
     values = np.asarray(values, dtype=np.float64)
     finite = values[np.isfinite(values)]
+    edges: list[float] = []
     if len(finite):
-        inner = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
-        edges = np.unique(inner).tolist()
-    else:
-        edges = []
-    return {"edges": [float(e) for e in edges], "shares": shares(edges, values)}
+        # An edge never sits on a value seen: it goes halfway to the next distinct value, so
+        # the same value computed a little differently live (float32 here, the JVM there)
+        # falls in the same bin as in training.
+        distinct = np.unique(finite)
+        for q in np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])):
+            above = int(np.searchsorted(distinct, q, side="right"))
+            if 0 < above < len(distinct):
+                edges.append(float((distinct[above - 1] + distinct[above]) / 2))
+        if len(distinct) == 1:  # a constant: any other value live is a shift
+            tolerance = max(abs(float(distinct[0])) * 1e-6, 1e-9)
+            edges = [float(distinct[0]) - tolerance, float(distinct[0]) + tolerance]
+        edges = sorted(set(edges))
+    return {"edges": edges, "shares": shares(edges, values)}
 
 
 def shares(edges: Sequence[float], values: np.ndarray) -> list[float]:

@@ -3,6 +3,9 @@ against its caps, scores per hour with model changes marked, drift (PSI) of the 
 champion's 20 most important features against its training reference, precision and recall on
 labelled decisions per day, and the alerts an external pager can poll.
 
+Everything but the quality per day is timed by when the job decided (what the system did
+lately), not by the payments' event times, which a backlog or a replay puts in the past.
+
 Alerts: a PSI over 0.2; a block or review rate in the last hour more than 3 times away from its
 7-day baseline (either way); any degraded decision in the last hour.
 """
@@ -35,12 +38,12 @@ def overview(
     now_ms = now_ms or int(time.time() * 1000)
     since = now_ms - hours * HOUR_MS
     d = t.decisions.c
-    # The hour a payment fell in, as its first millisecond: integer arithmetic on both databases.
-    hour = d.event_ms - d.event_ms % HOUR_MS
+    # The hour of the decision, as its first millisecond: integer arithmetic on both databases.
+    hour = d.decided_at_ms - d.decided_at_ms % HOUR_MS
     with engine.connect() as conn:
         per_hour = conn.execute(
             select(hour.label("h"), d.decision, d.model_version, func.count())
-            .where(d.event_ms >= since)
+            .where(d.decided_at_ms >= since)
             .group_by("h", d.decision, d.model_version)
         ).all()
         recent = conn.execute(
@@ -51,7 +54,7 @@ def overview(
                 func.sum(case((d.late.is_(True), 1), else_=0)),
                 func.sum(case((d.degraded.is_(True), 1), else_=0)),
                 func.count(),
-            ).where(d.event_ms >= since)
+            ).where(d.decided_at_ms >= since)
         ).one()
         window = settings.exploration.window_ms
         spend = conn.execute(
@@ -73,7 +76,7 @@ def overview(
         models = sorted(slot.pop("models"))
         timeline.append(
             {
-                "hour_ms": h * HOUR_MS,
+                "hour_ms": h,
                 **slot,
                 "models": models,
                 "model_change": bool(previous) and set(models) != previous,
@@ -118,7 +121,7 @@ def drift(
     with engine.connect() as conn:
         rows = conn.execute(
             select(d.score, d.features)
-            .where(d.event_ms >= now_ms - hours * HOUR_MS, d.model_version == champion.version)
+            .where(d.decided_at_ms >= now_ms - hours * HOUR_MS, d.model_version == champion.version)
             .order_by(d.seq.desc())
             .limit(DRIFT_SAMPLE)
         ).all()
@@ -193,7 +196,7 @@ def alerts(engine: Engine, settings: Settings, now_ms: int | None = None) -> lis
         def rates(start: int, end: int) -> tuple[int, dict[str, int]]:
             rows = conn.execute(
                 select(d.decision, func.count())
-                .where(d.event_ms >= start, d.event_ms < end)
+                .where(d.decided_at_ms >= start, d.decided_at_ms < end)
                 .group_by(d.decision)
             ).all()
             counts = {k: int(v) for k, v in rows}
@@ -202,7 +205,7 @@ def alerts(engine: Engine, settings: Settings, now_ms: int | None = None) -> lis
         recent_n, recent = rates(hour_ago, now_ms + 1)
         base_n, base = rates(week_ago, hour_ago)
         degraded = conn.execute(
-            select(func.count()).where(d.event_ms >= hour_ago, d.degraded.is_(True))
+            select(func.count()).where(d.decided_at_ms >= hour_ago, d.degraded.is_(True))
         ).scalar_one()
     if recent_n >= MIN_ROWS and base_n >= MIN_ROWS:
         for decision in ("block", "review"):

@@ -59,6 +59,7 @@ decisions = Table(
     # ``feature_version`` (what the model saw: it scores float32).
 )
 Index("decisions_event_ms", decisions.c.event_ms)
+Index("decisions_decided_at", decisions.c.decided_at_ms)
 Index("decisions_card", decisions.c.card_id, decisions.c.event_ms)
 Index("decisions_threshold_version", decisions.c.threshold_version, decisions.c.decided_at_ms)
 

@@ -33,9 +33,10 @@ def test_missing_values_have_a_bin_of_their_own() -> None:
     assert shares(ref["edges"], np.array([])) == [0.0, 0.0, 0.0]
 
 
-def test_a_constant_feature_keeps_one_bin() -> None:
+def test_a_constant_feature_alerts_when_it_takes_another_value() -> None:
     ref = distribution(np.zeros(100))
-    assert ref["edges"] == [0.0] and psi(ref, np.zeros(10)) < 1e-9
+    assert psi(ref, np.zeros(10)) < 1e-9
+    assert psi(ref, np.full(10, 5.0)) > ALERT_PSI and psi(ref, np.full(10, -1.0)) > ALERT_PSI
 
 
 def test_the_reference_covers_the_score_and_the_most_important_features() -> None:
