@@ -128,5 +128,7 @@ def test_the_last_admin_cannot_be_demoted_or_disabled(client) -> None:  # type: 
     for change in ({"role": "lead", "disabled": False}, {"role": "admin", "disabled": True}):
         refused = admin.patch("/api/users/adam", json=change)
         assert refused.status_code == 422 and "last admin" in refused.json()["message"]
-    assert admin.patch("/api/users/lea", json={"role": "admin", "disabled": False}).status_code == 200
-    assert admin.patch("/api/users/adam", json={"role": "lead", "disabled": False}).status_code == 200
+    promoted = admin.patch("/api/users/lea", json={"role": "admin", "disabled": False})
+    assert promoted.status_code == 200
+    stepped_down = admin.patch("/api/users/adam", json={"role": "lead", "disabled": False})
+    assert stepped_down.status_code == 200
