@@ -20,6 +20,7 @@ def cli(ctx: click.Context) -> None:
 def _register() -> None:
     # Subcommand modules import click and the library only; registering here keeps one root.
     from fraudguard.cli import (
+        backtest,
         demo,
         features,
         generate,
@@ -36,7 +37,7 @@ def _register() -> None:
 
     modules = (
         stack, job, generate, features, train, model, reranker, log, thresholds, panel, replay,
-        demo,
+        backtest, demo,
     )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:

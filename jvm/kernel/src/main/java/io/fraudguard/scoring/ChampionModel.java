@@ -108,6 +108,14 @@ public final class ChampionModel {
         return version == null ? null : load(version);
     }
 
+    /** A registered version by name, loaded (for backtests of a model that is not serving). */
+    public Served loadVersion(String name) throws IOException {
+        if (!version.matcher(name).matches()) {
+            throw new IOException(name + " is not a model version");
+        }
+        return load(name);
+    }
+
     private String champion(byte[] pointer) throws IOException {
         JsonNode champion = JSON.readTree(pointer).path("champion");
         if (champion.isMissingNode() || champion.isNull()) {

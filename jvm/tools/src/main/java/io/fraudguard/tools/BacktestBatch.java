@@ -1,0 +1,101 @@
+package io.fraudguard.tools;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/** Rows of {@link BacktestRows} gathered column by column, written as one batch. */
+/** Rows gathered column by column, written as one batch. */
+final class BacktestBatch {
+    final int capacity, width, models;
+    final byte[][][] text;
+    final long[] ts;
+    final double[] amount, features, scores;
+    final boolean[] late;
+    int n;
+
+    BacktestBatch(int capacity, int width, int models) {
+        this.capacity = capacity;
+        this.width = width;
+        this.models = models;
+        text = new byte[BacktestRows.STRINGS.length][capacity][];
+        ts = new long[capacity];
+        amount = new double[capacity];
+        late = new boolean[capacity];
+        features = new double[capacity * width];
+        scores = new double[capacity * models];
+    }
+
+    int size() {
+        return n;
+    }
+
+    boolean full() {
+        return n == capacity;
+    }
+
+    void add(String[] values, long tsMs, double amt, boolean isLate, double[] row,
+            BacktestRows.CompiledScorer[] scorers) {
+        for (int s = 0; s < values.length; s++) {
+            text[s][n] = values[s].getBytes(StandardCharsets.UTF_8);
+        }
+        ts[n] = tsMs;
+        amount[n] = amt;
+        late[n] = isLate;
+        System.arraycopy(row, 0, features, n * width, width);
+        for (int m = 0; m < models; m++) {
+            scores[m * capacity + n] = scorers[m].score(row);
+        }
+        n++;
+    }
+
+    void writeTo(OutputStream out) throws IOException {
+        int bytes = 4;
+        for (byte[][] column : text) {
+            bytes += 4 + 4 * (n + 1);
+            for (int r = 0; r < n; r++) {
+                bytes += column[r].length;
+            }
+        }
+        bytes += n * (8 + 8 + 1 + 8 * width + 8 * models);
+        ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(n);
+        for (byte[][] column : text) {
+            int length = 0;
+            for (int r = 0; r < n; r++) {
+                length += column[r].length;
+            }
+            b.putInt(length);
+            int offset = 0;
+            b.putInt(offset);
+            for (int r = 0; r < n; r++) {
+                offset += column[r].length;
+                b.putInt(offset);
+            }
+            for (int r = 0; r < n; r++) {
+                b.put(column[r]);
+            }
+        }
+        for (int r = 0; r < n; r++) {
+            b.putLong(ts[r]);
+        }
+        for (int r = 0; r < n; r++) {
+            b.putDouble(amount[r]);
+        }
+        for (int r = 0; r < n; r++) {
+            b.put((byte) (late[r] ? 1 : 0));
+        }
+        for (int i = 0; i < n * width; i++) {
+            b.putDouble(features[i]);
+        }
+        for (int m = 0; m < models; m++) {
+            for (int r = 0; r < n; r++) {
+                b.putDouble(scores[m * capacity + r]);
+            }
+        }
+        out.write(b.array(), 0, b.position());
+        n = 0;
+    }
+}

@@ -1,0 +1,55 @@
+"""Labels as a backtest may know them: only those reported by its cut-off.
+
+A label reported after the cut-off did not exist when the decisions would have been judged,
+so a report built from the backtest must not see it; the decision's ``label`` stays empty
+(immature) and ``label_reported_ms`` records when it would come.
+
+>>> known = KnownLabels({"t1": ("fraud", 5_000), "t2": ("fraud", 9_000)}, cutoff_ms=6_000)
+>>> known.columns(["t1", "t2", "t3"])
+(['fraud', None, None], [5000, 9000, None])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from fraudguard.generator.sinks import read_records
+from fraudguard.wire.transactions import parse_event_time
+
+
+class KnownLabels:
+    """Each labelled transaction's label and report time, with the cut-off that hides later
+    ones."""
+
+    def __init__(self, reported: dict[str, tuple[str, int]], cutoff_ms: int) -> None:
+        self.reported = reported
+        self.cutoff_ms = cutoff_ms
+
+    @classmethod
+    def from_file(cls, path: Path, cutoff_ms: int) -> KnownLabels:
+        """A labels file as ``fraudguard generate`` and ``replay convert`` write it (JSONL or
+        Parquet: ``txn_id``, ``label``, ``reported_at``...); the first report of a
+        transaction counts."""
+        reported: dict[str, tuple[str, int]] = {}
+        for row in read_records(path):
+            at = parse_event_time(row["reported_at"])
+            seen = reported.get(row["txn_id"])
+            if seen is None or at < seen[1]:
+                reported[row["txn_id"]] = (row["label"], at)
+        return cls(reported, cutoff_ms)
+
+    def columns(self, txn_ids: Sequence[str]) -> tuple[list[str | None], list[int | None]]:
+        """Per transaction: its label if reported by the cut-off (else None), and when it was
+        or will be reported (None: never)."""
+        labels: list[str | None] = []
+        times: list[int | None] = []
+        for txn_id in txn_ids:
+            found = self.reported.get(txn_id)
+            if found is None:
+                labels.append(None)
+                times.append(None)
+            else:
+                labels.append(found[0] if found[1] <= self.cutoff_ms else None)
+                times.append(found[1])
+        return labels, times
