@@ -20,11 +20,13 @@ import pytest
 
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
+from fraudguard.stack.health import debian_program
 from fraudguard.stack.postgres import PostgresServer
 from fraudguard.stack.process import tail
 from fraudguard.streams.kafka import assigned_consumer
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Browser
     from sqlalchemy import Engine
 
 
@@ -210,9 +212,12 @@ def _panel_environment(
     settings: Settings, database_url: str, port: int, panel: dict[str, str]
 ) -> dict[str, str]:
     """This process's environment (the suite honours ``FRAUDGUARD_*`` as the CLI does) with the
-    topics, home, database and port of the test's panel."""
+    topics, home, model registry, feature-store prefix, database and port of the test's panel."""
     env = dict(os.environ)
     env["FRAUDGUARD_HOME"] = str(settings.home)
+    if settings.models_root is not None:
+        env["FRAUDGUARD_MODELS_ROOT"] = str(settings.models_root)
+    env["FRAUDGUARD_REDIS__FEATURE_PREFIX"] = settings.redis.feature_prefix
     for field in type(settings.topics).model_fields:
         spec = getattr(settings.topics, field)
         env[f"FRAUDGUARD_TOPICS__{field.upper()}__NAME"] = spec.name
@@ -228,3 +233,41 @@ def _panel_environment(
 @pytest.fixture(scope="session")
 def panel_server() -> type[PanelServer]:
     return PanelServer
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium keeps calling home, and this machine is offline: each call is a
+    # refused connection in the log, many a second.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> str:
+    """Debian's Chromium, installed from Debian when missing (as root), like Redis."""
+    return debian_program(
+        "Chromium",
+        "chromium",
+        lambda: str(CHROMIUM) if os.access(CHROMIUM, os.X_OK) else None,
+        f"install Chromium so that {CHROMIUM} exists",
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (never ``playwright install``: no download)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

@@ -1,17 +1,16 @@
-"""The panel in a real browser (Debian's Chromium driven by Playwright) against the real stack,
-the real job and the panel as an operator starts it: a lead edits a draft and sees the what-if
-change, proposes it; a second lead approves it and the running job's decisions carry the new
-version within 10 s; a viewer cannot publish; the audit page lists every step.
+"""The panel in a real browser (Debian's Chromium driven by Playwright, the ``browser`` fixture of
+conftest.py) against the real stack, the real job and the panel as an operator starts it: a lead
+edits a draft and sees the what-if change, proposes it; a second lead approves it and the running
+job's decisions carry the new version within 10 s; a viewer cannot publish; the audit page lists
+every step.
 
 Screenshots of each page go to ``bench/results/screenshots/`` (git-ignored).
 """
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,6 @@ from fraudguard.ops.jobrunner import JobRunner
 from fraudguard.panel import tables as t
 from fraudguard.panel.db import open_database
 from fraudguard.panel.thresholds import CANNOT_PREDICT
-from fraudguard.stack.health import debian_program
 from fraudguard.streams.kafka import assigned_consumer
 
 if TYPE_CHECKING:
@@ -36,46 +34,11 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # Without these Chromium keeps calling home, and this machine is offline: each call is a
-    # refused connection in the log, many a second.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "results" / "screenshots"
 PASSWORD = "correct horse battery staple"
 USERS = {"lead-a": ("lead", PASSWORD), "lead-b": ("lead", PASSWORD), "viewer": ("viewer", PASSWORD)}
 STORED_PAYMENTS = 3_000
 UI_TIMEOUT_MS = 15_000
-
-
-def chromium() -> str:
-    """Debian's Chromium, installed from Debian when missing (as root), like Redis."""
-    return debian_program(
-        "Chromium",
-        "chromium",
-        lambda: str(CHROMIUM) if os.access(CHROMIUM, os.X_OK) else None,
-        f"install Chromium so that {CHROMIUM} exists",
-    )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 def pay(settings: Settings, count: int, seed: int, days: float, labels: bool) -> None:

@@ -236,9 +236,9 @@ def decide(
         if verdict == "escalate":
             if case["status"] == "escalated":
                 return case  # a retried click
-            _set(
+            _move(
                 conn,
-                case_id,
+                case,
                 status="escalated",
                 assignee=None,
                 first_by=user.name,
@@ -251,9 +251,9 @@ def decide(
                 else {"first_verdict": verdict, "first_by": user.name}
             )
             label_id = queue_label(conn, settings, case, verdict, user.name, case["priority"])
-            _set(
+            _move(
                 conn,
-                case_id,
+                case,
                 status="closed",
                 final_verdict=verdict,
                 final_by=user.name,
@@ -296,7 +296,7 @@ def correct(
             supersedes=case["label_id"],
             reason=reason,
         )
-        _set(conn, case_id, final_verdict=verdict, final_by=session.user.name, label_id=label_id)
+        _move(conn, case, final_verdict=verdict, final_by=session.user.name, label_id=label_id)
         record(
             conn,
             actor,
@@ -318,6 +318,28 @@ def _set(conn: Connection, case_id: int, **values: Any) -> None:
     conn.execute(
         update(t.cases).where(t.cases.c.id == case_id).values(updated_at_ms=_now(), **values)
     )
+
+
+def _move(conn: Connection, case: dict[str, Any], **values: Any) -> None:
+    """Change ``case`` only if nobody changed its state since it was read: two requests for
+    the same case at once (a double click, two analysts) each read it open, and without this
+    both would close it and queue a label. The loser's transaction, label included, is
+    rolled back. (On PostgreSQL the second UPDATE waits for the first to commit, then finds the
+    state changed; on SQLite the second writer is refused.)"""
+    c = t.cases.c
+    moved = conn.execute(
+        update(t.cases)
+        .where(
+            c.id == case["id"],
+            c.status == case["status"],
+            c.final_verdict.is_(None)
+            if case["final_verdict"] is None
+            else c.final_verdict == case["final_verdict"],
+        )
+        .values(updated_at_ms=_now(), **values)
+    ).rowcount
+    if not moved:
+        raise CaseConflict(f"case {case['id']} changed meanwhile; reload it")
 
 
 def _now() -> int:

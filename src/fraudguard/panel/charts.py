@@ -10,8 +10,10 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 WIDTH, HEIGHT, PAD = 640, 220, 36
 COLOURS = ("#8a94a6", "#c2410c", "#1d4ed8", "#15803d")
@@ -102,24 +104,28 @@ def histogram(counts: Sequence[int], lines: Mapping[str, Sequence[float]], title
     return "".join(parts)
 
 
-def contribution_chart(contributions: Sequence[tuple[str, float]], title: str) -> str:
-    """Horizontal bars around zero: red pushes the score up, green pulls it down."""
-    row_h, label_w = 18, 250
+def contribution_chart(
+    contributions: Sequence[tuple[str, float]], title: str, width: int = 500
+) -> str:
+    """Horizontal bars around zero, each with its value: red pushes the score up, green pulls
+    it down. Narrower than the other charts: it sits beside its table on the case page."""
+    row_h, label_w, value_w = 18, 180, 44
     height = PAD + row_h * max(len(contributions), 1) + 10
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{html.escape(title)}" class="chart">',
-        f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#fff"/>',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>',
         f'<text x="8" y="16" class="chart-title">{html.escape(title)}</text>',
     ]
     top = max([abs(v) for _, v in contributions] + [1e-9])
-    zero = label_w + (WIDTH - label_w - PAD) / 2
-    half = (WIDTH - label_w - PAD) / 2
+    half = (width - label_w - 2 * value_w) / 2
+    zero = label_w + value_w + half
     for i, (name, value) in enumerate(contributions):
         y = PAD + i * row_h
         w = half * abs(value) / top
         x = zero if value >= 0 else zero - w
         colour = "#c2410c" if value >= 0 else "#15803d"
+        end, anchor = (x + w + 3, "start") if value >= 0 else (x - 3, "end")
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end" class="chart-axis">'
             f"{html.escape(name)}</text>"
@@ -128,8 +134,74 @@ def contribution_chart(contributions: Sequence[tuple[str, float]], title: str) -
             f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{row_h - 5}" '
             f'fill="{colour}"><title>{html.escape(name)}: {value:+.4f}</title></rect>'
         )
+        parts.append(
+            f'<text x="{end:.1f}" y="{y + 12}" text-anchor="{anchor}" class="chart-axis">'
+            f"{value:+.2f}</text>"
+        )
     parts.append(
         f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{PAD - 4}" y2="{height - 6}" stroke="#6b7280"/>'
     )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+OUTCOME_COLOURS = {"block": "#b91c1c", "review": "#d97706", "approve": "#cbd5e1"}
+HOUR_MS = 3_600_000
+
+
+def outcomes_chart(
+    by_hour: Sequence[Mapping[str, Any]], first_hour_ms: int, hours: int, title: str
+) -> str:
+    """Decisions per hour of ``hours`` hours from ``first_hour_ms``, stacked by outcome (block
+    at the bottom, where it stays visible), with a dashed line where the model version changed.
+
+    >>> hours = [{"hour_ms": 0, "approve": 8, "review": 1, "block": 1, "models": ["m1"],
+    ...           "model_change": False},
+    ...          {"hour_ms": 7_200_000, "approve": 5, "review": 0, "block": 0, "models": ["m2"],
+    ...           "model_change": True}]
+    >>> svg = outcomes_chart(hours, 0, 3, "per hour")
+    >>> svg.count("<line"), svg.count("<rect") - 1 - 3  # background, legend
+    (1, 6)
+    """
+    parts = _frame(title)
+    for i, (name, colour) in enumerate(OUTCOME_COLOURS.items()):
+        key_x = WIDTH - PAD - 90 * (3 - i)
+        parts.append(f'<rect x="{key_x}" y="21" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{key_x + 14}" y="30" class="chart-legend">{name}</text>')
+    plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD - 10
+    top = max([sum(int(h[k]) for k in OUTCOME_COLOURS) for h in by_hour] + [1])
+    slot = plot_w / max(hours, 1)
+    base_y = HEIGHT - PAD
+    for i in range(hours):
+        hour_ms = first_hour_ms + i * HOUR_MS
+        when = dt.datetime.fromtimestamp(hour_ms / 1000, dt.UTC)
+        if i % max(1, hours // 8) == 0:
+            parts.append(
+                f'<text x="{PAD + (i + 0.5) * slot:.1f}" y="{base_y + 14}" class="chart-axis" '
+                f'text-anchor="middle">{when:%d %H}h</text>'
+            )
+    for hour in by_hour:
+        i = (int(hour["hour_ms"]) - first_hour_ms) // HOUR_MS
+        if not 0 <= i < hours:
+            continue
+        x, y = PAD + i * slot, float(base_y)
+        when = dt.datetime.fromtimestamp(int(hour["hour_ms"]) / 1000, dt.UTC)
+        for name, colour in OUTCOME_COLOURS.items():
+            n = int(hour[name])
+            bar_h = plot_h * n / top
+            y -= bar_h
+            parts.append(
+                f'<rect x="{x + slot * 0.1:.1f}" y="{y:.1f}" width="{slot * 0.8:.1f}" '
+                f'height="{bar_h:.1f}" fill="{colour}"><title>{when:%Y-%m-%d %H}:00 UTC: '
+                f"{n} {name}</title></rect>"
+            )
+        if hour.get("model_change"):
+            models = html.escape(", ".join(str(m) for m in hour.get("models", [])))
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD}" y2="{base_y}" stroke="#1d4ed8" '
+                f'stroke-width="1.5" stroke-dasharray="4 3"><title>model now {models}</title>'
+                f'</line><text x="{x + 3:.1f}" y="{PAD + 8}" class="chart-axis">{models}</text>'
+            )
+    parts.append(f'<text x="4" y="{PAD + 10}" class="chart-axis">{top:g}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -8,6 +8,7 @@ import functools
 import math
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, select
 
 from fraudguard.config import Settings
@@ -55,7 +56,12 @@ def case_view(engine: Engine, settings: Settings, case_id: int) -> dict[str, Any
         )
         labels = (
             conn.execute(
-                select(t.labels.c.label, t.labels.c.reported_at_ms, t.labels.c.source)
+                select(
+                    t.labels.c.label,
+                    t.labels.c.reported_at_ms,
+                    t.labels.c.source,
+                    t.labels.c.provenance,
+                )
                 .where(t.labels.c.txn_id == case["txn_id"])
                 .order_by(t.labels.c.seq)
             )
@@ -71,7 +77,7 @@ def case_view(engine: Engine, settings: Settings, case_id: int) -> dict[str, Any
         "features": {k: (None if math.isnan(v) else v) for k, v in features.items()},
         "contributions": why,
         "recent": [dict(r) for r in recent],
-        "labels": [dict(r) for r in labels],
+        "labels": [_with_provenance(dict(r)) for r in labels],
         "online": online_features(settings, case["card_id"], decision["merchant_id"]),
     }
 
@@ -129,6 +135,13 @@ def online_features(settings: Settings, card_id: str, merchant_id: str) -> dict[
     finally:
         reader.client.close()
     return {"available": True, **out}
+
+
+def _with_provenance(label: dict[str, Any]) -> dict[str, Any]:
+    """A stored label with its provenance (analyst, guideline version, ...) as an object."""
+    raw = label.pop("provenance")
+    label["provenance"] = orjson.loads(raw) if raw else {}
+    return label
 
 
 def _finite(value: float | None) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from fraudguard.config import PanelSettings
 from fraudguard.errors import FraudGuardError
@@ -134,3 +134,25 @@ def test_an_escalated_case_is_settled_by_a_lead_and_a_correction_supersedes(stor
     with stored.connect() as conn:
         actions = conn.execute(select(t.audit.c.action).order_by(t.audit.c.id)).scalars().all()
     assert actions == ["case.claim", "case.escalate", "case.legit", "case.correct"]
+
+
+def test_of_two_verdicts_at_once_only_the_first_closes_the_case_and_sends_a_label(
+    stored: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana, actor = who("ana", Role.ANALYST)
+    case = cases.take_next(stored, ana, actor)
+    real_queue_label = cases.queue_label
+
+    def another_request_closes_it_first(conn, settings, case, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # What PostgreSQL shows this transaction's UPDATE once the other request committed.
+        conn.execute(
+            update(t.cases)
+            .where(t.cases.c.id == case["id"])
+            .values(status="closed", final_verdict="fraud")
+        )
+        return real_queue_label(conn, settings, case, *args, **kwargs)
+
+    monkeypatch.setattr(cases, "queue_label", another_request_closes_it_first)
+    with pytest.raises(cases.CaseConflict, match="changed meanwhile"):
+        cases.decide(stored, SETTINGS, ana, actor, case["id"], "legit")
+    assert outbox(stored) == []  # the loser's label went with its transaction

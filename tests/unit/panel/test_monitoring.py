@@ -80,6 +80,10 @@ def test_outcomes_per_hour_mark_a_model_change_and_count_the_exploration_spend(
     assert view["decisions"] == 30 and view["late"] == 0 and view["degraded"] == 0
     [first, second] = view["by_hour"]
     assert (first["review"], first["approve"], first["models"]) == (5, 15, ["m1"])
+    assert (first["hour_ms"], second["hour_ms"]) == (
+        (NOW - 3 * HOUR) // HOUR * HOUR,
+        (NOW - HOUR) // HOUR * HOUR,
+    )
     assert second["models"] == ["m2"] and second["model_change"] and not first["model_change"]
     assert view["exploration"]["explored"] == 3 and view["exploration"]["amount_eur"] == 30.0
 

@@ -161,3 +161,24 @@ def test_admins_promote_and_roll_back_models_with_a_reason(
     assert admin.post("/api/models/rollback", json={"reason": "worse"}).json()["champion"] == "m1"
     actions = [a["action"] for a in admin.get("/api/audit", params={"action": "model."}).json()]
     assert actions == ["model.rollback", "model.promote"]
+
+
+def test_the_case_shows_each_label_with_its_provenance(client, queued: Engine) -> None:  # type: ignore[no-untyped-def]
+    provenance = {"analyst": "ana", "guideline_version": "g1", "label_id": "rv-1-a"}
+    label = {"txn_id": "t5", "label": "fraud", "reported_at": format_event_time(NOW + 9),
+             "source": "review", **provenance}  # fmt: skip
+    DecisionStore(queued).write(Batch(labels=[Position("l", 0, 0, orjson.dumps(label))]))
+    ana = client("ana")
+    case_id = ana.get("/api/cases").json()["cases"][0]["id"]
+    [shown] = ana.get(f"/api/cases/{case_id}").json()["labels"]
+    assert (shown["label"], shown["source"], shown["provenance"]) == ("fraud", "review", provenance)
+
+
+def test_monitoring_and_review_analytics_come_with_their_charts(client, queued: Engine) -> None:  # type: ignore[no-untyped-def]
+    vera = client("vera")
+    overview = vera.get("/api/monitoring", params={"hours": 6}).json()
+    assert (
+        overview["chart"].startswith("<svg") and "Decisions per hour, last 6 h" in overview["chart"]
+    )
+    reviews = vera.get("/api/monitoring/reviews", params={"days": 7}).json()
+    assert reviews["chart"].startswith("<svg") and len(reviews["days"]) == 7

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from fraudguard.panel import analytics as review
+from fraudguard.panel import charts
 from fraudguard.panel import monitoring as service
 from fraudguard.panel.deps import State, Viewer
 
@@ -18,11 +20,20 @@ router = APIRouter(prefix="/api/monitoring", tags=["monitoring"])
 def overview(
     state: State, session: Viewer, hours: int = Query(default=24, ge=1, le=24 * 30)
 ) -> dict[str, Any]:
-    """Throughput, outcomes per hour, late and degraded, exploration spend, drift, quality."""
+    """Throughput, outcomes per hour (also as an SVG chart), late and degraded, exploration
+    spend, drift, quality."""
+    now_ms = int(time.time() * 1000)
+    seen = service.overview(state.engine, state.settings, hours, now_ms)
+    # The window starts inside an hour: its first bar is that hour's part of it.
+    first_hour_ms = (now_ms - hours * service.HOUR_MS) // service.HOUR_MS * service.HOUR_MS
+    chart = charts.outcomes_chart(
+        seen["by_hour"], first_hour_ms, hours + 1, f"Decisions per hour, last {hours} h (UTC)"
+    )
     return {
-        **service.overview(state.engine, state.settings, hours),
-        "drift": service.drift(state.engine, state.settings, hours),
-        "quality": service.quality(state.engine),
+        **seen,
+        "chart": chart,
+        "drift": service.drift(state.engine, state.settings, hours, now_ms),
+        "quality": service.quality(state.engine, now_ms=now_ms),
     }
 
 
@@ -36,8 +47,15 @@ def alerts(state: State, session: Viewer) -> list[dict[str, Any]]:
 def reviews(
     state: State, session: Viewer, days: int = Query(default=30, ge=1, le=365)
 ) -> dict[str, Any]:
-    """Cases per day, time to close, analyst-lead agreement, false positives per tier."""
-    return review.review_analytics(state.engine, days)
+    """Cases per day (also as an SVG chart), time to close, analyst-lead agreement, false
+    positives per tier and segment."""
+    analytics = review.review_analytics(state.engine, days)
+    chart = charts.bar_chart(
+        {"opened": analytics["opened"], "closed": analytics["closed"]},
+        [day[5:] for day in analytics["days"]],
+        f"Cases opened and closed per day, last {days} days (UTC)",
+    )
+    return {**analytics, "chart": chart}
 
 
 @router.get("/reviews.csv", response_class=PlainTextResponse)

@@ -1,4 +1,5 @@
 // FraudGuard panel: each page calls the JSON API; text is always set with textContent.
+// The helpers here are shared with the page scripts loaded after this one.
 "use strict";
 
 const ROLES = ["viewer", "analyst", "lead", "admin"];
@@ -389,5 +390,10 @@ async function decisionPage() {
   } catch (error) { say(error.message, true); }
 }
 
-gate();
-({ login: loginPage, thresholds: thresholdsPage, audit: auditPage, users: usersPage, decision: decisionPage }[body.dataset.page] || (() => {}))();
+// Each page's script; the scripts of the other pages (review.js, models.js, monitoring.js) add
+// theirs, and all of them have run by DOMContentLoaded (they are deferred).
+const PAGE_SCRIPTS = { login: loginPage, thresholds: thresholdsPage, audit: auditPage, users: usersPage, decision: decisionPage };
+document.addEventListener("DOMContentLoaded", () => {
+  gate();
+  (PAGE_SCRIPTS[body.dataset.page] || (() => {}))();
+});
