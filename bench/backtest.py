@@ -31,6 +31,11 @@ def peak_rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports kilobytes
 
 
+def cpu_s(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=1_000_000)
@@ -50,17 +55,30 @@ def main(argv: list[str] | None = None) -> None:
         log(f"{generated.transactions:,} transactions in {generated.elapsed_s:.0f}s "
             f"({source.stat().st_size / 1e6:.0f} MB); backtesting with {version} ...")  # fmt: skip
         rss_before = peak_rss_mb(resource.RUSAGE_SELF)
+        cpu_before = cpu_s(resource.RUSAGE_SELF)
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         summary = run_backtest(source, Path(folder) / "out", settings, model=version)
         wall_s = time.perf_counter() - started
+        python_cpu_s = cpu_s(resource.RUSAGE_SELF) - cpu_before
+        load_after = os.getloadavg()[0]
         decisions_mb = (Path(folder) / "out" / "decisions.parquet").stat().st_size / 1e6
     python_mb, jvm_mb = peak_rss_mb(resource.RUSAGE_SELF), peak_rss_mb(resource.RUSAGE_CHILDREN)
     jvm = summary["jvm"]
+    per_txn = 1e6 / max(summary["transactions"], 1)
     measured = {
         "transactions": summary["transactions"],
         "throughput_tps": round(summary["transactions"] / wall_s),
         "wall_s": round(wall_s, 1),
         "jvm_s": jvm["jvm_s"],
+        # The JVM's steps (wall time of its two threads) and the CPU each process used, per
+        # transaction: what the throughput is made of when other work shares the cores.
+        "jvm_us_per_txn": {
+            k: round(jvm[f"{k}_s"] * per_txn, 2) for k in ("parse", "features", "score", "write")
+        },
+        "jvm_cpu_us_per_txn": round(cpu_s(resource.RUSAGE_CHILDREN) * per_txn, 2),
+        "python_cpu_us_per_txn": round(python_cpu_s * per_txn, 2),
+        "load_average_1m": [round(load_before, 2), round(load_after, 2)],
         "peak_rss_mb": round(max(python_mb, jvm_mb), 1),
         "python_peak_rss_mb": round(python_mb, 1),
         "python_peak_rss_before_backtest_mb": round(rss_before, 1),

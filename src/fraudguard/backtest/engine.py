@@ -34,6 +34,12 @@ from fraudguard.decision import BUILTIN_TIERS, ThresholdTiers
 from fraudguard.decision.exploration import ExplorationPolicy
 from fraudguard.models.registry import ModelRegistry
 
+DICTIONARY_COLUMNS = [
+    "decision", "model_version", "threshold_version", "feature_version", "reranker_version",
+    "tier", "currency", "mcc", "country", "channel", "label",
+]  # fmt: skip
+"""The columns of few values. Dictionary-encoding the features too tripled Parquet's cost per
+row (6.4 us against 2.9 with LZ4, measured on 100,000 decisions) for 12 % fewer bytes."""
 RULES = "rules"
 """The version the JVM reads as no model: every row scored by the rules, degraded."""
 
@@ -68,7 +74,10 @@ class Arm:
     def add(self, table: pa.Table) -> None:
         if self.writer is None:
             self.out.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.out, table.schema)
+            self.writer = pq.ParquetWriter(
+                self.out, table.schema, compression="lz4", use_dictionary=DICTIONARY_COLUMNS,
+                write_statistics=False,
+            )  # fmt: skip
         self.writer.write_table(table)
         self.decisions.update(table["decision"].to_numpy(zero_copy_only=False).tolist())
         self.explored += int(table["explored"].to_numpy().sum())

@@ -12,7 +12,8 @@ final class BacktestBatch {
     final int capacity, width, models;
     final byte[][][] text;
     final long[] ts;
-    final double[] amount, features, scores;
+    final double[] amount, scores;
+    final double[][] features;
     final boolean[] late;
     int n;
 
@@ -24,7 +25,7 @@ final class BacktestBatch {
         ts = new long[capacity];
         amount = new double[capacity];
         late = new boolean[capacity];
-        features = new double[capacity * width];
+        features = new double[capacity][];
         scores = new double[capacity * models];
     }
 
@@ -36,19 +37,25 @@ final class BacktestBatch {
         return n == capacity;
     }
 
-    void add(String[] values, long tsMs, double amt, boolean isLate, double[] row,
-            BacktestRows.CompiledScorer[] scorers) {
+    /** Keeps {@code row} itself: the kernel makes a new array per transaction. */
+    void add(String[] values, long tsMs, double amt, boolean isLate, double[] row) {
         for (int s = 0; s < values.length; s++) {
             text[s][n] = values[s].getBytes(StandardCharsets.UTF_8);
         }
         ts[n] = tsMs;
         amount[n] = amt;
         late[n] = isLate;
-        System.arraycopy(row, 0, features, n * width, width);
-        for (int m = 0; m < models; m++) {
-            scores[m * capacity + n] = scorers[m].score(row);
-        }
+        features[n] = row;
         n++;
+    }
+
+    /** Each row's base score by each model, as the job's {@code PackForDecision} scores. */
+    void score(BacktestRows.CompiledScorer[] scorers) {
+        for (int m = 0; m < models; m++) {
+            for (int r = 0; r < n; r++) {
+                scores[m * capacity + r] = scorers[m].score(features[r]);
+            }
+        }
     }
 
     void writeTo(OutputStream out) throws IOException {
@@ -87,8 +94,11 @@ final class BacktestBatch {
         for (int r = 0; r < n; r++) {
             b.put((byte) (late[r] ? 1 : 0));
         }
-        for (int i = 0; i < n * width; i++) {
-            b.putDouble(features[i]);
+        for (int r = 0; r < n; r++) {
+            for (double v : features[r]) {
+                b.putDouble(v);
+            }
+            features[r] = null;
         }
         for (int m = 0; m < models; m++) {
             for (int r = 0; r < n; r++) {

@@ -72,11 +72,12 @@ public final class BacktestRows {
         BuildFeatures.Offline offline =
                 new BuildFeatures.Offline(new FeatureKernel(spec), Long.parseLong(args[4]));
         Lateness cards = new Lateness(), merchants = new Lateness(), devices = new Lateness();
-        BacktestBatch batch = new BacktestBatch(batchSize, spec.size(), scorers.length);
         JsonFactory json = new JsonFactory();
         long lines = 0, answered = 0, written = 0, started = System.nanoTime();
-        long parseNs = 0, featuresNs = 0, scoreNs = 0, writeNs = 0; // where the time goes
+        long parseNs = 0, featuresNs = 0; // where the time goes, with the writer's
         OutputStream out = new BufferedOutputStream(System.out, 1 << 20);
+        BacktestWriter writer = new BacktestWriter(batchSize, spec.size(), scorers, out);
+        BacktestBatch batch = writer.take();
         try (BufferedReader in =
                 Files.newBufferedReader(Path.of(args[8]), StandardCharsets.UTF_8)) {
             for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -105,26 +106,19 @@ public final class BacktestRows {
                 if (device != null) {
                     late |= devices.arrivedLate(device, ts);
                 }
-                long t2 = System.nanoTime();
-                featuresNs += t2 - t1;
+                featuresNs += System.nanoTime() - t1;
                 if (ts < fromMs || ts >= toMs) {
                     continue;
                 }
                 written++;
-                batch.add(text, ts, amount, late, features, scorers);
-                long t3 = System.nanoTime();
-                scoreNs += t3 - t2;
+                batch.add(text, ts, amount, late, features);
                 if (batch.full()) {
-                    batch.writeTo(out);
-                    writeNs += System.nanoTime() - t3;
+                    writer.put(batch);
+                    batch = writer.take();
                 }
             }
         }
-        if (batch.size() > 0) {
-            batch.writeTo(out);
-        }
-        out.write(new byte[4]); // n = 0: the end
-        out.flush();
+        writer.finish(batch);
         StringBuilder served = new StringBuilder();
         for (CompiledScorer s : scorers) {
             served.append(served.length() == 0 ? "\"" : ",\"").append(s.version()).append('"');
@@ -134,7 +128,7 @@ public final class BacktestRows {
                         + " \"parse_s\": %.3f, \"features_s\": %.3f, \"score_s\": %.3f,"
                         + " \"write_s\": %.3f, \"versions\": [%s], \"jvm_peak_heap_mb\": %.1f}%n",
                 lines, answered, written, (System.nanoTime() - started) / 1e9, parseNs / 1e9,
-                featuresNs / 1e9, scoreNs / 1e9, writeNs / 1e9, served, peakHeapMb()));
+                featuresNs / 1e9, writer.scoreNs / 1e9, writer.writeNs / 1e9, served, peakHeapMb()));
     }
 
     static double peakHeapMb() {
