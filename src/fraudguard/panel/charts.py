@@ -205,3 +205,56 @@ def outcomes_chart(
     parts.append(f'<text x="4" y="{PAD + 10}" class="chart-axis">{top:g}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def score_chart(
+    by_hour: Sequence[Mapping[str, Any]], first_hour_ms: int, hours: int, title: str
+) -> str:
+    """The score distribution per hour (median, 90th and 99th percentiles, square-root scale so
+    the low scores most payments get stay readable), with a dashed line where the model changed.
+
+    >>> hours = [{"hour_ms": 0, "score_quantiles": {"p50": 0.01, "p90": 0.1, "p99": 0.6},
+    ...           "model_change": False},
+    ...          {"hour_ms": 3_600_000, "score_quantiles": {"p50": 0.02, "p90": 0.2, "p99": 0.7},
+    ...           "model_change": True}]
+    >>> svg = score_chart(hours, 0, 2, "scores")
+    >>> svg.count("<polyline"), svg.count("stroke-dasharray")
+    (3, 1)
+    """
+    parts = _frame(title) + _legend(["p50", "p90", "p99"], first_colour=1)
+    slot = (WIDTH - 2 * PAD) / max(hours, 1)
+    plot_h = HEIGHT - 2 * PAD
+
+    def y_of(score: float) -> float:
+        return HEIGHT - PAD - plot_h * min(max(score, 0.0), 1.0) ** 0.5
+
+    hour_ms = 3_600_000
+    for n, name in enumerate(("p50", "p90", "p99")):
+        points = [
+            f"{PAD + ((int(h['hour_ms']) - first_hour_ms) // hour_ms + 0.5) * slot:.1f},"
+            f"{y_of(h['score_quantiles'][name]):.1f}"
+            for h in by_hour
+            if h.get("score_quantiles")
+            and 0 <= (int(h["hour_ms"]) - first_hour_ms) // hour_ms < hours
+        ]
+        colour = COLOURS[(n + 1) % 4]
+        for point in points:  # an hour alone still shows
+            x, y = point.split(",")
+            parts.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>')
+        if points:
+            parts.append(
+                f'<polyline points="{" ".join(points)}" fill="none" '
+                f'stroke="{COLOURS[(n + 1) % 4]}" stroke-width="2"/>'
+            )
+    for h in by_hour:
+        i = (int(h["hour_ms"]) - first_hour_ms) // hour_ms
+        if h.get("model_change") and 0 <= i < hours:
+            x = PAD + i * slot
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD - 8}" y2="{HEIGHT - PAD}" '
+                f'stroke="#1d4ed8" stroke-dasharray="4 3"><title>model changed</title></line>'
+            )
+    for tick in (0.0, 0.01, 0.1, 0.5, 1.0):
+        parts.append(f'<text x="4" y="{y_of(tick) + 3:.1f}" class="chart-axis">{tick:g}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -30,6 +30,9 @@ RATE_FACTOR = 3.0
 MIN_ROWS = 200
 """Fewer decisions than this in a window say nothing about a rate or a distribution."""
 DRIFT_SAMPLE = 20_000
+SCORE_SAMPLE = 200_000
+"""The newest decisions the score distribution per hour is drawn from."""
+QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 
 
 def overview(
@@ -62,6 +65,12 @@ def overview(
                 d.explored.is_(True), d.decided_at_ms >= now_ms - window
             )
         ).one()
+        scored = conn.execute(
+            select(hour.label("h"), d.score)
+            .where(d.decided_at_ms >= since)
+            .order_by(d.seq.desc())
+            .limit(SCORE_SAMPLE)
+        ).all()
     hours_seen: dict[int, dict[str, Any]] = {}
     for h, decision, model, n in per_hour:
         slot = hours_seen.setdefault(
@@ -83,6 +92,16 @@ def overview(
             }
         )
         previous = set(models)
+    by_hour_scores: dict[int, list[float]] = {}
+    for h, score in scored:
+        by_hour_scores.setdefault(int(h) // HOUR_MS, []).append(float(score))
+    for slot in timeline:
+        scores = np.array(by_hour_scores.get(slot["hour_ms"] // HOUR_MS, []))
+        slot["score_quantiles"] = (
+            {q: round(float(np.quantile(scores, p)), 5) for q, p in QUANTILES.items()}
+            if len(scores)
+            else None
+        )
     exploration = settings.exploration
     return {
         "hours": hours,

@@ -29,9 +29,13 @@ def overview(
     chart = charts.outcomes_chart(
         seen["by_hour"], first_hour_ms, hours + 1, f"Decisions per hour, last {hours} h (UTC)"
     )
+    scores = charts.score_chart(
+        seen["by_hour"], first_hour_ms, hours + 1, f"Scores per hour, last {hours} h (UTC)"
+    )
     return {
         **seen,
         "chart": chart,
+        "score_chart": scores,
         "drift": service.drift(state.engine, state.settings, hours, now_ms),
         "quality": service.quality(state.engine, now_ms=now_ms),
     }

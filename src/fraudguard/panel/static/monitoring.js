@@ -50,6 +50,7 @@ function monitoringPage() {
         `${eur(e.amount_eur)} of ${eur(e.max_amount_eur)} in the last ${num(e.window_ms / 3600000, 1)} h`,
         e.explored >= e.max_count || e.amount_eur >= e.max_amount_eur ? "warn" : ""));
     document.getElementById("outcomes-chart").innerHTML = m.chart;
+    document.getElementById("scores-chart").innerHTML = m.score_chart;
     const d = m.drift;
     document.getElementById("drift-model").textContent = d.model ? `(model ${d.model}, ${num(d.rows)} decisions)` : "";
     document.getElementById("drift-note").textContent = !d.model ? "No champion model: the rules decide, nothing to compare."
