@@ -7,7 +7,7 @@ starts it:
   escalates it with a lean; a lead settles it in the lead's own browser;
 - the five labels are on the labels topic, read_committed, exactly once, with their
   provenance; ``fraudguard reranker learn --once`` reads all five and sends none to labels.dlq;
-- an admin promotes a second model and rolls back on the Models page, and the job's decisions
+- a lead promotes a second model and rolls back on the Models page, and the job's decisions
   carry the new model, then the old one again;
 - a viewer opens every page, sees no action, and an action endpoint answers 403.
 
@@ -17,6 +17,7 @@ Screenshots go to ``bench/results/screenshots/`` (git-ignored).
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -60,7 +61,7 @@ CASES_WANTED = 30
 VERDICTS = ["fraud", "legit", "fraud", "legit"]
 
 
-def test_analysts_turn_cases_into_labels_an_admin_switches_models_and_a_viewer_only_looks(
+def test_analysts_turn_cases_into_labels_a_lead_switches_models_and_a_viewer_only_looks(
     isolated_settings: Settings,
     tmp_path: Path,
     panel_server: type[PanelServer],
@@ -123,6 +124,10 @@ def work_five_cases(panel: PanelServer, browser: Browser, model: str) -> list[tu
             assert page.is_visible("#contribution-chart svg")
             assert f"Model {model}:" in page.inner_text("#why-text")
             assert page.locator("#recent tbody tr.current").count() == 1
+            # The explanation adds up to the score the job gave: its base score's logit.
+            view = page.request.get(f"{panel.url}/api/cases/{case_id}").json()
+            base = view["decision"]["base_score"]
+            assert abs(view["contributions"]["logit"] - math.log(base / (1 - base))) < 1e-4
             page.screenshot(path=SCREENSHOTS / "review-case.png", full_page=True)
             page.dblclick(f"#verdict-{verdict}")  # a double click still gives one label
         else:
@@ -207,10 +212,10 @@ def check_the_learner_accepts_them(settings: Settings, panel: PanelServer) -> No
 def switch_models_from_the_models_page(
     panel: PanelServer, browser: Browser, decisions: LiveDecisions, first: str, second: str
 ) -> None:
-    admin = browser.new_context(viewport={"width": 1360, "height": 900})
-    admin.set_default_timeout(UI_TIMEOUT_MS)
-    page = admin.new_page()
-    log_in(page, panel, "adam", "/models")
+    lead = browser.new_context(viewport={"width": 1360, "height": 900})
+    lead.set_default_timeout(UI_TIMEOUT_MS)
+    page = lead.new_page()
+    log_in(page, panel, "lea", "/models")
     page.wait_for_selector("#models-card[aria-busy=false]")
     assert page.inner_text("#champion") == first
     assert page.locator(f"tr[data-model='{first}'] .badge").inner_text() == "champion"
@@ -236,11 +241,11 @@ def switch_models_from_the_models_page(
     page.screenshot(path=SCREENSHOTS / "models.png", full_page=True)
     audit = page.evaluate("fetch('/api/audit?action=model.').then((r) => r.json())")
     assert [(a["action"], a["actor"]) for a in audit] == [
-        ("model.rollback", "adam"),
-        ("model.promote", "adam"),
+        ("model.rollback", "lea"),
+        ("model.promote", "lea"),
     ]
     assert audit[0]["after"]["reason"] == f"acceptance test: {first} now"
-    admin.close()
+    lead.close()
 
 
 def a_viewer_only_looks(panel: PanelServer, browser: Browser, case_id: int) -> None:

@@ -140,33 +140,34 @@ def test_the_case_explains_the_score_and_shows_the_cards_history(client, queued:
     assert view["online"]["available"] in (True, False)  # Redis may not run for unit tests
 
 
-def test_admins_promote_and_roll_back_models_with_a_reason(
+def test_leads_promote_and_roll_back_models_with_a_reason(
     client, model: str, settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
-    lead, admin = client("lea"), client("adam")
-    listed = lead.get("/api/models").json()
+    analyst, lead, admin = client("ana"), client("lea"), client("adam")
+    listed = analyst.get("/api/models").json()
     assert listed["champion"] == "m1" and {m["version"] for m in listed["models"]} == {"m1", "m2"}
-    assert (
-        lead.post("/api/models/promote", json={"version": "m2", "reason": "better"}).status_code
-        == 403
-    )
-    assert (
-        admin.post("/api/models/promote", json={"version": "m2", "reason": ""}).status_code == 422
-    )
-    assert admin.post("/api/models/promote", json={"version": "m2", "reason": "better"}).json() == {
-        "champion": "m2",
-        "was": "m1",
-    }
+    promote = {"version": "m2", "reason": "better"}
+    assert analyst.post("/api/models/promote", json=promote).status_code == 403
+    assert lead.post("/api/models/promote", json=promote | {"reason": ""}).status_code == 422
+    assert lead.post("/api/models/promote", json=promote).json() == {"champion": "m2", "was": "m1"}
     assert ModelRegistry.from_settings(settings).pointer().champion == "m2"
     assert admin.post("/api/models/rollback", json={"reason": "worse"}).json()["champion"] == "m1"
-    actions = [a["action"] for a in admin.get("/api/audit", params={"action": "model."}).json()]
-    assert actions == ["model.rollback", "model.promote"]
+    audit = admin.get("/api/audit", params={"action": "model."}).json()
+    assert [(a["action"], a["actor"]) for a in audit] == [
+        ("model.rollback", "adam"),
+        ("model.promote", "lea"),
+    ]
 
 
 def test_the_case_shows_each_label_with_its_provenance(client, queued: Engine) -> None:  # type: ignore[no-untyped-def]
     provenance = {"analyst": "ana", "guideline_version": "g1", "label_id": "rv-1-a"}
-    label = {"txn_id": "t5", "label": "fraud", "reported_at": format_event_time(NOW + 9),
-             "source": "review", **provenance}  # fmt: skip
+    label = {
+        "txn_id": "t5",
+        "label": "fraud",
+        "reported_at": format_event_time(NOW + 9),
+        "source": "review",
+        **provenance,
+    }
     DecisionStore(queued).write(Batch(labels=[Position("l", 0, 0, orjson.dumps(label))]))
     ana = client("ana")
     case_id = ana.get("/api/cases").json()["cases"][0]["id"]

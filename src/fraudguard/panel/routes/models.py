@@ -1,4 +1,5 @@
-"""The model registry, the champion, the re-ranker snapshots; admins promote and roll back."""
+"""The model registry, the champion, the re-ranker snapshots; leads and admins promote and roll
+back, with a reason."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from fraudguard.panel import models as service
-from fraudguard.panel.deps import Admin, State, Viewer, actor_of
+from fraudguard.panel.deps import Lead, State, Viewer, actor_of
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 VERSION = Path(max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
@@ -47,7 +48,7 @@ def pr_curve(state: State, session: Viewer, version: str = VERSION) -> FileRespo
 
 
 @router.post("/promote")
-def promote(body: PromoteIn, request: Request, state: State, session: Admin) -> dict[str, Any]:
+def promote(body: PromoteIn, request: Request, state: State, session: Lead) -> dict[str, Any]:
     """Make a model the champion; the running job follows within seconds."""
     return service.promote(
         state.engine, state.settings, actor_of(session, request), body.version, body.reason
@@ -55,14 +56,14 @@ def promote(body: PromoteIn, request: Request, state: State, session: Admin) -> 
 
 
 @router.post("/rollback")
-def rollback(body: _Reason, request: Request, state: State, session: Admin) -> dict[str, Any]:
+def rollback(body: _Reason, request: Request, state: State, session: Lead) -> dict[str, Any]:
     """Return to the previous champion."""
     return service.roll_back(state.engine, state.settings, actor_of(session, request), body.reason)
 
 
 @router.post("/rerankers/rollback")
 def rollback_reranker(
-    body: RerankerRollbackIn, request: Request, state: State, session: Admin
+    body: RerankerRollbackIn, request: Request, state: State, session: Lead
 ) -> dict[str, Any]:
     """Publish an earlier re-ranker snapshot again."""
     return service.roll_back_reranker(

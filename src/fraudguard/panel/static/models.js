@@ -1,5 +1,5 @@
 // The Models page (helpers from panel.js): registry, champion history, re-ranker snapshots;
-// admins promote and roll back with a reason. Text is set with textContent.
+// leads and admins promote and roll back with a reason. Text is set with textContent.
 "use strict";
 
 const OFFSET_METRIC = "labels_offset.";
@@ -36,7 +36,7 @@ function modelsPage() {
 
   function modelRow(m) {
     const action = el("td");
-    if (allows("admin") && !m.champion) {
+    if (allows("lead") && !m.champion) {
       action.append(el("button", { type: "button", class: "secondary", "data-promote": m.version,
         disabled: m.servable ? null : "disabled", title: m.servable ? "make it the champion" : "built for another feature set",
         on: { click: () => { const why = reason(); if (why) change("/api/models/promote", { version: m.version, reason: why },
@@ -61,7 +61,7 @@ function modelsPage() {
   function rerankerRow(r) {
     const action = el("td");
     if (r.in_force) action.append(el("span", { class: "badge status-published" }, "in force"));
-    else if (allows("admin")) {
+    else if (allows("lead")) {
       action.append(el("button", { type: "button", class: "secondary", "data-reranker-rollback": r.version,
         on: { click: () => { const why = reason(); if (why) change("/api/models/rerankers/rollback", { to: r.version, reason: why },
           (a) => `Re-ranker ${a.version} is published again.`); } } }, "Roll back to this"));
