@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> None:
         "python_peak_rss_before_backtest_mb": round(rss_before, 1),
         "jvm_peak_rss_mb": round(jvm_mb, 1),
         "jvm_peak_heap_mb": jvm["jvm_peak_heap_mb"],
+        # After a full collection at the end: the entities' states, which the file's length
+        # reaches only through the entities and the windows' spans.
+        "jvm_live_heap_mb": jvm["jvm_live_heap_mb"],
+        "entities": {k: jvm[k] for k in ("cards", "merchants", "devices")},
         "model_version": version,
         "decisions": summary["baseline"]["decisions"],
         "explored": summary["baseline"]["explored"],
