@@ -10,12 +10,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from tests.integration.test_features_job import DecisionReader, generated
 
 from fraudguard.backtest import run_backtest
 from fraudguard.config import Settings
+from fraudguard.control.changes import publish_tiers
+from fraudguard.decision import tiers_from_dict
 from fraudguard.generator import PaymentStream
 from fraudguard.generator.sinks import write_files
 from fraudguard.models.registry import ModelRegistry
@@ -24,11 +27,28 @@ from fraudguard.ops.jobrunner import JobRunner
 pytestmark = pytest.mark.integration
 
 COMPARED = (
-    "card_id", "event_time", "decision", "score", "model_version", "threshold_version",
-    "features", "feature_version", "base_score", "reranker_version", "tier", "explored",
-    "propensity", "degraded", "late", "merchant_id", "amount", "currency", "mcc", "country",
+    "card_id",
+    "event_time",
+    "decision",
+    "score",
+    "model_version",
+    "threshold_version",
+    "features",
+    "feature_version",
+    "base_score",
+    "reranker_version",
+    "tier",
+    "explored",
+    "propensity",
+    "degraded",
+    "late",
+    "merchant_id",
+    "amount",
+    "currency",
+    "mcc",
+    "country",
     "channel",
-)  # fmt: skip
+)
 """Every field of a decision record but ``decided_at_ms`` (the job's wall clock)."""
 
 
@@ -36,8 +56,9 @@ def differences(live: dict[str, Any], offline: dict[str, Any]) -> dict[str, tupl
     found = {}
     for name in COMPARED:
         a, b = live.get(name), offline.get(name)
-        same = a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a)
-                          and math.isnan(b))  # fmt: skip
+        same = a == b or (
+            isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+        )
         if not same:
             found[name] = (a, b)
     return found
@@ -53,21 +74,38 @@ def test_the_backtest_decides_50k_transactions_exactly_as_the_live_job(
     registry.promote(version)
     assert settings.exploration.share > 0  # the exploration step is part of what is compared
     config = generated(settings, count, cards=4000, days=7.5)
+    source = tmp_path / "transactions.jsonl"
+    written = write_files(PaymentStream(config), source, with_labels=False, limit=count)
+    assert written.transactions == count
+    # Tiers at the 90th and 99th percentiles of this model's scores, so the stream has
+    # approvals, reviews, blocks and exploration releases; published before the job starts, it
+    # reads them from the control topic's beginning, before its first decision.
+    first = run_backtest(source, tmp_path / "scores", settings)
+    scores = pq.read_table(tmp_path / "scores" / "decisions.parquet", columns=["score"])
+    review, block = np.quantile(scores.column("score").to_numpy(), [0.90, 0.99])
+    tiers = tiers_from_dict(
+        {
+            "version": f"parity-{uuid.uuid4().hex[:6]}",
+            "review": float(review),
+            "block": float(max(block, review + 1e-6)),
+        }
+    )
+    assert first["baseline"]["model_version"] == version
+    publish_tiers(settings, tiers)
+    summary = run_backtest(source, tmp_path / "backtest", settings, tiers=tiers)
     runner = JobRunner(settings)
     reader = DecisionReader(settings)
     runner.start(detached=True, fresh=True)
     try:
-        source = tmp_path / "transactions.jsonl"
-        written = write_files(PaymentStream(config), source, with_labels=False, limit=count)
-        assert written.transactions == count
-        summary = run_backtest(source, tmp_path / "backtest", settings)
         runner.wait_running(timeout_s=180)
         reader.wait_for(count, timeout_s=400)
     finally:
         runner.stop()
         reader.close()
-    offline = {r["txn_id"]: r for r in pq.read_table(tmp_path / "backtest" / "decisions.parquet")
-               .to_pylist()}  # fmt: skip
+    offline = {
+        r["txn_id"]: r
+        for r in pq.read_table(tmp_path / "backtest" / "decisions.parquet").to_pylist()
+    }
     assert summary["baseline"]["model_version"] == version
     assert len(offline) == count and reader.duplicates == 0
     assert set(reader.records) == set(offline), "the job and the backtest decided other ids"
