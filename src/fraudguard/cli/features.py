@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
 
 from fraudguard.cli.replay import MAX_REJECT_SHARE
 from fraudguard.config import Settings
-from fraudguard.errors import ConfigError
 
 
 @click.group()
@@ -36,53 +34,10 @@ def build(settings: Settings, source: Path, out: Path | None, max_reject_share: 
     and written beside the table (OUT's name with .rejects.jsonl); more than
     --max-reject-share of them fails the run before any feature is computed.
     """
-    import orjson
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
+    from fraudguard.features.files import build_feature_file, default_features_path
 
-    from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION, build_features
-    from fraudguard.features.offline import feature_table
-    from fraudguard.generator import read_records
-    from fraudguard.replay.rejects import RejectLog, RowRefused, default_rejects_path, parse_row
-
-    out = out or source.with_suffix(".features.parquet")
-    if out.suffix not in (".parquet", ".csv", ".jsonl"):
-        raise ConfigError(f"--out must end in .parquet, .csv or .jsonl, not {out.suffix!r}")
-    started = time.monotonic()
-    try:
-        records = read_records(source)
-    except pa.ArrowInvalid as exc:
-        # A CSV cell that does not fit the wire schema (an amount "n/a") stops Arrow's reader.
-        raise ConfigError(f"{source}: not a transactions file: {exc}") from None
-    txns = []
-    with RejectLog(default_rejects_path(out), source.name, max_reject_share) as rejects:
-        for number, record in enumerate(records, 1):
-            doc = {k: v for k, v in record.items() if v is not None or k != "device_id"}
-            try:
-                txns.append(parse_row(doc))
-            except RowRefused as exc:
-                rejects.refuse(number, exc, record)
-                continue
-            rejects.accept()
-    rejects.check()
-    rows = build_features(txns, dedupe_ttl_ms=settings.flink.dedupe_ttl_ms, settings=settings)
-    table = pa.table(feature_table(rows))
-    table = table.replace_schema_metadata({"feature_set_version": FEATURE_SET_VERSION})
-    if out.suffix == ".parquet":
-        pq.write_table(table, out)
-    elif out.suffix == ".csv":
-        pacsv.write_csv(table, out)
-    else:
-        with out.open("wb") as f:
-            for row in table.to_pylist():
-                f.write(orjson.dumps(row) + b"\n")
-    elapsed = time.monotonic() - started
-    click.echo(
-        f"{table.num_rows:,} transactions x {len(FEATURE_NAMES)} features "
-        f"({FEATURE_SET_VERSION}) -> {out} in {elapsed:.1f} s"
-        + (f"; {rejects.summary()}" if rejects.refused else "")
-    )
+    out = out or default_features_path(source)
+    click.echo(build_feature_file(source, out, settings, max_reject_share).summary())
 
 
 @features.command("list")
