@@ -34,8 +34,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from fraudguard.decision.tiers import (
     SEGMENT_KEYS,
     AmountBand,
@@ -45,6 +43,7 @@ from fraudguard.decision.tiers import (
     check_tiers,
 )
 from fraudguard.errors import ConfigError
+from fraudguard.strict_yaml import parse_yaml
 
 TOP_KEYS = ("version", "description", "review", "block", "overrides")
 OVERRIDE_KEYS = ("name", *SEGMENT_KEYS, "review", "block")
@@ -70,15 +69,7 @@ def load_tiers(path: Path | str) -> ThresholdTiers:
 
 def tiers_from_yaml(text: str, source: str = "thresholds") -> ThresholdTiers:
     """Parse and validate YAML text; ``source`` prefixes error messages."""
-    try:
-        doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {_one_line(exc)}") from None
-    except RecursionError:
-        # PyYAML composes nested collections recursively: a few thousand brackets exhaust the
-        # stack, and a tiers file is never nested more than three levels deep.
-        raise ConfigError(f"{source}: not valid YAML: nested too deeply") from None
-    return tiers_from_dict(doc, source)
+    return tiers_from_dict(parse_yaml(text, source), source)
 
 
 def tiers_from_dict(doc: Any, source: str = "thresholds") -> ThresholdTiers:
@@ -187,38 +178,3 @@ def _kind(value: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
         type(value), "null" if value is None else f"a {type(value).__name__}"
     )
-
-
-def _one_line(exc: yaml.YAMLError) -> str:
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        what = "; ".join(p for p in (exc.context, exc.problem) if p)
-        return f"{what} (line {mark.line + 1}, column {mark.column + 1})"
-    return " ".join(str(exc).split())
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML that refuses a key given twice: PyYAML would silently keep the last one, and a
-    second ``block:`` in a tiers file is a mistake to report, not to guess about."""
-
-
-def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    result: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key is a list or mapping", key_node.start_mark
-            ) from None
-        if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice", key_node.start_mark
-            )
-        result[key] = loader.construct_object(value_node, deep=True)
-    return result
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)

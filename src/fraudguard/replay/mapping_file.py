@@ -21,14 +21,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
-# The tiers files' loader: safe YAML that refuses a key given twice, which PyYAML would
-# silently resolve to the last value.
-from fraudguard.decision.tiers_file import _one_line, _StrictLoader
 from fraudguard.errors import ConfigError
 from fraudguard.replay.mapping import Mapping, MappingProblem
+from fraudguard.strict_yaml import parse_yaml
 
 
 def load_mapping(path: Path | str) -> Mapping:
@@ -43,12 +40,7 @@ def load_mapping(path: Path | str) -> Mapping:
 
 def mapping_from_yaml(text: str, source: str = "mapping") -> Mapping:
     """Parse and validate mapping YAML; ``source`` prefixes error messages."""
-    try:
-        doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {_one_line(exc)}") from None
-    except RecursionError:
-        raise ConfigError(f"{source}: not valid YAML: nested too deeply") from None
+    doc = parse_yaml(text, source)
     if not isinstance(doc, dict):
         raise ConfigError(f"{source}: a mapping file is a YAML mapping of keys, not {doc!r:.40}")
     try:
