@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fraudguard.cli.times import to_ms
+from fraudguard.wire.times import to_ms
 from fraudguard.config import Settings
 from fraudguard.errors import ConfigError
 

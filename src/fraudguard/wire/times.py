@@ -1,4 +1,4 @@
-"""Times given on the command line: a day or an ISO-8601 time, in UTC."""
+"""Times people write (on the command line, in a scenario): a day or an ISO-8601 time, in UTC."""
 
 from __future__ import annotations
 
