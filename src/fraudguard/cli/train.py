@@ -1,4 +1,5 @@
-"""`fraudguard train`: a class-weighted XGBoost model from a labelled feature table."""
+"""`fraudguard train`: a class-weighted XGBoost model from labelled features, registered as a
+challenger (or promoted with --promote)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,16 @@ from typing import Any
 
 import click
 
+from fraudguard.cli.replay import MAX_REJECT_SHARE
 from fraudguard.config import Settings
 from fraudguard.errors import ConfigError
+from fraudguard.wire.times import to_ms
 
 _DATES = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _ms(value: datetime | None) -> int | None:
-    value = _utc(value)
+    value = value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
     return None if value is None else int(value.timestamp() * 1000)
 
 
@@ -41,20 +40,36 @@ def _fmt(value: Any, digits: int = 4) -> str:
 
 
 @click.command("train")
-@click.argument("features", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Column mapping (YAML, replay/mappings/) of SOURCE, a foreign payments file: it is "
+    "converted and its features built first.",
+)
+@click.option(
+    "--work",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --mapping: folder for the converted transactions, labels, rejects and feature "
+    "table [default: SOURCE's name with -train, in the current folder].",
+)
 @click.option(
     "--labels",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Labels file [default: beside the transactions file, e.g. h.labels.parquet for "
-    "h.features.parquet]. A transaction without a fraud label is legitimate.",
+    help="Labels file (FraudGuard's format) [default: beside a feature table, e.g. "
+    "h.labels.parquet for h.features.parquet; the one a backtest read; the mapping's]. A "
+    "transaction without a fraud label is legitimate.",
 )
 @click.option(
     "--labels-known-at",
-    type=_DATES,
     default=None,
-    help="Use only fraud labels reported by this time (UTC), as the bank knew them then.",
+    help="Cut-off (a date, midnight UTC, or an ISO-8601 time): fraud labels reported later "
+    "are not used, and their transactions count as legitimate [default: every label].",
 )
+@MAX_REJECT_SHARE
 @click.option("--validation", type=float, default=0.2, show_default=True, help="Share of rows.")
 @click.option("--test", type=float, default=0.2, show_default=True, help="Share of rows held out.")
 @click.option("--validation-start", type=_DATES, default=None, help="Instead of shares (UTC).")
@@ -78,9 +93,12 @@ def _fmt(value: Any, digits: int = 4) -> str:
 @click.pass_obj
 def train(
     settings: Settings,
-    features: Path,
+    source: Path,
+    mapping: Path | None,
+    work: Path | None,
     labels: Path | None,
-    labels_known_at: datetime | None,
+    labels_known_at: str | None,
+    max_reject_share: float,
     validation: float,
     test: float,
     validation_start: datetime | None,
@@ -97,26 +115,41 @@ def train(
     promote: bool,
     progress: bool | None,
 ) -> None:
-    """Train on FEATURES (a table from `fraudguard features build`) and register the model.
+    """Train on SOURCE and register the model as a challenger to the champion.
 
-    Rows are split by event time into training, validation and a held-out test period. The
-    fraud class weight (scale_pos_weight) is chosen by prequential validation; the model stops
-    early on the validation period and is measured on the test period, beside resampling
-    alternatives from imbalanced-learn. The report (report.md, report.json, pr_curve.png) is
-    written next to the model in the registry.
+    SOURCE is a feature table (`fraudguard features build`, `fraudguard log export`), a
+    backtest's output folder or its decisions.parquet (`fraudguard backtest`), or, with
+    --mapping, a payments file in a foreign layout (converted and its features built by the
+    job's kernel, into --work). Rows are split by event time into training, validation and a
+    held-out test period. The fraud class weight (scale_pos_weight) is chosen by prequential
+    validation; the model stops early on the validation period and is measured on the test
+    period, beside resampling alternatives from imbalanced-learn. The report (report.md,
+    report.json, pr_curve.png) is written next to the model in the registry.
     """
     from fraudguard.models import ModelRegistry
     from fraudguard.training.booster import BoosterParams
-    from fraudguard.training.data import default_labels_path, read_labelled
     from fraudguard.training.pipeline import TrainConfig
     from fraudguard.training.pipeline import train as run_training
     from fraudguard.training.register import register_result
     from fraudguard.training.report import REPORT_MD
+    from fraudguard.training.sources import load_input
 
     started = time.monotonic()
-    known_at = _utc(labels_known_at)
-    labels = labels or default_labels_path(features)
-    data = read_labelled(features, labels, known_at)
+    cutoff_ms = to_ms(labels_known_at, "--labels-known-at")
+    known_at = None if cutoff_ms is None else datetime.fromtimestamp(cutoff_ms / 1000, UTC)
+    if work is not None and mapping is None:
+        raise ConfigError("--work is where a foreign file is converted: it needs --mapping")
+    loaded = load_input(
+        source,
+        settings,
+        mapping=mapping,
+        labels=labels,
+        known_at=known_at,
+        work=work or Path(f"{source.stem}-train"),
+        max_reject_share=max_reject_share,
+        say=click.echo,
+    )
+    data = loaded.data
     click.echo(
         f"table: {len(data):,} transactions, {data.frauds:,} fraud ({data.fraud_rate:.3%}), "
         f"feature set {data.feature_set_version}, sha256 {data.fingerprint()[:12]}"
@@ -165,17 +198,17 @@ def train(
                 f"({row['seconds']:.1f} s)"
             )
     registry = ModelRegistry.from_settings(settings)
-    sources = {
-        "features": str(features.resolve()),
-        "labels": str(labels.resolve()),
-        "labels_known_at": known_at.isoformat() if known_at else None,
-    }
-    entry = register_result(registry, result, sources, settings.project_root)
+    entry = register_result(registry, result, loaded.sources, settings.project_root)
     click.echo(f"model {entry.version} registered: {entry.path / REPORT_MD}")
+    before = registry.pointer().champion
     if promote:
-        before = registry.pointer().champion
         pointer = registry.promote(entry.version)
         click.echo(f"champion: {pointer.champion} (was {before or 'none'})")
+    else:
+        click.echo(
+            f"challenger {entry.version} (champion: {before or 'none'}); make it the champion "
+            f"with: fraudguard model promote {entry.version}"
+        )
     click.echo(f"trained in {time.monotonic() - started:.1f} s")
 
 

@@ -142,6 +142,36 @@ def fraud_ids(labels: pa.Table, known_at: datetime | None = None) -> set[str]:
     return set(frame.loc[fraud, "txn_id"].astype(str))
 
 
+def known_frauds(labels: pa.Table, known_at: datetime | None = None, name: str = "") -> set[str]:
+    """:func:`fraud_ids`, refusing a result with no fraud in it with the reason: the labels
+    hold no fraud at all, or none was reported by ``known_at`` (the first report then is
+    named, so the modeler sees how late a cut-off would do). ``name`` is the labels file's.
+
+    >>> lab = pa.table({"txn_id": ["t1", "t2"], "label": ["fraud", "fraud"],
+    ...                 "reported_at": ["2026-01-09T00:00:00Z", "2026-01-02T00:00:00Z"]})
+    >>> sorted(known_frauds(lab, datetime.fromisoformat("2026-01-05T00:00:00Z")))
+    ['t2']
+    >>> known_frauds(lab, datetime.fromisoformat("2026-01-01T00:00:00Z"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fraudguard.errors.TrainingError: no fraud label was reported by the cut-off 2026-01-01...
+    """
+    frauds = fraud_ids(labels, known_at)
+    if frauds:
+        return frauds
+    every = fraud_ids(labels)
+    where = f"{name}: " if name else ""
+    if not every:
+        raise TrainingError(f"{where}no fraud label: nothing to learn fraud from")
+    assert known_at is not None  # with no cut-off, every fraud label is known
+    fraud = labels.filter(pc.equal(labels["label"].cast(pa.string()), "fraud")).to_pandas()
+    first = pd.to_datetime(fraud["reported_at"], utc=True, format="ISO8601").min().isoformat()
+    raise TrainingError(
+        f"{where}no fraud label was reported by the cut-off {known_at.isoformat()} "
+        f"({len(every):,} fraud labels come later, the first at {first})"
+    )
+
+
 def read_table(path: Path) -> pa.Table:
     """A ``.parquet``, ``.csv`` or ``.jsonl`` file as an Arrow table."""
     suffix = path.suffix.lower()
@@ -182,4 +212,5 @@ def read_labelled(
     labels = labels or default_labels_path(features)
     if not labels.exists():
         raise TrainingError(f"no labels file at {labels}; name it with --labels")
-    return from_feature_table(read_table(features), fraud_ids(read_table(labels), known_at))
+    frauds = known_frauds(read_table(labels), known_at, str(labels))
+    return from_feature_table(read_table(features), frauds)
