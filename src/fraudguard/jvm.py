@@ -9,6 +9,7 @@ job's ``pipeline.jars``, and with Flink's own jar the entry points' classpath.
 
     python -m fraudguard.jvm build   # `make jvm`
     python -m fraudguard.jvm test    # `make jvm-test`: the JUnit tests, then their totals
+    python -m fraudguard.jvm mark    # the Dockerfile: jars Maven built in another stage
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ def ensure_built(settings: Settings) -> list[Path]:
     return job_jars(settings)
 
 
+def mark_built(settings: Settings) -> Path:
+    """Record the jars in ``lib/flink`` as built from ``jvm/`` as it is now, for jars Maven
+    built elsewhere (the Dockerfile's build stage), so :func:`ensure_built` takes them as
+    they are; returns the marker."""
+    jars = jar_set(settings)
+    if not any(jars.lib.glob("*.jar")):
+        raise StackError(f"no jar in {jars.lib} to mark as built from {jars.pom}")
+    marker = jars.lib / maven.MARKER
+    marker.write_text(maven.pom_digest(jars.pom) + "\n")
+    return marker
+
+
 def job_jars(settings: Settings) -> list[Path]:
     """The jars the job ships in ``pipeline.jars``, as last built (none before a build)."""
     return sorted(jar_set(settings).lib.glob("*.jar"))
@@ -116,12 +129,16 @@ def run_tests(settings: Settings) -> int:
 
 
 @click.command()
-@click.argument("action", type=click.Choice(["build", "test"]))
+@click.argument("action", type=click.Choice(["build", "test", "mark"]))
 def main(action: str) -> None:
-    """Build the project's Java when stale, or run its JUnit tests."""
+    """Build the project's Java when stale, run its JUnit tests, or mark jars built elsewhere
+    as built from jvm/ as it is."""
     settings = Settings()
     if action == "test":
         sys.exit(run_tests(settings))
+    if action == "mark":
+        click.echo(f"marked as built from jvm/: {mark_built(settings)}")
+        return
     ensure_built(settings)
     click.echo(f"jvm/ is built: {jar_set(settings).lib}")
 

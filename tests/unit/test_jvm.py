@@ -9,6 +9,7 @@ import pytest
 
 from fraudguard import jvm
 from fraudguard.config import Settings
+from fraudguard.errors import StackError
 from fraudguard.stack import maven
 
 
@@ -42,6 +43,23 @@ def test_builds_once_until_a_source_changes(
     assert len(builds) == 2
     assert builds[0].lib == settings.home / "lib" / "flink"
     assert f"-Dfraudguard.home={settings.home}" in builds[0].options
+
+
+def test_jars_built_elsewhere_are_marked_fresh(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lib = settings.home / "lib" / "flink"
+    with pytest.raises(StackError, match="no jar"):
+        jvm.mark_built(settings)
+    lib.mkdir(parents=True)
+    (lib / "fraudguard-kernel.jar").write_text("jar")
+    jvm.mark_built(settings)
+
+    def no_build(jars: maven.JarSet, mvn: str) -> None:
+        raise AssertionError("marked jars were built again")
+
+    monkeypatch.setattr(maven, "resolve", no_build)
+    assert [p.name for p in jvm.ensure_built(settings)] == ["fraudguard-kernel.jar"]
 
 
 def test_junit_totals_add_up_each_modules_reports(tmp_path: Path) -> None:
