@@ -1,12 +1,14 @@
-"""`fraudguard backtest`: what the job would have decided on a historical file, offline."""
+"""`fraudguard backtest`: what the job would have decided on a historical file, offline, with
+a report; a scenario file (replay/scenarios/) holds the same options for a repeatable run."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from click.core import ParameterSource
 
-from fraudguard.wire.times import to_ms
 from fraudguard.config import Settings
 from fraudguard.errors import ConfigError
 
@@ -14,7 +16,15 @@ PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command()
-@click.argument("source", type=PATH)
+@click.argument("source", type=PATH, required=False)
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=PATH,
+    default=None,
+    help="A scenario file (replay/scenarios/*.yaml): source, models, tiers, period and costs; "
+    "options given here override it.",
+)
 @click.option(
     "--mapping",
     "mapping_path",
@@ -51,7 +61,8 @@ PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
     "labels_path",
     type=PATH,
     default=None,
-    help="Labels file [default: the mapping's labels, or SOURCE's .labels file].",
+    help="Labels file: ours, or with --mapping the mapping's separate labels file [default: "
+    "the mapping's labels, or SOURCE's .labels file].",
 )
 @click.option(
     "--labels-known-at",
@@ -59,51 +70,67 @@ PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="Cut-off for labels: later reports are not used [default: --to].",
 )
 @click.option(
+    "--cost-fp",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    show_default=True,
+    help="Euro of friction per legitimate payment blocked.",
+)
+@click.option(
+    "--cost-review",
+    type=click.FloatRange(min=0),
+    default=4.0,
+    show_default=True,
+    help="Euro per review.",
+)
+@click.option(
+    "--review-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    default=5.0,
+    show_default=True,
+    help="Analyst minutes per review (review hours per day).",
+)
+@click.option(
+    "--top-k",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Cards checked per day: the k of card precision@k.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("backtest"),
-    show_default=True,
-    help="Folder for decisions.parquet and summary.json.",
+    default=None,
+    help="Folder for the decisions, summary.json and report/ [default: backtests/NAME with "
+    "a scenario, else backtest].",
 )
-@click.pass_obj
-def backtest(
-    settings: Settings, source: Path, mapping_path: Path | None, model: str,
-    thresholds_path: Path | None, compare_model: str | None,
-    compare_thresholds_path: Path | None, from_date: str | None, to_date: str | None,
-    labels_path: Path | None, labels_known_at: str | None, out: Path,
-) -> None:  # fmt: skip
+@click.pass_context
+def backtest(ctx: click.Context, source: Path | None, scenario_path: Path | None,
+             **options: Any) -> None:  # fmt: skip
     """Decide every payment of SOURCE as the job would (its feature kernel, scorer, tiers and
-    exploration), offline, streaming the file; optionally a second configuration beside it."""
-    from fraudguard.backtest import run_backtest
-    from fraudguard.backtest.rows import FOREVER_MS, NEVER_MS
-    from fraudguard.decision import BUILTIN_TIERS, load_tiers
-    from fraudguard.generator.sinks import default_labels_path
+    exploration), offline, streaming the file; optionally a second configuration beside it.
+    Writes the decisions and a report (report.md, report.json, report.html, plots) to OUT."""
+    from fraudguard.backtest.experiment import run_experiment
+    from fraudguard.backtest.scenario import Scenario, load_scenario
 
-    from_ms, until_ms = to_ms(from_date, "--from"), to_ms(to_date, "--to")
-    known_at_ms = to_ms(labels_known_at, "--labels-known-at")
-    transactions = source
-    if mapping_path is not None:
-        from fraudguard.replay.convert import convert_file
-        from fraudguard.replay.mapping_file import load_mapping
+    settings: Settings = ctx.obj
+    given = {k: v for k, v in options.items()
+             if ctx.get_parameter_source(k) is not ParameterSource.DEFAULT}  # fmt: skip
+    from fraudguard.wire.times import to_ms
 
-        transactions = out / "converted" / "transactions.jsonl"
-        transactions.parent.mkdir(parents=True, exist_ok=True)
-        report = convert_file(source, load_mapping(mapping_path), transactions)
-        click.echo(report.summary())
-        labels_path = labels_path or report.labels_out
-    elif source.suffix != ".jsonl":
-        raise ConfigError(f"{source}: without --mapping the backtest reads FraudGuard's JSONL; "
-                          "convert other files with a mapping")  # fmt: skip
-    if labels_path is None and default_labels_path(source).exists() and mapping_path is None:
-        labels_path = default_labels_path(source)
-    summary = run_backtest(
-        transactions, out, settings, model=model,
-        tiers=load_tiers(thresholds_path) if thresholds_path else BUILTIN_TIERS,
-        compare_model=compare_model,
-        compare_tiers=load_tiers(compare_thresholds_path) if compare_thresholds_path else None,
-        from_ms=NEVER_MS if from_ms is None else from_ms, to_ms=FOREVER_MS if until_ms is None else until_ms,
-        labels=labels_path, labels_known_at_ms=known_at_ms,
-    )  # fmt: skip
+    for name, option in (("from_date", "--from"), ("to_date", "--to"),
+                         ("labels_known_at", "--labels-known-at")):  # fmt: skip
+        to_ms(given.get(name), option)  # refused with the option's name, before any work
+    if scenario_path is not None:
+        scenario = load_scenario(scenario_path)
+    elif source is None:
+        raise ConfigError("give a SOURCE file or --scenario")
+    else:
+        plain = {"name": "backtest", "source": {"file": source}, "out": Path("backtest")}
+        scenario = Scenario.model_validate(plain).resolved(Path("."))
+    scenario = _overridden(scenario, source, given, options)
+    result = run_experiment(scenario, settings, echo=click.echo)
+    summary = result.summary
     for arm in ("baseline", "compare"):
         if arm in summary:
             s = summary[arm]
@@ -111,7 +138,33 @@ def backtest(
             click.echo(f"{arm}: {s['model_version']} / {s['threshold_version']}: {counts}; "
                        f"{s['explored']:,} explored -> {s['decisions_file']}")  # fmt: skip
     click.echo(f"{summary['transactions']:,} transactions in {summary['elapsed_s']:.1f}s "
-               f"({summary['throughput_tps']:,} tx/s) -> {out / 'summary.json'}")  # fmt: skip
+               f"({summary['throughput_tps']:,} tx/s); report: {result.report['md']}, "
+               f"{result.report['html']}")  # fmt: skip
+
+
+def _overridden(scenario: Any, source: Path | None, given: dict[str, Any],
+                options: dict[str, Any]) -> Any:  # fmt: skip
+    """The scenario with the options given on the command line in place of its own."""
+    doc = scenario.model_dump(by_alias=True)
+    if source is not None:
+        doc["source"] = {"file": source, "mapping": None, "labels": None, "generate": None}
+    places = {
+        "mapping_path": ("source", "mapping"), "labels_path": ("source", "labels"),
+        "model": ("baseline", "model"), "thresholds_path": ("baseline", "thresholds"),
+        "compare_model": ("compare", "model"), "compare_thresholds_path": ("compare", "thresholds"),
+        "from_date": ("period", "from"), "to_date": ("period", "to"),
+        "labels_known_at": ("period", "labels_known_at"), "cost_fp": ("costs", "fp_eur"),
+        "cost_review": ("costs", "review_eur"), "review_minutes": ("costs", "review_minutes"),
+        "top_k": ("costs", "top_k"),
+    }  # fmt: skip
+    for option, (section, key) in places.items():
+        if option in given:
+            doc[section] = {**(doc.get(section) or {}), key: given[option]}
+    if "out" in given:
+        doc["out"] = given["out"]
+    from fraudguard.backtest.scenario import Scenario
+
+    return Scenario.model_validate(doc)
 
 
 COMMANDS: list[click.Command] = [backtest]
