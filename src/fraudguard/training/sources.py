@@ -1,7 +1,7 @@
 """What ``fraudguard train`` reads: whatever a modeler has, as one labelled table.
 
-- **A feature table** (``fraudguard features build``, ``fraudguard log export``), with its
-  labels file beside it.
+- **A feature table** (``fraudguard features build``, or ``fraudguard log export``'s folder or
+  its ``decisions.parquet``), with its labels file beside it.
 - **A backtest's output folder, or its** ``decisions.parquet``: the features the backtest
   computed for each decision (its ``features`` struct, the job's kernel's values), with the
   labels file the backtest read, which its ``summary.json`` names. The decisions' own
@@ -64,17 +64,25 @@ class TrainingInput:
     sources: dict[str, Any]
 
 
+def table_file(source: Path) -> Path:
+    """The file of ``source``: a folder (a backtest's or ``log export``'s) stands for its
+    decisions."""
+    if not source.is_dir():
+        return source
+    if not (source / DECISIONS_FILE).is_file():
+        raise TrainingError(
+            f"{source} is a folder without {DECISIONS_FILE}: not a backtest's or a decision "
+            "log export's output"
+        )
+    return source / DECISIONS_FILE
+
+
 def input_kind(source: Path, mapping: Path | None = None) -> InputKind:
-    """What ``source`` is: a folder is a backtest's output; with a mapping, a foreign file; a
-    Parquet file with a ``features`` struct, a backtest's decisions; else a feature table."""
-    if source.is_dir():
-        if mapping is not None:
-            raise ConfigError(f"{source} is a folder: --mapping converts one payments file")
-        if not (source / DECISIONS_FILE).is_file():
-            raise TrainingError(
-                f"{source} is a folder without {DECISIONS_FILE}: not a backtest's output"
-            )
-        return InputKind.BACKTEST
+    """What ``source`` is: with a mapping, a foreign file; a Parquet file (or a folder's
+    decisions) with a ``features`` struct, a backtest's decisions; else a feature table."""
+    if source.is_dir() and mapping is not None:
+        raise ConfigError(f"{source} is a folder: --mapping converts one payments file")
+    source = table_file(source)
     if mapping is not None:
         return InputKind.FOREIGN
     if source.suffix.lower() == ".parquet":
@@ -196,6 +204,7 @@ def load_input(
     format) replaces the labels the source comes with; ``work`` is where a foreign file is
     converted (required with ``mapping``)."""
     kind = input_kind(source, mapping)
+    source = table_file(source)
     sources: dict[str, Any] = {"input": kind.value}
     if kind is InputKind.FOREIGN:
         from fraudguard.replay.mapping_file import load_mapping
@@ -214,7 +223,7 @@ def load_input(
         assert labels is not None  # the mapping has labels, or --labels named them
         table = read_table(features)
     elif kind is InputKind.BACKTEST:
-        features = source / DECISIONS_FILE if source.is_dir() else source
+        features = source
         labels = labels or backtest_labels(features)
         table = backtest_features(read_table(features))
     else:

@@ -125,6 +125,13 @@ def test_each_input_kind_is_told_apart(tmp_path: Path) -> None:
         input_kind(tmp_path)
 
 
+def test_a_decision_log_export_folder_is_a_feature_table(tmp_path: Path) -> None:
+    pq.write_table(feature_table(), tmp_path / "decisions.parquet")
+    write_labels(tmp_path / "decisions.labels.parquet")  # as `fraudguard log export` names it
+    assert input_kind(tmp_path) is InputKind.FEATURES
+    assert labels_by_id(tmp_path) == {"t1": 1, "t2": 1, "t3": 1, "t4": 0}
+
+
 def test_a_foreign_file_without_its_mapping_is_refused_with_what_to_do() -> None:
     with pytest.raises(TrainingError, match="not a feature table.*needs --mapping"):
         load_input(ROOT / "tests/data/replay/handbook.csv", Settings())
