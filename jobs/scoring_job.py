@@ -39,7 +39,10 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     validation = settings.validation
     valid = (
         micro_batches(raw, settings, "batch-transactions")
-        .process(ValidateBatch(validation.max_future_ms, validation.max_age_ms), BYTES)
+        .process(
+            ValidateBatch(validation.max_future_ms, validation.max_age_ms, validation.clock),
+            BYTES,
+        )
         .name("validate")
         .uid("validate")
     )

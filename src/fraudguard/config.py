@@ -181,7 +181,12 @@ class ValidationSettings(_Frozen):
     max_future_ms: int = 5 * 60_000
     """A transaction stamped further ahead of the job clock than this is refused."""
     max_age_ms: int | None = 35 * 86_400_000
-    """A transaction older than this is refused (None disables the check, for replay)."""
+    """A transaction older than this is refused (None disables the check)."""
+    clock: Literal["wall", "event"] = "wall"
+    """The job clock the two checks read. ``wall``: the machine's time, as payments arrive
+    live. ``event``: the newest event time the job has met, for a replay of history at any
+    speed; nothing is ahead of it, and a transaction is stale when older than ``max_age_ms``
+    before it."""
 
 
 class ExplorationSettings(_Frozen):

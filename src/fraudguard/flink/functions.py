@@ -52,14 +52,24 @@ def exposure_key(_element: Any) -> str:
     return "exposure"
 
 
+NO_EVENT_YET = -(2**62)
+EVENT_CLOCK_AHEAD_MS = 2**63
+"""On the event clock a transaction is never too far ahead: it moves the clock."""
+
+
 class ValidateBatch(ProcessFunction):
     """A batch of framed bytes from Kafka (see :func:`~fraudguard.flink.connectors.unframe`)
     to a batch of validated transactions' JSON; anything else, tombstones included, goes to
     ``DEAD_LETTERS`` with its reason and original bytes."""
 
-    def __init__(self, max_future_ms: int, max_age_ms: int | None) -> None:
+    def __init__(self, max_future_ms: int, max_age_ms: int | None, clock: str = "wall") -> None:
         self.max_future_ms = max_future_ms
         self.max_age_ms = max_age_ms
+        self.event_clock = clock == "event"
+        self.newest_event_ms = NO_EVENT_YET
+        """The event clock: the newest event time validated. Not checkpointed: after a
+        restart it starts again from the first transaction read, so only the age check is
+        lenient for a moment."""
 
     def process_element(self, batch: bytes, ctx: ProcessFunction.Context) -> Iterator[Any]:
         now_ms = int(time.time() * 1000)
@@ -67,7 +77,12 @@ class ValidateBatch(ProcessFunction):
         for framed in unpack_batch(batch):
             value = unframe(framed)  # None: a tombstone, which parse_transaction refuses
             try:
-                txn = parse_transaction(value, now_ms, self.max_future_ms, self.max_age_ms)
+                if self.event_clock:  # nothing is ahead of the newest event time
+                    clock, ahead = self.newest_event_ms, EVENT_CLOCK_AHEAD_MS
+                else:
+                    clock, ahead = now_ms, self.max_future_ms
+                txn = parse_transaction(value, clock, ahead, self.max_age_ms)
+                self.newest_event_ms = max(self.newest_event_ms, txn.ts_ms)
             except InvalidTransaction as exc:
                 yield DEAD_LETTERS, dead_letter(value, exc, now_ms)
                 continue
