@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fraudguard.backtest.engine import run_backtest
-from fraudguard.backtest.rows import FOREVER_MS, NEVER_MS
+from fraudguard.backtest.rows import CHAMPION, FOREVER_MS, NEVER_MS
 from fraudguard.backtest.scenario import Scenario
 from fraudguard.config import Settings
 from fraudguard.decision import BUILTIN_TIERS, ThresholdTiers, load_tiers
@@ -103,7 +103,7 @@ def run_experiment(
     tiers = _tiers(baseline.thresholds)
     compare_tiers = _tiers(compare.thresholds) if compare is not None else None
     summary = run_backtest(
-        transactions, out, settings, model=baseline.model, tiers=tiers,
+        transactions, out, settings, model=baseline.model or CHAMPION, tiers=tiers,
         compare_model=compare.model if compare is not None else None,
         compare_tiers=compare_tiers,
         from_ms=NEVER_MS if from_ms is None else from_ms,
