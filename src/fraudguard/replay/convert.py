@@ -145,6 +145,9 @@ def convert_file(
         check_format(labels_out)
     rejects_out = rejects_out or default_rejects_path(out)
     _distinct(source, out, labels_out, rejects_out)
+    for path in (out, labels_out, rejects_out):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
     converter = RowConverter(mapping)
     report = ConvertReport(out, labels_out, rejects_out)
     written = [_partial(out)] + ([_partial(labels_out)] if labels_out else [])

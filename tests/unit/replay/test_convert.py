@@ -23,7 +23,8 @@ from fraudguard.replay.rejects import TooManyRejects
 
 def test_the_handbook_fixture_converts_whole(tmp_path: Path, data_dir, mappings_dir) -> None:
     mapping = load_mapping(mappings_dir / "handbook.yaml")
-    report = convert_file(data_dir / "handbook.csv", mapping, tmp_path / "h.jsonl")
+    # into a folder that does not exist yet, as `--out hb/transactions.jsonl` asks
+    report = convert_file(data_dir / "handbook.csv", mapping, tmp_path / "new" / "h.jsonl")
 
     assert (report.rows, report.transactions, report.refused) == (300, 300, {})
     first = read_records(report.out)[0]
