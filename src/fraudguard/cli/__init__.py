@@ -56,3 +56,7 @@ def main() -> None:
     except FraudGuardError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
+    except OSError as exc:  # a path that cannot be read or written: its name and why, no trace
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        raise SystemExit(1) from None
