@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fraudguard.errors import ConfigError
 
@@ -199,6 +199,42 @@ class ExplorationSettings(_Frozen):
     window_ms: int = Field(default=3_600_000, gt=0)
 
 
+class OutcomesSettings(_Frozen):
+    """What a bank learns of its decisions, and when (``fraudguard outcomes``): the simulation
+    that turns the generator's ground truth into the labels a bank would have."""
+
+    seed: int = Field(default=20261219, ge=0)
+    """Seed of every outcome draw (delays, verdict errors): each is a keyed hash of the
+    transaction id and this seed, so the same decisions always give the same labels."""
+    chargeback_median_days: float = Field(default=20.0, gt=0)
+    """Median delay from an approved fraudulent payment to its chargeback (log-normal)."""
+    chargeback_sigma: float = Field(default=0.5, ge=0)
+    """Log-scale spread of the chargeback delay."""
+    chargeback_min_days: float = Field(default=2.0, ge=0)
+    """No cardholder disputes faster than their statement shows the payment."""
+    chargeback_max_days: float = Field(default=120.0, gt=0)
+    """The scheme's dispute deadline: later chargebacks are clipped to it."""
+    review_capacity_per_day: int = Field(default=200, ge=0)
+    """Reviews the investigators close per UTC day of the decision, first come first served
+    in event-time order; the day's reviews beyond it never get a verdict."""
+    review_delay_min_hours: float = Field(default=1.0, ge=0)
+    review_delay_max_hours: float = Field(default=48.0, gt=0)
+    """A verdict comes uniformly between the minimum and this after the payment."""
+    review_error_rate: float = Field(default=0.02, ge=0.0, le=0.5)
+    """Share of verdicts that are wrong (a fraud cleared, a legitimate payment confirmed)."""
+    label_window_days: float = Field(default=60.0, gt=0)
+    """An approved payment without a label this long after it counts as legitimate in
+    training; younger unlabelled approvals are not known either way."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OutcomesSettings:
+        if not self.chargeback_min_days <= self.chargeback_median_days <= self.chargeback_max_days:
+            raise ValueError("chargeback delays must satisfy min <= median <= max")
+        if self.review_delay_min_hours > self.review_delay_max_hours:
+            raise ValueError("review_delay_min_hours must not exceed review_delay_max_hours")
+        return self
+
+
 class PanelSettings(_Frozen):
     """The fraud-ops panel: where it listens, its database, and its working assumptions."""
 
@@ -243,6 +279,7 @@ class Settings(_Frozen):
     flink: FlinkSettings = FlinkSettings()
     validation: ValidationSettings = ValidationSettings()
     exploration: ExplorationSettings = ExplorationSettings()
+    outcomes: OutcomesSettings = OutcomesSettings()
     panel: PanelSettings = PanelSettings()
     models_root: Path | None = None
     """Where the model registry lives; None: ``home/models``."""

@@ -27,6 +27,7 @@ def _register() -> None:
         job,
         log,
         model,
+        outcomes,
         panel,
         replay,
         reranker,
@@ -37,7 +38,7 @@ def _register() -> None:
 
     modules = (
         stack, job, generate, features, train, model, reranker, log, thresholds, panel, replay,
-        backtest, demo,
+        backtest, outcomes, demo,
     )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:
