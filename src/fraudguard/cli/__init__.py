@@ -31,6 +31,7 @@ def _register() -> None:
         panel,
         replay,
         reranker,
+        retrain,
         stack,
         thresholds,
         train,
@@ -38,7 +39,7 @@ def _register() -> None:
 
     modules = (
         stack, job, generate, features, train, model, reranker, log, thresholds, panel, replay,
-        backtest, outcomes, demo,
+        backtest, outcomes, retrain, demo,
     )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:

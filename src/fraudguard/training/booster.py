@@ -61,13 +61,16 @@ def matrix(
     params: BoosterParams,
     ref: xgb.QuantileDMatrix | None = None,
     names: Sequence[str] | None = None,
+    weight: np.ndarray | None = None,
 ) -> xgb.QuantileDMatrix:
     """Binned training or evaluation data; bin edges come from ``ref`` when given, so a
     validation set is cut like the training set it belongs to. With ``names``, the model
-    learnt from it carries its feature names."""
+    learnt from it carries its feature names. ``weight`` weights each row in the loss and in
+    the evaluation metric (inverse propensities, :mod:`fraudguard.training.retrain`)."""
     return xgb.QuantileDMatrix(
         X,
         label=y,
+        weight=weight,
         ref=ref,
         max_bin=params.max_bin,
         nthread=params.nthread,

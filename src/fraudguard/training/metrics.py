@@ -169,6 +169,41 @@ def card_precision_at_k(
     return float((top / k).mean()), float((ceiling / k).mean())
 
 
+def caught_within_budget(
+    y_true: ArrayLike, scores: ArrayLike, ts_ms: ArrayLike, budget: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per UTC day: the day, its frauds, and the frauds among its ``budget`` highest scores
+    (what a review team that works ``budget`` payments a day would catch). Ties in score are
+    broken by position, so the count never exceeds the budget.
+
+    >>> caught_within_budget([1, 0, 1, 1], [0.9, 0.8, 0.1, 0.5], [0, 1, 2, DAY_MS], budget=2)
+    (array([0, 1]), array([2, 1]), array([1, 1]))
+    """
+    y, s = _arrays(y_true, scores)
+    day = np.asarray(ts_ms, dtype=np.int64) // DAY_MS
+    order = np.lexsort((-s, day))  # by day, highest score first
+    day, y = day[order], y[order]
+    days, first = np.unique(day, return_index=True)
+    rank = np.arange(len(day)) - np.repeat(first, np.diff(np.append(first, len(day))))
+    frauds = np.bincount(np.searchsorted(days, day), weights=y, minlength=len(days))
+    caught = np.bincount(
+        np.searchsorted(days, day), weights=y * (rank < budget), minlength=len(days)
+    )
+    return days, frauds.astype(np.int64), caught.astype(np.int64)
+
+
+def recall_at_budget(y_true: ArrayLike, scores: ArrayLike, ts_ms: ArrayLike, budget: int) -> float:
+    """Share of all frauds caught by reviewing the ``budget`` highest scores of each day;
+    NaN without fraud.
+
+    >>> recall_at_budget([1, 0, 1, 1], [0.9, 0.8, 0.1, 0.5], [0, 1, 2, DAY_MS], budget=1)
+    0.6667
+    """
+    _, frauds, caught = caught_within_budget(y_true, scores, ts_ms, budget)
+    total = int(frauds.sum())
+    return round(int(caught.sum()) / total, 4) if total else math.nan
+
+
 def brier_score(y_true: ArrayLike, scores: ArrayLike) -> float:
     """Mean squared distance between score and outcome: 0 is perfect, lower is better.
 
