@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         t0 = clock()
         items = []
         for packed in unpack_batch(batch):
-            features, late, _scored, txn_json = unpack_features(packed, FEATURE_INDEX)
+            features, late, _scored, _shadow, txn_json = unpack_features(packed, FEATURE_INDEX)
             items.append((Transaction.from_validated(txn_json), features, late))
         t1 = clock()
         out = []

@@ -1,7 +1,8 @@
 """The offline backtest against the live job, on the real stack: 50,000 generated
 transactions through the PyFlink job (a promoted model scoring, exploration on) and through
-``fraudguard backtest`` over the same events; every decision equal, field by field, bit for
-bit (all but ``decided_at_ms``, the job's wall clock)."""
+``fraudguard backtest`` over the same events, with a shadow challenger beside the champion;
+every decision equal, field by field, bit for bit (all but ``decided_at_ms``, the job's wall
+clock)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ COMPARED = (
     "mcc",
     "country",
     "channel",
+    "challenger_version",
+    "challenger_score",
 )
 """Every field of a decision record but ``decided_at_ms`` (the job's wall clock)."""
 
@@ -72,6 +75,9 @@ def test_the_backtest_decides_50k_transactions_exactly_as_the_live_job(
     version = f"m-bt-{uuid.uuid4().hex[:6]}"
     register_model(registry, version, 4)
     registry.promote(version)
+    # A shadow challenger beside it: recorded in every decision, deciding none of them.
+    register_model(registry, f"{version}-shadow", 5)
+    registry.set_challenger(f"{version}-shadow")
     assert settings.exploration.share > 0  # the exploration step is part of what is compared
     config = generated(settings, count, cards=4000, days=7.5)
     source = tmp_path / "transactions.jsonl"
@@ -115,5 +121,6 @@ def test_the_backtest_decides_50k_transactions_exactly_as_the_live_job(
         if found:
             wrong[txn_id] = found
     assert not wrong, f"{len(wrong)} decisions differ, e.g. {list(wrong.items())[:3]}"
+    assert {r["challenger_version"] for r in offline.values()} == {f"{version}-shadow"}
     decided = {r["decision"] for r in offline.values()}
     assert len(decided) >= 2, "a stream that tests nothing: every decision the same"

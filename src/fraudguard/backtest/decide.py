@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fraudguard.backtest.rows import RowBatch
 from fraudguard.decision import ThresholdTiers
@@ -39,6 +40,9 @@ class DecisionConfig:
     policy: ExplorationPolicy | None
     """None: the job runs without exploration (share 0)."""
     exposure: ExposureState = field(default_factory=ExposureState)
+    challenger: tuple[int, str] | None = None
+    """The shadow challenger's score column and version, recorded beside each decision as
+    the job records it (None: no challenger)."""
 
 
 def release_stopped(
@@ -123,6 +127,14 @@ def decide_batch(batch: RowBatch, config: DecisionConfig) -> pa.Table:
         fields=list(FEATURES_TYPE),
     )
     text = batch.text
+    shadow_version: pa.Array = pa.nulls(n, pa.string())
+    shadow_score: pa.Array = pa.nulls(n, pa.float64())
+    if config.challenger is not None:
+        scores = batch.scores[config.challenger[0]]
+        missing = np.isnan(scores)  # it could not score: no fields, as in the job
+        shadow_score = pa.array(scores, mask=missing)
+        named = pa.array([config.challenger[1]] * n, pa.string())
+        shadow_version = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), named)
     return pa.table({
         "txn_id": text["txn_id"], "card_id": text["card_id"], "event_time": text["event_time"],
         "decision": decision, "score": base, "model_version": pa.array(version),
@@ -133,5 +145,6 @@ def decide_batch(batch: RowBatch, config: DecisionConfig) -> pa.Table:
         "explored": explored, "propensity": propensity, "degraded": degraded,
         "late": batch.late, "merchant_id": text["merchant_id"], "amount": batch.amount,
         "currency": text["currency"], "mcc": text["mcc"], "country": text["country"],
-        "channel": text["channel"], "ts_ms": batch.ts_ms,
+        "channel": text["channel"], "challenger_version": shadow_version,
+        "challenger_score": shadow_score, "ts_ms": batch.ts_ms,
     })  # fmt: skip

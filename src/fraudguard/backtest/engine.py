@@ -44,6 +44,20 @@ RULES = "rules"
 """The version the JVM reads as no model: every row scored by the rules, degraded."""
 
 
+CHALLENGER = "challenger"
+"""The challenger version that means whatever the registry's pointer names."""
+
+
+def _challenger(settings: Settings, version: str | None) -> str | None:
+    if version is None:
+        return None
+    registry = ModelRegistry.from_settings(settings)
+    if version == CHALLENGER:
+        return registry.pointer().challenger
+    registry.get(version)  # refuses an unknown version with the registry's message
+    return version
+
+
 def resolve_model(settings: Settings, version: str) -> str:
     """A registry version to score with: ``champion`` is the one the pointer names now (the
     rules when none is promoted); a named version must be registered."""
@@ -94,6 +108,7 @@ class Arm:
             "threshold_version": c.tiers.version, "exploration": c.policy is not None,
             "decisions": dict(sorted(self.decisions.items())), "explored": self.explored,
             "degraded": self.degraded, "late": self.late,
+            "challenger_version": c.challenger[1] if c.challenger else None,
             "labels_known": dict(sorted(self.labelled.items())), "labels_immature": self.immature,
         }  # fmt: skip
 
@@ -111,12 +126,14 @@ def run_backtest(
     labels: Path | None = None,
     labels_known_at_ms: int | None = None,
     batch_rows: int = 32_768,
+    challenger: str | None = CHALLENGER,
 ) -> dict[str, Any]:
     """Decide every transaction of ``transactions`` (the wire format, one JSON object a line)
     in ``[from_ms, to_ms)`` as the job would; write ``out/decisions.parquet`` (and
     ``out/compare/decisions.parquet`` when comparing); return the summary (also written to
     ``out/summary.json``). Labels count only if reported by ``labels_known_at_ms`` (default
-    ``to_ms``: the end of the period)."""
+    ``to_ms``: the end of the period). ``challenger`` is scored beside each decision as the
+    job's shadow challenger: the registry's (the default), a named version, or None."""
     started = time.perf_counter()
     share = settings.exploration.share
     policy = ExplorationPolicy(**settings.exploration.model_dump()) if share > 0 else None
@@ -129,6 +146,12 @@ def run_backtest(
             versions.append(other)
         config = DecisionConfig(versions.index(other), other, compare_tiers or tiers, policy)
         arms.append(Arm("compare", config, out / "compare" / "decisions.parquet"))
+    shadow = _challenger(settings, challenger)
+    if shadow is not None:
+        if shadow not in versions:
+            versions.append(shadow)
+        for arm in arms:
+            arm.config.challenger = (versions.index(shadow), shadow)
     cutoff = labels_known_at_ms if labels_known_at_ms is not None else to_ms
     known = KnownLabels.from_file(labels, cutoff) if labels is not None else None
     run = JvmRun(versions, {})

@@ -1,4 +1,5 @@
-"""`fraudguard model list|show|promote|rollback`: the model registry and its champion."""
+"""`fraudguard model list|show|promote|challenger|rollback`: the model registry, its champion
+and its shadow challenger."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def model() -> None:
 @model.command("list")
 @click.pass_obj
 def list_models(settings: Settings) -> None:
-    """Every registered model, oldest first; * marks the champion."""
+    """Every registered model, oldest first; * marks the champion, ~ the challenger."""
     from fraudguard.features import FEATURE_SET_VERSION
     from fraudguard.models import ModelRegistry
 
@@ -24,7 +25,8 @@ def list_models(settings: Settings) -> None:
     if not entries:
         click.echo(f"no models in {registry.root}; train one with `fraudguard train`")
         return
-    champion = registry.pointer().champion
+    pointer = registry.pointer()
+    champion, challenger = pointer.champion, pointer.challenger
     click.echo(
         f"  {'version':<28} {'created (UTC)':<21} {'feature set':<18} {'weight':>7} "
         f"{'test AP':>8} {'fraud rate':>10}"
@@ -35,7 +37,8 @@ def list_models(settings: Settings) -> None:
         ap, rate = test.get("average_precision"), test.get("fraud_rate")
         stale = "" if meta.feature_set_version == FEATURE_SET_VERSION else " (not current)"
         click.echo(
-            f"{'*' if entry.version == champion else ' '} {entry.version:<28} "
+            f"{'*' if entry.version == champion else '~' if entry.version == challenger else ' '}"
+            f" {entry.version:<28} "
             f"{meta.created_at:<21} {meta.feature_set_version + stale:<18} "
             f"{meta.scale_pos_weight:>7g} {'n/a' if ap is None else f'{ap:.4f}':>8} "
             f"{'n/a' if rate is None else f'{rate:.3%}':>10}"
@@ -67,6 +70,22 @@ def promote(settings: Settings, version: str) -> None:
         click.echo(f"champion: {change.after} (unchanged)")
     else:
         click.echo(f"champion: {change.after} (was {change.before or 'none'})")
+
+
+@model.command()
+@click.argument("version", required=False)
+@click.option("--clear", is_flag=True, help="Stop scoring a challenger.")
+@click.pass_obj
+def challenger(settings: Settings, version: str | None, clear: bool) -> None:
+    """Score VERSION beside the champion as a shadow challenger: its score goes into every
+    decision record (challenger_score), and it decides nothing."""
+    from fraudguard.control.changes import set_challenger
+    from fraudguard.errors import ConfigError
+
+    if clear == (version is not None):
+        raise ConfigError("give a VERSION or --clear")
+    change = set_challenger(settings, version)
+    click.echo(f"challenger: {change.after or 'none'} (was {change.before or 'none'})")
 
 
 @model.command()

@@ -138,6 +138,15 @@ def promote_model(settings: Settings, version: str) -> ChampionChange:
     return ChampionChange(before, pointer.champion, pointer)
 
 
+def set_challenger(settings: Settings, version: str | None) -> ChampionChange:
+    """Score ``version`` as the shadow challenger beside the champion (None: no challenger);
+    the job follows the registry's pointer within a second, and decides as before."""
+    registry = ModelRegistry.from_settings(settings)
+    before = registry.pointer().challenger
+    pointer = registry.set_challenger(version)
+    return ChampionChange(before, pointer.challenger, pointer)
+
+
 def roll_back_model(settings: Settings) -> ChampionChange:
     """Return to the previous champion."""
     registry = ModelRegistry.from_settings(settings)

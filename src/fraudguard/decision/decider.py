@@ -55,11 +55,13 @@ class Decider:
         reranker: Reranker | None = None,
         reranker_for: str | None = None,
         scored: tuple[float, str] | None = None,
+        challenger: tuple[float, str] | None = None,
     ) -> DecisionRecord:
         """``tiers`` overrides the decider's own (the job passes the newest published ones);
         ``reranker`` re-scores the score of model ``reranker_for`` (None: of any model), never
         the rules' score: it learnt a model's logit. ``scored`` is the model's base score and
-        version made upstream; without it the rules answer, degraded."""
+        version made upstream; without it the rules answer, degraded. ``challenger`` (the
+        shadow model's score and version) is recorded and decides nothing."""
         tiers = tiers or self.tiers
         if scored is not None:
             base, model_version, degraded = scored[0], scored[1], False
@@ -91,4 +93,6 @@ class Decider:
             mcc=txn.mcc,
             country=txn.country,
             channel=txn.channel,
+            challenger_version=challenger[1] if challenger is not None else None,
+            challenger_score=challenger[0] if challenger is not None else None,
         )

@@ -13,12 +13,14 @@ b'\\x00\\x00\\x00\\x02ab\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x03xyz'
 >>> import struct
 >>> json = b'{"a":1.5,"b":-2.0}'
 >>> packed = (struct.pack("<i2d?dB", 2, 1.5, -2.0, True, 0.25, 2) + b"m1"
+...           + struct.pack("<dB", 0.5, 2) + b"m2"
 ...           + struct.pack("<i", len(json)) + json + b'{"txn_id": "t1"}')
->>> features, late, scored, txn_json = unpack_features(packed, {"a": 0, "b": 1})
->>> dict(features), features.json, late, scored, txn_json
-({'a': 1.5, 'b': -2.0}, b'{"a":1.5,"b":-2.0}', True, (0.25, 'm1'), b'{"txn_id": "t1"}')
->>> unpack_features(struct.pack("<i?dBi", 0, False, float("nan"), 0, 2) + b"{}{}", {})[1:]
-(False, None, b'{}')
+>>> features, late, scored, shadow, txn_json = unpack_features(packed, {"a": 0, "b": 1})
+>>> dict(features), features.json, late, scored, shadow, txn_json
+({'a': 1.5, 'b': -2.0}, b'{"a":1.5,"b":-2.0}', True, (0.25, 'm1'), (0.5, 'm2'), b'{"txn_id": "t1"}')
+>>> nan = float("nan")
+>>> unpack_features(struct.pack("<i?dBdBi", 0, False, nan, 0, nan, 0, 2) + b"{}{}", {})[1:]
+(False, None, None, b'{}')
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from collections.abc import Mapping
 from fraudguard.wire.decisions import WrittenFeatures
 
 _SCORE = struct.Struct("<dB")
+Scored = tuple[float, str] | None
+"""A model's score and its version, or None when no model scored."""
 
 
 def pack_batch(items: list[bytes]) -> bytes:
@@ -47,19 +51,26 @@ def unpack_batch(batch: bytes) -> list[bytes]:
 
 def unpack_features(
     packed: bytes, index: Mapping[str, int]
-) -> tuple[WrittenFeatures, bool, tuple[float, str] | None, bytes]:
+) -> tuple[WrittenFeatures, bool, Scored, Scored, bytes]:
     """Features (``index``: each name's position, in order), late flag, base score with its
-    model version (None: no model scored it) and validated transaction JSON, as
-    ``PackForDecision`` wrote them. A feature's value is read only when something asks for it;
-    their JSON, written by the JVM, goes into the decision record as it is."""
+    model version (None: no model scored it), the shadow challenger's score and version (None:
+    no challenger) and validated transaction JSON, as ``PackForDecision`` wrote them. A
+    feature's value is read only when something asks for it; their JSON, written by the JVM,
+    goes into the decision record as it is."""
     count = int.from_bytes(packed[:4], "little")
     if count != len(index):
         raise ValueError(f"{count} feature values packed for {len(index)} names")
     end = 4 + 8 * count
-    score, length = _SCORE.unpack_from(packed, end + 1)
-    at = end + 1 + _SCORE.size
-    scored = None if math.isnan(score) else (score, packed[at : at + length].decode())
-    at += length
+    scored, at = _scored(packed, end + 1)
+    shadow, at = _scored(packed, at)
     json_end = at + 4 + int.from_bytes(packed[at : at + 4], "little")
     features = WrittenFeatures(index, packed, 4, packed[at + 4 : json_end])
-    return features, packed[end] == 1, scored, packed[json_end:]
+    return features, packed[end] == 1, scored, shadow, packed[json_end:]
+
+
+def _scored(packed: bytes, at: int) -> tuple[Scored, int]:
+    """A score and its model version at ``at`` (NaN: none), and where the next field starts."""
+    score, length = _SCORE.unpack_from(packed, at)
+    at += _SCORE.size
+    scored = None if math.isnan(score) else (score, packed[at : at + length].decode())
+    return scored, at + length

@@ -162,10 +162,10 @@ class DecideBatch(BroadcastProcessFunction):
         base_version = rerank.base_model_version if rerank is not None else None
         decided = []
         for packed in unpack_batch(batch):
-            features, late, scored, txn_json = unpack_features(packed, FEATURE_INDEX)
+            features, late, scored, shadow, txn_json = unpack_features(packed, FEATURE_INDEX)
             txn = Transaction.from_validated(txn_json)
             record = self.decider.decide(
-                txn, features, now_ms, late, tiers, reranker, base_version, scored
+                txn, features, now_ms, late, tiers, reranker, base_version, scored, shadow
             )  # fmt: skip
             if self.explore and record.decision != "approve":
                 yield STOPPED, (record, txn.ts_ms, features["txn_amount_eur"])

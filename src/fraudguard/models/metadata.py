@@ -61,18 +61,33 @@ class ChampionPointer(BaseModel):
     """Earlier champions, oldest first; ``rollback`` returns to the last one."""
     sequence: int = 0
     """Increases with every change, so a reader notices one without comparing contents."""
+    challenger: str | None = None
+    """The shadow challenger the job scores beside the champion, deciding nothing."""
+    challenger_since: str | None = None
 
     def promoted(self, version: str, at: str) -> ChampionPointer:
+        """``version`` in place; a challenger promoted stops being the challenger."""
         history = list(self.history)
         if self.champion is not None:
             history.append(ChampionEntry(version=self.champion, promoted_at=self.promoted_at or at))
-        return ChampionPointer(
-            champion=version, promoted_at=at, history=history, sequence=self.sequence + 1
-        )
+        kept = self.challenger if self.challenger != version else None
+        return self.model_copy(update={
+            "champion": version, "promoted_at": at, "history": history,
+            "sequence": self.sequence + 1, "challenger": kept,
+            "challenger_since": self.challenger_since if kept else None,
+        })  # fmt: skip
 
     def rolled_back(self, at: str) -> ChampionPointer:
         """The previous champion back in place (the caller checks there is one)."""
         *history, previous = self.history
-        return ChampionPointer(
-            champion=previous.version, promoted_at=at, history=history, sequence=self.sequence + 1
-        )
+        return self.model_copy(update={
+            "champion": previous.version, "promoted_at": at, "history": history,
+            "sequence": self.sequence + 1,
+        })  # fmt: skip
+
+    def with_challenger(self, version: str | None, at: str) -> ChampionPointer:
+        """``version`` as the shadow challenger (None: no challenger)."""
+        return self.model_copy(update={
+            "challenger": version, "challenger_since": at if version else None,
+            "sequence": self.sequence + 1,
+        })  # fmt: skip

@@ -236,6 +236,29 @@ class ModelRegistry:
             self._write_pointer(pointer)
             return pointer
 
+    def challenger(self) -> ModelEntry | None:
+        """The shadow challenger, or ``None`` when none is set."""
+        version = self.pointer().challenger
+        return self.get(version) if version else None
+
+    def set_challenger(
+        self, version: str | None, feature_set_version: str | None = None
+    ) -> ChampionPointer:
+        """Score ``version`` beside the champion from now on, deciding nothing (None: stop).
+        Refused for the champion itself and for a model of another feature set."""
+        current = feature_set_version or _current_feature_set()
+        with self._locked():
+            pointer = self.pointer()
+            if version is not None:
+                self._servable(version, current)
+                if version == pointer.champion:
+                    raise ModelError(f"{version} is the champion; a challenger is another model")
+            if pointer.challenger == version:
+                return pointer
+            pointer = pointer.with_challenger(version, _now())
+            self._write_pointer(pointer)
+            return pointer
+
 
 def serving_layout() -> dict[str, str]:
     """What the job's JVM scorer (``io.fraudguard.scoring.ChampionModel``) needs to know of this

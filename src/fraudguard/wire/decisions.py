@@ -103,6 +103,11 @@ class DecisionRecord:
     channel: str = ""
     """The transaction fields the tiers segment on and people read, so the decision log alone
     answers what-if questions and shows a case (empty in records written before they were)."""
+    challenger_version: str | None = None
+    challenger_score: float | None = None
+    """The shadow challenger's version and base score (``fraudguard model challenger``): scored
+    beside the champion for comparison, never deciding; None when no challenger is set or it
+    could not score."""
 
     def to_json(self) -> bytes:
         # orjson serialises dataclasses natively, several times faster than asdict + dumps.

@@ -98,7 +98,7 @@ def expected_decisions(folder: Path, settings: Settings, rows: list, version: st
 FIELDS = ("decision", "score", "base_score", "tier", "explored", "propensity", "model_version",
           "threshold_version", "late", "degraded", "card_id", "event_time", "merchant_id",
           "amount", "currency", "mcc", "country", "channel", "reranker_version",
-          "feature_version")  # fmt: skip
+          "feature_version", "challenger_version", "challenger_score")  # fmt: skip
 
 
 def test_backtest_decisions_equal_the_jobs_code_path_field_by_field(history, tmp_path) -> None:
@@ -129,6 +129,27 @@ def test_a_compared_model_decides_as_a_backtest_of_that_model_alone(history, tmp
     assert compared.equals(alone)
     assert summary["baseline"]["model_version"] == champion
     assert summary["compare"]["model_version"] == "m0"
+
+
+def test_a_shadow_challenger_is_recorded_and_changes_no_decision(history, tmp_path) -> None:
+    folder, settings, _, champion = history
+    alone = run_backtest(folder / "transactions.jsonl", tmp_path / "alone", settings,
+                         tiers=TIERS, challenger=None)  # fmt: skip
+    shadowed = run_backtest(folder / "transactions.jsonl", tmp_path / "shadow", settings,
+                            tiers=TIERS, challenger="m0")  # fmt: skip
+    m0 = run_backtest(folder / "transactions.jsonl", tmp_path / "m0", settings, model="m0",
+                      tiers=TIERS, challenger=None)  # fmt: skip
+    assert shadowed["baseline"]["challenger_version"] == "m0"
+    assert alone["baseline"]["decisions"] == shadowed["baseline"]["decisions"]
+    with_shadow = pq.read_table(tmp_path / "shadow" / "decisions.parquet")
+    without = pq.read_table(tmp_path / "alone" / "decisions.parquet")
+    fields = [c for c in without.column_names if not c.startswith("challenger_")]
+    assert with_shadow.select(fields).equals(without.select(fields))
+    scored_alone = pq.read_table(tmp_path / "m0" / "decisions.parquet")["base_score"]
+    assert with_shadow["challenger_score"].equals(scored_alone)
+    assert set(with_shadow["challenger_version"].to_pylist()) == {"m0"}
+    assert set(without["challenger_version"].to_pylist()) == {None}
+    assert shadowed["baseline"]["model_version"] == champion
 
 
 def test_a_label_reported_after_the_cut_off_is_not_used(history, tmp_path) -> None:

@@ -87,3 +87,17 @@ def test_promoting_a_model_of_another_feature_set_fails_with_both_versions(
 def test_rollback_without_history_fails(settings: Settings) -> None:
     result = CliRunner().invoke(model, ["rollback"], obj=settings)
     assert isinstance(result.exception, ModelError)
+
+
+def test_a_challenger_is_set_listed_and_cleared(settings: Settings) -> None:
+    runner = CliRunner()
+    assert runner.invoke(model, ["promote", "xgb-1"], obj=settings).exit_code == 0
+    result = runner.invoke(model, ["challenger", "xgb-2"], obj=settings)
+    assert result.exit_code == 0 and "challenger: xgb-2 (was none)" in result.output
+    listed = runner.invoke(model, ["list"], obj=settings).output
+    assert "* xgb-1" in listed and "~ xgb-2" in listed
+    refused = runner.invoke(model, ["challenger", "xgb-3"], obj=settings)
+    assert isinstance(refused.exception, ModelError) and "fs-old" in str(refused.exception)
+    assert runner.invoke(model, ["challenger"], obj=settings).exit_code != 0  # neither
+    cleared = runner.invoke(model, ["challenger", "--clear"], obj=settings)
+    assert "challenger: none (was xgb-2)" in cleared.output

@@ -73,7 +73,7 @@ def test_python_reads_the_golden_packed_records() -> None:
     validator("packed-decision").validate(records)
     index = {name: i for i, name in enumerate(golden("feature-spec.json")["names"])}
     for record in records["records"]:
-        features, late, scored, transaction = unpack_features(
+        features, late, scored, shadow, transaction = unpack_features(
             bytes.fromhex(record["packed_hex"]), index
         )
         assert [bits(features[name]) for name in index] == [bits(v) for v in record["features"]]
@@ -84,4 +84,6 @@ def test_python_reads_the_golden_packed_records() -> None:
         assert late is record["late"]
         want = None if record["score"] is None else (record["score"], record["model_version"])
         assert scored == want
+        challenger = record["challenger_score"], record["challenger_version"]
+        assert shadow == (None if challenger[0] is None else challenger)
         assert transaction == record["transaction_json"].encode()

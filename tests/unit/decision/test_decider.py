@@ -69,3 +69,19 @@ def test_the_record_carries_the_transaction_fields_the_tiers_segment_on() -> Non
     fields = (record.merchant_id, record.amount, record.currency, record.mcc, record.country,
               record.channel)  # fmt: skip
     assert fields == ("m7", 120.5, "PLN", "7995", "PL", "online")
+
+
+def test_the_challenger_is_recorded_and_never_decides() -> None:
+    from dataclasses import replace
+
+    decider = Decider(TIERS)
+    for base in (0.1, 0.5, 0.95):
+        for shadow in (0.0, 0.5, 0.99):  # a challenger that would decide otherwise
+            alone = decider.decide(TXN, {}, now_ms=1, scored=(base, "m-1"))
+            beside = decider.decide(TXN, {}, now_ms=1, scored=(base, "m-1"),
+                                    challenger=(shadow, "m-2"))  # fmt: skip
+            assert (beside.challenger_score, beside.challenger_version) == (shadow, "m-2")
+            assert replace(beside, challenger_score=None, challenger_version=None) == alone
+    record = decider.decide(TXN, {}, now_ms=1, scored=(0.5, "m-1"))
+    assert (record.challenger_score, record.challenger_version) == (None, None)
+    assert b'"challenger_version":null,"challenger_score":null' in record.to_json()

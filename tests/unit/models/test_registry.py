@@ -121,3 +121,30 @@ def test_versions_sort_by_time_and_name_the_code() -> None:
     version = model_version(b"abc", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert version.startswith("xgb-20260102030405-") and len(version) == len("xgb-") + 14 + 7
     assert code_version(Path(__file__).resolve().parents[3])
+
+
+def test_a_challenger_is_scored_beside_the_champion_until_promoted_or_cleared(
+    registry: ModelRegistry,
+) -> None:
+    registry.promote("m1", FS)
+    pointer = registry.set_challenger("m2", FS)
+    assert (pointer.champion, pointer.challenger) == ("m1", "m2")
+    assert pointer.challenger_since is not None
+    assert registry.challenger() is not None and registry.challenger().version == "m2"
+    # the JVM follows the same file: both names are in it
+    on_disk = json.loads((registry.root / POINTER_FILE).read_text())
+    assert (on_disk["champion"], on_disk["challenger"]) == ("m1", "m2")
+    assert registry.set_challenger("m2", FS).sequence == pointer.sequence  # unchanged
+    with pytest.raises(ModelError, match="m1 is the champion"):
+        registry.set_challenger("m1", FS)
+    registry.register(b"old", meta("old", feature_set="fs-old"))
+    with pytest.raises(ModelError, match="trained on feature set fs-old"):
+        registry.set_challenger("old", FS)
+    # another champion keeps the challenger; promoting the challenger ends its shadow
+    assert registry.promote("m3", FS).challenger == "m2"
+    assert registry.rollback(FS).challenger == "m2"
+    promoted = registry.promote("m2", FS)
+    assert (promoted.champion, promoted.challenger, promoted.challenger_since) == ("m2", None, None)
+    registry.set_challenger("m3", FS)
+    assert registry.set_challenger(None, FS).challenger is None
+    assert registry.challenger() is None

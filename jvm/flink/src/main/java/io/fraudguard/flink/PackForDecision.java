@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * A transaction with its features and its base score, for the Python decision: int32 n, n
  * float64 features (registry order), one byte late (0 or 1), the base score as float64 (NaN when
  * no model scored it), the model version (one byte of length, then UTF-8; empty when none), the
- * features as the decision record's JSON object (int32 length, then ASCII), then the validated
- * transaction's JSON; all little-endian (see {@code fraudguard.flink.batches.unpack_features},
+ * shadow challenger's score and version the same way, the features as the decision record's
+ * JSON object (int32 length, then ASCII), then the validated transaction's JSON; all
+ * little-endian (see {@code fraudguard.flink.batches.unpack_features},
  * and the golden records of contracts/packed-decision.json).
  *
  * <p>The features' JSON is written here, with {@link ExactText#appendJson}, because Python took
@@ -28,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * about 4 µs a transaction against about 18 µs for the same trees in Python (146 trees,
  * {@code bench/scoring.py}). Without a champion, or when scoring fails, the decision falls back
  * to the rule-based score, marked degraded.
+ *
+ * <p>The challenger (the pointer's {@code challenger}, set by {@code fraudguard model
+ * challenger}) is scored beside it for comparison only: its score goes into the record and
+ * never into the decision, and its failure changes nothing but its own fields.
  */
 public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
     private static final long serialVersionUID = 1L;
@@ -41,9 +46,10 @@ public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
     private final long checkEveryMs;
 
     private transient ChampionModel champion;
+    private transient ChampionModel challenger;
     private transient String lastFailure;
-    private transient String versionOf;
-    private transient byte[] versionBytes;
+    private transient VersionBytes championVersion;
+    private transient VersionBytes challengerVersion;
     private transient String[] jsonKeys; // per feature: '{' or ',', its quoted name, ':'
     private transient StringBuilder json;
 
@@ -64,7 +70,11 @@ public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
         List<String> names = FeatureSpec.parse(specJson).names;
         if (modelsDir != null) {
             champion = new ChampionModel(Path.of(modelsDir), layoutJson, names, checkEveryMs);
+            challenger = ChampionModel.following("challenger", Path.of(modelsDir), layoutJson,
+                    names, checkEveryMs);
         }
+        championVersion = new VersionBytes();
+        challengerVersion = new VersionBytes();
         jsonKeys = new String[names.size()];
         for (int i = 0; i < jsonKeys.length; i++) {
             if (!PLAIN_NAME.matcher(names.get(i)).matches()) {
@@ -78,28 +88,17 @@ public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
 
     @Override
     public byte[] map(Enriched e) {
-        double score = Double.NaN;
-        byte[] version = NO_VERSION;
         ChampionModel.Served served = champion == null ? null : champion.current();
-        if (served != null) {
-            try {
-                score = served.trees().predict(e.features);
-                version = versionBytes(served.version());
-            } catch (RuntimeException ex) {
-                // A scoring failure must not drop a payment: the rules answer, marked degraded.
-                String message = served.version() + ": " + ex;
-                if (!message.equals(lastFailure)) {
-                    LOG.error("model {} failed to score; using the rules", message);
-                    lastFailure = message;
-                }
-                score = Double.NaN;
-                version = NO_VERSION;
-            }
-        }
+        double score = score(served, e.features);
+        byte[] version = Double.isNaN(score) ? NO_VERSION : championVersion.of(served.version());
+        ChampionModel.Served shadow = challenger == null ? null : challenger.current();
+        double shadowScore = score(shadow, e.features);
+        byte[] shadowVersion = Double.isNaN(shadowScore) ? NO_VERSION
+                : challengerVersion.of(shadow.version());
         byte[] features = featuresJson(e.features);
         ByteBuffer packed = ByteBuffer.allocate(4 + 8 * e.features.length + 1 + 8 + 1
-                + version.length + 4 + features.length + e.json.length)
-                .order(ByteOrder.LITTLE_ENDIAN);
+                + version.length + 8 + 1 + shadowVersion.length + 4 + features.length
+                + e.json.length).order(ByteOrder.LITTLE_ENDIAN);
         packed.putInt(e.features.length);
         for (double f : e.features) {
             packed.putDouble(f);
@@ -108,10 +107,32 @@ public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
         packed.putDouble(score);
         packed.put((byte) version.length);
         packed.put(version);
+        packed.putDouble(shadowScore);
+        packed.put((byte) shadowVersion.length);
+        packed.put(shadowVersion);
         packed.putInt(features.length);
         packed.put(features);
         packed.put(e.json);
         return packed.array();
+    }
+
+    /** The model's score, or NaN when there is no model or it failed (logged once). */
+    private double score(ChampionModel.Served served, double[] features) {
+        if (served == null) {
+            return Double.NaN;
+        }
+        try {
+            return served.trees().predict(features);
+        } catch (RuntimeException ex) {
+            // A scoring failure must not drop a payment: the rules answer, marked degraded.
+            String message = served.version() + ": " + ex;
+            if (!message.equals(lastFailure)) {
+                LOG.error("model {} failed to score (a payment the champion cannot score is"
+                        + " scored by the rules)", message);
+                lastFailure = message;
+            }
+            return Double.NaN;
+        }
     }
 
     /** The features as a JSON object in registry order, each value exact. */
@@ -127,11 +148,17 @@ public class PackForDecision extends RichMapFunction<Enriched, byte[]> {
         return json.append('}').toString().getBytes(StandardCharsets.US_ASCII);
     }
 
-    private byte[] versionBytes(String version) {
-        if (!version.equals(versionOf)) {
-            versionOf = version;
-            versionBytes = version.getBytes(StandardCharsets.UTF_8);
+    /** A version's UTF-8 bytes, encoded again only when the version changes. */
+    private static final class VersionBytes {
+        private String version;
+        private byte[] bytes;
+
+        byte[] of(String name) {
+            if (!name.equals(version)) {
+                version = name;
+                bytes = name.getBytes(StandardCharsets.UTF_8);
+            }
+            return bytes;
         }
-        return versionBytes;
     }
 }

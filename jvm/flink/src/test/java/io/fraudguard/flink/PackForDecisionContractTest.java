@@ -26,14 +26,24 @@ class PackForDecisionContractTest {
         return Path.of(System.getProperty("fraudguard.contracts"), name);
     }
 
-    /** A registry whose champion {@code version} is the contract's golden trees. */
-    private static Path registry(Path root, String version) throws Exception {
-        Path model = Files.createDirectories(root.resolve(version));
-        Files.copy(contract("trees.json"), model.resolve("trees.json"));
-        JsonNode cases = new ObjectMapper().readTree(contract("trees-cases.json").toFile());
-        Files.writeString(model.resolve("metadata.json"),
-                "{\"feature_names\": " + cases.get("model_features") + "}");
-        Files.writeString(root.resolve("champion.json"), "{\"champion\": \"" + version + "\"}");
+    /**
+     * A registry whose champion {@code version} (and challenger {@code shadow}, if not null) is
+     * the contract's golden trees.
+     */
+    private static Path registry(Path root, String version, String shadow) throws Exception {
+        for (String name : shadow == null ? new String[] {version} : new String[] {version, shadow}) {
+            Path model = root.resolve(name);
+            if (Files.exists(model)) {
+                continue;
+            }
+            Files.createDirectories(model);
+            Files.copy(contract("trees.json"), model.resolve("trees.json"));
+            JsonNode cases = new ObjectMapper().readTree(contract("trees-cases.json").toFile());
+            Files.writeString(model.resolve("metadata.json"),
+                    "{\"feature_names\": " + cases.get("model_features") + "}");
+        }
+        Files.writeString(root.resolve("champion.json"), "{\"champion\": \"" + version + "\""
+                + (shadow == null ? "" : ", \"challenger\": \"" + shadow + "\"") + "}");
         return root;
     }
 
@@ -44,8 +54,11 @@ class PackForDecisionContractTest {
         for (JsonNode record : golden.get("records")) {
             String version = record.get("model_version").isNull() ? null
                     : record.get("model_version").asText();
+            String shadow = record.get("challenger_version").isNull() ? null
+                    : record.get("challenger_version").asText();
             PackForDecision pack = new PackForDecision(
-                    version == null ? null : registry(root, version).toString(), LAYOUT, spec, 0);
+                    version == null ? null : registry(root, version, shadow).toString(), LAYOUT,
+                    spec, 0);
             pack.open(null);
             Enriched e = new Enriched();
             JsonNode features = record.get("features");
@@ -64,6 +77,12 @@ class PackForDecisionContractTest {
             JsonNode want = record.get("score");
             assertEquals(record.get("features_json").asText(), featuresJson, name + ": features JSON");
             assertEquals(want.isNull() ? Double.NaN : want.asDouble(), score, name + ": score");
+            int versionLength = packed[4 + 8 * e.features.length + 1 + 8];
+            double shadowScore = ByteBuffer.wrap(packed).order(ByteOrder.LITTLE_ENDIAN)
+                    .getDouble(4 + 8 * e.features.length + 1 + 8 + 1 + versionLength);
+            JsonNode wantShadow = record.get("challenger_score");
+            assertEquals(wantShadow.isNull() ? Double.NaN : wantShadow.asDouble(), shadowScore,
+                    name + ": challenger score");
             assertEquals(record.get("packed_hex").asText(), HexFormat.of().formatHex(packed),
                     name + ": if the layout changed on purpose, change the Python reader with it"
                             + " and put these bytes into the golden file");

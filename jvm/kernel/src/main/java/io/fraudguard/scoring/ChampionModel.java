@@ -13,7 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry's champion model ({@code fraudguard.models.registry}), followed while the job
+ * The registry's champion model ({@code fraudguard.models.registry}), or its shadow challenger
+ * (the pointer's {@code challenger} field; see {@link #following}), followed while the job
  * runs: at most every {@code checkEveryMs} the pointer is read again, and when it names another
  * model, that model's compiled trees are loaded and score from then on. The registry's file
  * names, version pattern and trees format come from Python as JSON
@@ -38,6 +39,7 @@ public final class ChampionModel {
     private final Pattern version;
     private final List<String> rowFeatures;
     private final long checkEveryNanos;
+    private final String role;
     private Served served;
     private byte[] pointerSeen;
     private String failed;
@@ -45,6 +47,21 @@ public final class ChampionModel {
 
     public ChampionModel(Path root, String layoutJson, List<String> rowFeatures, long checkEveryMs)
             throws IOException {
+        this(root, layoutJson, rowFeatures, checkEveryMs, "champion");
+    }
+
+    /**
+     * The model the pointer's field {@code role} names: {@code "champion"}, or
+     * {@code "challenger"} for the model scored beside it that never decides.
+     */
+    public static ChampionModel following(String role, Path root, String layoutJson,
+            List<String> rowFeatures, long checkEveryMs) throws IOException {
+        return new ChampionModel(root, layoutJson, rowFeatures, checkEveryMs, role);
+    }
+
+    private ChampionModel(Path root, String layoutJson, List<String> rowFeatures,
+            long checkEveryMs, String role) throws IOException {
+        this.role = role;
         JsonNode layout = JSON.readTree(layoutJson);
         this.root = root;
         this.pointerFile = layout.get("pointer_file").asText();
@@ -84,17 +101,18 @@ public final class ChampionModel {
             String version = pointer == null ? null : champion(pointer);
             if (version == null) {
                 if (served != null) {
-                    LOG.warn("no champion any more: scoring with the rules");
+                    LOG.warn("no {} any more{}", role,
+                            role.equals("champion") ? ": scoring with the rules" : "");
                 }
                 served = null;
             } else if (served == null || !served.version().equals(version)) {
                 served = load(version);
                 failed = null;
-                LOG.info("champion model {} loaded ({} trees)", version, served.trees().trees());
+                LOG.info("{} model {} loaded ({} trees)", role, version, served.trees().trees());
             }
         } catch (IOException | RuntimeException e) {
             // Keep what scores now; a pointer written again (or another promotion) retries.
-            failedOnce("cannot load the champion model: " + e.getMessage());
+            failedOnce("cannot load the " + role + " model: " + e.getMessage());
         }
     }
 
@@ -117,7 +135,7 @@ public final class ChampionModel {
     }
 
     private String champion(byte[] pointer) throws IOException {
-        JsonNode champion = JSON.readTree(pointer).path("champion");
+        JsonNode champion = JSON.readTree(pointer).path(role);
         if (champion.isMissingNode() || champion.isNull()) {
             return null;
         }
