@@ -24,7 +24,7 @@ import orjson
 import pyarrow as pa
 
 from fraudguard.generator import catalog, geography
-from fraudguard.generator.config import SCENARIOS
+from fraudguard.generator.config import DRIFT_SCENARIOS, SCENARIOS
 from fraudguard.generator.events import Events
 from fraudguard.generator.labels import GroundTruthLabel
 from fraudguard.generator.population import Population
@@ -38,7 +38,7 @@ WIRE_SCHEMA = pa.schema(
         for name in WIRE_FIELDS
     ]
 )
-SCENARIO_NAMES: tuple[str, ...] = ("none", *SCENARIOS)
+SCENARIO_NAMES: tuple[str, ...] = ("none", *SCENARIOS, *DRIFT_SCENARIOS)
 _CURRENCY = np.array([c.currency for c in geography.COUNTRIES], dtype=object)
 _COUNTRY = np.array(geography.CODES, dtype=object)
 _MCC = np.array(catalog.CODES, dtype=object)

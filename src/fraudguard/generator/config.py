@@ -13,8 +13,11 @@ True
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fraudguard.generator import catalog, geography
 
 SCENARIOS: tuple[str, ...] = (
     "card_testing",
@@ -23,10 +26,52 @@ SCENARIOS: tuple[str, ...] = (
     "impossible_travel",
 )
 """Fraud scenario names, as written on ground-truth labels."""
+DRIFT_SCENARIOS: tuple[str, ...] = ("bust_out",)
+"""Fraud patterns that only a :class:`DriftConfig` starts, on its day."""
 
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
 """A fixed Monday: the default must not depend on the day, or the same seed would differ."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class DriftConfig(BaseModel):
+    """A new fraud pattern that starts on a given day: a bust-out wave, in which a ring opens
+    a few web shops of one merchant category in a country the bank's cards never bought
+    from, and spends stolen card credentials there with the cardholders' own devices, at
+    amounts a little above their usual ones. The models trained before it never saw it.
+
+    >>> DriftConfig(start_day=14).scenario
+    'bust_out'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start_day: float = Field(ge=0)
+    """Days after the stream's start when the first incident may happen (none before)."""
+    scenario: Literal["bust_out"] = "bust_out"
+    """The pattern's name, as written on its ground-truth labels."""
+    mcc: str = "5732"
+    """Merchant category of the ring's web shops."""
+    country: str = "BR"
+    """Where the shops are registered: no card's home, no existing web hub."""
+    fraud_rate: float = Field(default=0.002, gt=0, le=0.05)
+    """Share of transactions the wave adds, on top of ``fraud_rate``, from its start on."""
+    merchants: int = Field(default=3, ge=1, le=100)
+    """Web shops the ring opens; they get no legitimate traffic."""
+
+    @field_validator("mcc")
+    @classmethod
+    def _known_mcc(cls, value: str) -> str:
+        if value not in catalog.CODES:
+            raise ValueError(f"unknown merchant category {value!r}")
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        if value not in geography.CODES:
+            raise ValueError(f"unknown country {value!r}")
+        return value
 
 
 class GeneratorConfig(BaseModel):
@@ -70,6 +115,9 @@ class GeneratorConfig(BaseModel):
     """Prepended to every transaction id, so separate runs into one topic never share ids."""
     batch_size: int = Field(default=20_000, ge=1)
     """Most transactions per batch yielded by the stream."""
+    drift: DriftConfig | None = None
+    """A new fraud pattern starting on a given day (off by default); the stream before its
+    day is the stream without it, transaction for transaction."""
     amount_scale: float = Field(default=1.0, gt=0, le=100)
     """Every amount multiplied by this: a drifted stream for monitoring (3 shifts the amount
     features far past the alert), 1 for the stream the models learn from."""
@@ -100,6 +148,13 @@ class GeneratorConfig(BaseModel):
     @property
     def start_ms(self) -> int:
         return (self.start - _EPOCH) // timedelta(milliseconds=1)
+
+    @property
+    def drift_start_ms(self) -> int | None:
+        """When the drift's pattern may begin (epoch ms), ``None`` without a drift."""
+        if self.drift is None:
+            return None
+        return self.start_ms + round(self.drift.start_day * 86_400_000)
 
     @property
     def end_ms(self) -> int | None:

@@ -48,6 +48,7 @@ class FraudPlanner:
         self.legit = Events.empty()
         self.on_trip = np.zeros(pop.cards, dtype=bool)
         self._end_ms = config.end_ms if config.end_ms is not None else np.iinfo(np.int64).max
+        self.drift_debt = 0.0
 
     # -- the Context the scenarios use -------------------------------------------------------
     def victim(self, t0: int, candidates: np.ndarray | None = None) -> int | None:
@@ -99,7 +100,28 @@ class FraudPlanner:
                     break
                 self.debt[name] -= int((events.ts < self._end_ms).sum())
                 made.append(self._reported(events))
+        made += self._drift(start_ms, end_ms, len(legit))
         return Events.concat(made)
+
+    def _drift(self, start_ms: int, end_ms: int, legit: int) -> list[Events]:
+        """The drift's incidents starting in ``[start_ms, end_ms)``, none before its day; no
+        random draw is made before then, so the stream up to it is the one without drift."""
+        drift, begin = self.config.drift, self.config.drift_start_ms
+        if drift is None or begin is None or end_ms <= begin:
+            return []
+        first = max(start_ms, begin)
+        share = (end_ms - first) / (end_ms - start_ms)
+        self.drift_debt += legit * share * drift.fraud_rate / (1 - drift.fraud_rate)
+        size = 1 + 1.5  # mean purchases per bust-out incident
+        made = []
+        while self.drift_debt >= size / 2:
+            t0 = int(self.rng.integers(first, end_ms))
+            events = scenarios.bust_out(self, t0, self.pop.ring_shops())
+            if events is None:
+                break
+            self.drift_debt -= len(events)
+            made.append(self._reported(events))
+        return made
 
     def _incident(self, name: str, t0: int) -> Events | None:
         if name == "compromised_terminal":

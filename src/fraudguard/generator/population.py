@@ -5,7 +5,7 @@ typical amount, shifted by the card's spending level), how often online, and a h
 favourite shops in its home country and favourite web shops. Arrays are indexed by position;
 ids are only turned into strings when a transaction is written.
 
->>> from fraudguard.generator.config import GeneratorConfig
+>>> from fraudguard.generator.config import DriftConfig, GeneratorConfig
 >>> pop = build_population(GeneratorConfig(cards=200, merchants=100), np.random.default_rng(1))
 >>> pop.card_ids[0], pop.merchant_ids[0], pop.terminal_ids[0]
 ('c000000', 'm0000', 'm0000-t1')
@@ -15,12 +15,12 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from fraudguard.generator import catalog, geography
-from fraudguard.generator.config import GeneratorConfig
+from fraudguard.generator.config import DriftConfig, GeneratorConfig
 
 FAVOURITE_SHOPS = 8
 FAVOURITE_WEB = 4
@@ -81,6 +81,9 @@ class Population:
     merchant_terminals: np.ndarray
     terminal_ids: np.ndarray
     terminal_merchant: np.ndarray
+    merchant_ring: np.ndarray
+    """Per merchant: whether a drift's fraud ring opened it (no legitimate traffic, and no
+    other scenario's pick)."""
 
     @property
     def cards(self) -> int:
@@ -88,14 +91,20 @@ class Population:
 
     def shops_in(self, country: int) -> np.ndarray:
         """Indices of the merchants with terminals in ``country``."""
-        return np.flatnonzero(~self.merchant_online & (self.merchant_country == country))
+        return np.flatnonzero(
+            ~self.merchant_online & (self.merchant_country == country) & ~self.merchant_ring
+        )
 
     def web_shops(self, mccs: tuple[str, ...] = ()) -> np.ndarray:
         """Indices of online merchants, optionally only those of some categories."""
-        mask = self.merchant_online.copy()
+        mask = self.merchant_online & ~self.merchant_ring
         if mccs:
             mask &= np.isin(self.merchant_mcc, [catalog.index_of(m) for m in mccs])
         return np.flatnonzero(mask)
+
+    def ring_shops(self) -> np.ndarray:
+        """Indices of the merchants a drift's fraud ring opened."""
+        return np.flatnonzero(self.merchant_ring)
 
     def pick(self, rng: np.random.Generator, merchants: np.ndarray, n: int) -> np.ndarray:
         """``n`` merchants from ``merchants``, busier ones more often."""
@@ -181,7 +190,7 @@ def build_population(config: GeneratorConfig, rng: np.random.Generator) -> Popul
     webs = np.flatnonzero(online)
     fav_web = _weighted(rng, webs, np.cumsum(popularity[webs]), (n_cards, FAVOURITE_WEB))
 
-    return Population(
+    pop = Population(
         card_ids=_ids("c", n_cards, 6),
         customer_ids=_ids("u", n_customers, 6)[holder],
         card_home=card_home,
@@ -202,4 +211,32 @@ def build_population(config: GeneratorConfig, rng: np.random.Generator) -> Popul
         merchant_terminals=terminals,
         terminal_ids=terminal_ids,
         terminal_merchant=terminal_merchant,
+        merchant_ring=np.zeros(config.merchants, dtype=bool),
+    )
+    return pop if config.drift is None else with_ring(pop, config.drift)
+
+
+def with_ring(pop: Population, drift: DriftConfig) -> Population:
+    """``pop`` with the drift's web shops appended (one terminal each), drawing nothing at
+    random: every other merchant, card and draw stays as it was."""
+    n, first = drift.merchants, len(pop.merchant_ids)
+    width = len(pop.merchant_ids[0]) - 1
+    ids = np.array([f"m{first + i:0{width}d}" for i in range(n)], dtype=object)
+    fill = np.full(n, 1)
+    return replace(
+        pop,
+        merchant_ids=np.concatenate([pop.merchant_ids, ids]),
+        merchant_country=np.concatenate(
+            [pop.merchant_country, fill * geography.index_of(drift.country)]
+        ),
+        merchant_mcc=np.concatenate([pop.merchant_mcc, fill * catalog.index_of(drift.mcc)]),
+        merchant_online=np.concatenate([pop.merchant_online, np.ones(n, dtype=bool)]),
+        merchant_popularity=np.concatenate([pop.merchant_popularity, np.ones(n)]),
+        merchant_first_terminal=np.concatenate(
+            [pop.merchant_first_terminal, len(pop.terminal_ids) + np.arange(n)]
+        ),
+        merchant_terminals=np.concatenate([pop.merchant_terminals, fill]),
+        terminal_ids=np.concatenate([pop.terminal_ids, [f"{m}-t1" for m in ids]]),
+        terminal_merchant=np.concatenate([pop.terminal_merchant, first + np.arange(n)]),
+        merchant_ring=np.concatenate([pop.merchant_ring, np.ones(n, dtype=bool)]),
     )

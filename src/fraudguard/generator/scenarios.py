@@ -23,7 +23,7 @@ import numpy as np
 
 from fraudguard.generator import catalog, geography
 from fraudguard.generator.calendar import MINUTE_MS
-from fraudguard.generator.config import SCENARIOS
+from fraudguard.generator.config import DRIFT_SCENARIOS, SCENARIOS
 from fraudguard.generator.events import Events
 from fraudguard.generator.legit import MAX_AMOUNT_EUR, amounts_eur
 from fraudguard.generator.population import Population
@@ -47,8 +47,8 @@ class Context(Protocol):
 
 
 def code(name: str) -> int:
-    """The ``scenario`` column value of a scenario name."""
-    return 1 + SCENARIOS.index(name)
+    """The ``scenario`` column value of a scenario name (drift patterns after the four)."""
+    return 1 + (*SCENARIOS, *DRIFT_SCENARIOS).index(name)
 
 
 def times(rng: np.random.Generator, t0: int, n: int, mean_gap_ms: float) -> np.ndarray:
@@ -170,4 +170,28 @@ def impossible_travel(ctx: Context, t0: int) -> Events | None:
         online=[False] * n,
         device=[None] * n,
         scenario=code("impossible_travel"),
+    )
+
+
+def bust_out(ctx: Context, t0: int, shops: np.ndarray) -> Events | None:
+    """A few online purchases at the ring's ``shops`` with a card's own device, at one to
+    two and a half times what the card usually spends there, within hours (a drift pattern:
+    see :class:`~fraudguard.generator.config.DriftConfig`)."""
+    rng, pop = ctx.rng, ctx.pop
+    card = ctx.victim(t0, np.flatnonzero(pop.card_online > 0.1))
+    if card is None:
+        return None
+    n = int(min(1 + rng.poisson(1.5), 5))
+    ts = times(rng, t0, n, 30 * MINUTE_MS)
+    merchant = rng.choice(shops, n)
+    amount = amounts_eur(rng, pop, np.full(n, card), merchant) * rng.uniform(1.0, 2.5, n)
+    return Events.build(
+        ts=ts,
+        card=[card] * n,
+        merchant=merchant,
+        terminal=pop.terminal_of(rng, merchant),
+        amount_eur=np.clip(amount, 5.0, MAX_AMOUNT_EUR),
+        online=[True] * n,
+        device=[pop.card_devices[card, 0]] * n,
+        scenario=code("bust_out"),
     )
