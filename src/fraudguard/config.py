@@ -189,6 +189,27 @@ class ValidationSettings(_Frozen):
     before it."""
 
 
+class GateSettings(_Frozen):
+    """When a shadow challenger may replace the champion, and when a new champion goes back
+    (:mod:`fraudguard.models.gates`)."""
+
+    promotion_margin: float = Field(default=0.01, ge=0)
+    """Average precision the challenger must gain on the unbiased (explored) sample."""
+    min_explored_labelled: int = Field(default=30, ge=1)
+    """Labelled explored decisions needed before the unbiased sample counts."""
+    max_score_psi: float = Field(default=0.25, ge=0)
+    """Most the challenger's score distribution may differ from the champion's (PSI)."""
+    max_cost_ratio: float = Field(default=1.5, gt=0)
+    """Most tree nodes the challenger may walk per payment, as a multiple of the champion's."""
+    watch_hours: float = Field(default=24.0, gt=0)
+    """A champion promoted less than this long ago may be rolled back automatically."""
+    rate_band_factor: float = Field(default=2.0, gt=1)
+    """A block or review rate outside [expected / f, expected x f] rolls a new champion back."""
+    min_decisions: int = Field(default=1_000, ge=1)
+    """Decisions of a new champion needed before its rates are judged."""
+    max_degraded_share: float = Field(default=0.01, ge=0, le=1)
+
+
 class ExplorationSettings(_Frozen):
     """The share of would-be reviews and blocks released for unbiased labels, and its caps."""
 
@@ -279,6 +300,7 @@ class Settings(_Frozen):
     flink: FlinkSettings = FlinkSettings()
     validation: ValidationSettings = ValidationSettings()
     exploration: ExplorationSettings = ExplorationSettings()
+    gates: GateSettings = GateSettings()
     outcomes: OutcomesSettings = OutcomesSettings()
     panel: PanelSettings = PanelSettings()
     models_root: Path | None = None

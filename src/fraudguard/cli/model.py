@@ -1,7 +1,10 @@
-"""`fraudguard model list|show|promote|challenger|rollback`: the model registry, its champion
-and its shadow challenger."""
+"""`fraudguard model ...`: the model registry, its champion and shadow challenger, the gates
+between them and the automatic lifecycle's kill switch."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -86,6 +89,99 @@ def challenger(settings: Settings, version: str | None, clear: bool) -> None:
         raise ConfigError("give a VERSION or --clear")
     change = set_challenger(settings, version)
     click.echo(f"challenger: {change.after or 'none'} (was {change.before or 'none'})")
+
+
+DECISIONS = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _log(settings: Settings, decisions: Path, labels: Path | None, known_at: str | None) -> Any:
+    from fraudguard.backtest.labels import KnownLabels
+    from fraudguard.models.governor import DecisionLog
+    from fraudguard.wire.times import to_ms
+
+    cutoff = to_ms(known_at, "--labels-known-at")
+    cutoff = cutoff if cutoff is not None else 2**63 - 1
+    known = KnownLabels.from_file(labels, cutoff).reported if labels is not None else None
+    return DecisionLog.read(decisions, known, cutoff)
+
+
+@model.command()
+@click.argument("decisions", type=DECISIONS)
+@click.option("--labels", type=DECISIONS, default=None, help="Labels file (ours).")
+@click.option("--labels-known-at", default=None, help="Cut-off for labels [default: all].")
+@click.pass_obj
+def compare(settings: Settings, decisions: Path, labels: Path | None,
+            labels_known_at: str | None) -> None:  # fmt: skip
+    """Champion against challenger on DECISIONS (`fraudguard log export` or a backtest): average
+    precision on matured labels and on the unbiased explored sample, score PSI, scoring cost,
+    and whether the promotion gate would let the challenger through."""
+    from fraudguard.models import ModelRegistry
+    from fraudguard.models.gates import promotion_verdict
+    from fraudguard.models.governor import comparison
+
+    measured = comparison(_log(settings, decisions, labels, labels_known_at),
+                          ModelRegistry.from_settings(settings))  # fmt: skip
+    for key, value in measured.to_dict().items():
+        click.echo(f"{key:<24} {'n/a' if value is None else value}")
+    verdict = promotion_verdict(measured, settings.gates)
+    click.echo("promotion gate: " + ("passes" if verdict.allowed else "; ".join(verdict.reasons)))
+
+
+@model.command()
+@click.argument("decisions", type=DECISIONS)
+@click.option("--labels", type=DECISIONS, default=None, help="Labels file (ours).")
+@click.option("--labels-known-at", default=None, help="Cut-off for labels [default: all].")
+@click.option(
+    "--thresholds",
+    "thresholds_path",
+    type=DECISIONS,
+    default=None,
+    help="The tiers in force [default: the built-in tiers].",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@click.pass_obj
+def govern(
+    settings: Settings, decisions: Path, labels: Path | None, labels_known_at: str | None,
+    thresholds_path: Path | None, dry_run: bool,
+) -> None:  # fmt: skip
+    """One round of the automatic lifecycle over DECISIONS: roll back a new champion whose
+    rates left their band, else promote the challenger if the gates allow; nothing while
+    frozen. The action and its reasons go to the control topic."""
+    from fraudguard.control.messages import ModelNotice
+    from fraudguard.control.topic import publish_control
+    from fraudguard.decision import BUILTIN_TIERS, load_tiers
+    from fraudguard.models import ModelRegistry
+    from fraudguard.models.governor import govern as run
+
+    tiers = load_tiers(thresholds_path) if thresholds_path else BUILTIN_TIERS
+    log = _log(settings, decisions, labels, labels_known_at)
+    registry = ModelRegistry.from_settings(settings)
+    action = run(log, registry, tiers, settings.gates, apply=not dry_run)
+    click.echo(f"{action.action} {action.version or ''}: {'; '.join(action.reasons)}")
+    if not dry_run:
+        publish_control(settings, ModelNotice(action.action, action.version,
+                                              tuple(action.reasons), action.at_ms))  # fmt: skip
+
+
+@model.command()
+@click.option("--reason", required=True, help="Why: it is kept in the registry's pointer.")
+@click.pass_obj
+def freeze(settings: Settings, reason: str) -> None:
+    """Stop every automatic promotion and rollback (people can still act by hand)."""
+    from fraudguard.models import ModelRegistry
+
+    ModelRegistry.from_settings(settings).freeze(reason)
+    click.echo(f"frozen: {reason}")
+
+
+@model.command()
+@click.pass_obj
+def unfreeze(settings: Settings) -> None:
+    """Let the automatic lifecycle act again."""
+    from fraudguard.models import ModelRegistry
+
+    ModelRegistry.from_settings(settings).freeze(None)
+    click.echo("automatic model changes may act again")
 
 
 @model.command()

@@ -13,6 +13,9 @@ pointer instead, which the job reads itself, see :mod:`fraudguard.decision.fallb
   optional ``overrides`` and ``description``) and ``issued_at_ms`` is optional.
 - ``reranker``: a re-ranker snapshot the learner's guard accepted (or an earlier one published
   again to roll back); see :mod:`fraudguard.control.messages`.
+- ``model``: what the automatic model governor did (``promote``, ``rollback``) or why it did
+  not (:mod:`fraudguard.models.governor`), with its reasons; the record of every automatic
+  change. The job reads the registry itself, so it only logs these.
 
 >>> from fraudguard.decision import BUILTIN_TIERS
 >>> raw = thresholds_message(BUILTIN_TIERS, issued_at_ms=5)
@@ -62,7 +65,22 @@ class ThresholdsChange:
         return orjson.dumps(doc)
 
 
-ControlMessage = ThresholdsChange | RerankerChange
+@dataclass(frozen=True, slots=True)
+class ModelNotice:
+    """An automatic model action, or a refusal, as the governor logged it."""
+
+    type: ClassVar[str] = "model"
+    action: str
+    version: str | None
+    reasons: tuple[str, ...]
+    at_ms: int
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"type": self.type, "action": self.action, "version": self.version,
+                             "reasons": list(self.reasons), "at_ms": self.at_ms})  # fmt: skip
+
+
+ControlMessage = ThresholdsChange | RerankerChange | ModelNotice
 """Every control message type."""
 
 
@@ -118,7 +136,26 @@ def _parse_thresholds(doc: dict[str, Any]) -> ThresholdsChange:
     return ThresholdsChange(tiers_from_dict({"version": doc["version"], **tiers}, source), issued)
 
 
+def _parse_model(doc: dict[str, Any]) -> ModelNotice:
+    source = "control message (model)"
+    unknown = sorted(set(doc) - {"type", "action", "version", "reasons", "at_ms"})
+    if unknown:
+        raise ControlMessageError(f"{source}: {unknown[0]}: unknown key")
+    action, reasons, at = doc.get("action"), doc.get("reasons"), doc.get("at_ms")
+    if action not in ("promote", "rollback", "none"):
+        raise ControlMessageError(f"{source}: action: promote, rollback or none, not {action!r}")
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        raise ControlMessageError(f"{source}: reasons: must be a list of strings")
+    if isinstance(at, bool) or not isinstance(at, int):
+        raise ControlMessageError(f"{source}: at_ms: must be an integer, not {at!r}")
+    version = doc.get("version")
+    if version is not None and not isinstance(version, str):
+        raise ControlMessageError(f"{source}: version: must be a string or null")
+    return ModelNotice(action, version, tuple(reasons), at)
+
+
 _PARSERS: dict[str, Callable[[dict[str, Any]], ControlMessage]] = {
     ThresholdsChange.type: _parse_thresholds,
     RerankerChange.type: parse_reranker,
+    ModelNotice.type: _parse_model,
 }

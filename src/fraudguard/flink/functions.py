@@ -130,6 +130,9 @@ class DecideBatch(BroadcastProcessFunction):
         except ControlMessageError as exc:
             log.warning("skipped a control message: %s", exc)
             return
+        if not isinstance(change, ThresholdsChange | RerankerChange):
+            log.info("control: %s noted", change.type)  # a record for people, not for deciding
+            return
         ctx.get_broadcast_state(CONTROL_STATE).put(change.type, change)
         self._control = None
         version = change.snapshot.version if isinstance(change, RerankerChange) else (

@@ -64,6 +64,9 @@ class ChampionPointer(BaseModel):
     challenger: str | None = None
     """The shadow challenger the job scores beside the champion, deciding nothing."""
     challenger_since: str | None = None
+    frozen: str | None = None
+    """Why automatic promotions and rollbacks are stopped (``fraudguard model freeze``);
+    None: they may act. People can still promote and roll back by hand."""
 
     def promoted(self, version: str, at: str) -> ChampionPointer:
         """``version`` in place; a challenger promoted stops being the challenger."""
@@ -84,6 +87,9 @@ class ChampionPointer(BaseModel):
             "champion": previous.version, "promoted_at": at, "history": history,
             "sequence": self.sequence + 1,
         })  # fmt: skip
+
+    def with_freeze(self, reason: str | None) -> ChampionPointer:
+        return self.model_copy(update={"frozen": reason, "sequence": self.sequence + 1})
 
     def with_challenger(self, version: str | None, at: str) -> ChampionPointer:
         """``version`` as the shadow challenger (None: no challenger)."""

@@ -260,6 +260,14 @@ class ModelRegistry:
             return pointer
 
 
+    def freeze(self, reason: str | None) -> ChampionPointer:
+        """Stop every automatic model change, with why (None: let them act again)."""
+        with self._locked():
+            pointer = self.pointer().with_freeze(reason)
+            self._write_pointer(pointer)
+            return pointer
+
+
 def serving_layout() -> dict[str, str]:
     """What the job's JVM scorer (``io.fraudguard.scoring.ChampionModel``) needs to know of this
     registry's files, handed over as JSON rather than retyped in Java.
