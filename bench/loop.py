@@ -1,0 +1,368 @@
+"""The honest loop, measured: weeks of simulated time through the offline backtest, with the
+bank's outcomes, weekly retraining and a drift, for four arms (issue 19).
+
+A generated history with a bust-out wave starting in week ``--drift-week`` is decided week by
+week by the backtest (the job's kernel, compiled trees, tiers and exploration). After each
+week the bank's labels known by then (:mod:`fraudguard.outcomes`: chargebacks for approved
+fraud, verdicts for reviews within the day's capacity, nothing for blocks unless explored)
+retrain the model on the arm's own decision log (:mod:`fraudguard.training.retrain`), and the
+next week is decided by it. The arms:
+
+- ``frozen``: the initial model all along;
+- ``naive``: retrained weekly, every row weight 1;
+- ``weighted``: retrained weekly, explored rows weighted 1/propensity;
+- ``reranker``: the weighted arm's models, and the re-ranker (:mod:`fraudguard.reranker`)
+  learning every simulated day from the labels that arrived, re-scoring the next day. The
+  backtest does not apply the re-ranker to decisions, so this arm's decisions and labels are
+  the weighted arm's; the re-ranked score orders the day's review budget.
+
+Per arm: recall per simulated day at a review budget (the ``--budget`` highest scores of the
+day, against the ground truth), average precision on ground truth, and the days after the
+drift's start until recall is back at 80% of its pre-drift mean (three-day mean). The initial
+model is trained, as the demo's bootstrap model is, on a separate generated history with
+hindsight labels; the tiers are its scores' 99th and 99.8th percentiles there.
+
+Writes bench/results/loop.json and bench/results/loop.png.
+Usage: python bench/loop.py [--small] [--weeks 6] [--drift-week 3] [--cards 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bench_results import RESULTS_DIR, log, run_metadata, write_result
+from fraudguard.config import OutcomesSettings, Settings
+from fraudguard.decision import ThresholdTiers
+from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
+from fraudguard.generator import GeneratorConfig, PaymentStream
+from fraudguard.generator.config import DriftConfig
+from fraudguard.generator.sinks import default_labels_path, write_files
+from fraudguard.outcomes import DecisionFacts, bank_labels
+from fraudguard.outcomes.files import read_fraud_ids
+from fraudguard.training import booster
+from fraudguard.training.booster import BoosterParams
+from fraudguard.training.metrics import average_precision, caught_within_budget
+
+DAY = 86_400_000
+ARMS = ("frozen", "naive", "weighted", "reranker")
+
+
+def recovery_days(recall: list[float | None], drift_day: int, share: float = 0.8) -> int | None:
+    """Days from ``drift_day`` until the three-day mean recall is back at ``share`` of the
+    mean before it; 0 if it never fell below, None if it never came back.
+
+    >>> recovery_days([0.8, 0.8, 0.3, 0.4, 0.7, 0.8, 0.8], drift_day=2)
+    2
+    >>> recovery_days([0.8, 0.8, 0.8, 0.8], drift_day=2), recovery_days([1, 1, 0, 0, 0], 2)
+    (0, None)
+    """
+    before = [r for r in recall[:drift_day] if r is not None]
+    target = share * float(np.mean(before))
+    after = recall[drift_day:]
+    for start in range(len(after)):
+        window = [r for r in after[start : start + 3] if r is not None]
+        if window and np.mean(window) >= target:
+            return start
+    return None
+
+
+@dataclass
+class Arm:
+    name: str
+    model: str
+    tables: list[pa.Table] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+
+    def log(self) -> pa.Table:
+        return pa.concat_tables(self.tables)
+
+
+def bootstrap(settings: Settings, args: argparse.Namespace) -> tuple[str, ThresholdTiers]:
+    """The initial champion, trained on a separate history with hindsight labels, and tiers at
+    its scores' 99th and 99.8th percentiles there."""
+    from fraudguard.training.history import generated_history
+
+    history = generated_history(GeneratorConfig(
+        seed=args.seed + 1000, cards=args.cards, merchants=args.merchants, days=args.warmup_days,
+    ))  # fmt: skip
+    params = BoosterParams(n_estimators=args.rounds)
+    model = booster.fit(booster.matrix(history.X, history.y, params, names=FEATURE_NAMES),
+                        params, 10.0)  # fmt: skip
+    scores = booster.predict(model, history.X)
+    review, block = (float(np.quantile(scores, q)) for q in (0.99, 0.998))
+    tiers = ThresholdTiers(version="loop-v1", review=round(review, 6), block=round(block, 6))
+    return register(settings, model, "bootstrap", scores, history.X), tiers
+
+
+def register(settings: Settings, model: Any, kind: str, scores: np.ndarray, X: np.ndarray) -> str:
+    from fraudguard.models import ModelRegistry
+    from fraudguard.monitoring import drift
+    from fraudguard.training.register import register_booster
+
+    entry = register_booster(
+        ModelRegistry.from_settings(settings), model,
+        lambda header: {"feature_set_version": FEATURE_SET_VERSION, "scale_pos_weight": 10.0,
+                        "training_data": {"loop": kind}},
+        lambda folder, header: None,
+        drift.reference(scores, X, list(FEATURE_NAMES), {}), settings.project_root,
+    )  # fmt: skip
+    return entry.version
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="a quick run (4 weeks, fewer cards)")
+    parser.add_argument("--weeks", type=int, default=6)
+    parser.add_argument("--drift-week", type=int, default=3, help="1-based week the wave starts")
+    parser.add_argument("--warmup-days", type=int, default=14)
+    parser.add_argument("--cards", type=int, default=3_000)
+    parser.add_argument("--merchants", type=int, default=400)
+    parser.add_argument("--budget", type=int, default=20, help="reviews a day")
+    parser.add_argument("--share", type=float, default=0.1, help="exploration share")
+    parser.add_argument("--label-window-days", type=float, default=7.0)
+    parser.add_argument("--chargeback-median-days", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=80)
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    if args.small:
+        args.weeks, args.drift_week, args.cards, args.merchants = 3, 2, 1_000, 150
+        args.warmup_days, args.rounds = 10, 40
+    metadata = run_metadata()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="fraudguard-bench-loop-") as folder:
+        result = run(args, Path(folder))
+    result["bench_s"] = round(time.monotonic() - started, 1)
+    write_result("loop", metadata, result, args.out)
+    plot(result, args.out / "loop.png")
+
+
+def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    from fraudguard.backtest import run_backtest
+    from fraudguard.training.retrain import DAY_MS, BlockedPolicy, RetrainConfig, fit
+    from fraudguard.training.retrain import training_set as build_set
+
+    base = Settings.from_env(os.environ)
+    settings = base.model_copy(update={
+        "models_root": folder / "models",
+        "exploration": base.exploration.model_copy(update={"share": args.share}),
+    })  # fmt: skip
+    outcomes = OutcomesSettings(
+        chargeback_median_days=args.chargeback_median_days, chargeback_max_days=60.0,
+        review_capacity_per_day=args.budget, label_window_days=args.label_window_days,
+    )  # fmt: skip
+    days = args.warmup_days + 7 * args.weeks
+    drift_day = args.warmup_days + 7 * (args.drift_week - 1)
+    config = GeneratorConfig(
+        seed=args.seed, cards=args.cards, merchants=args.merchants, days=days,
+        drift=DriftConfig(start_day=drift_day),
+    )  # fmt: skip
+    source = folder / "transactions.jsonl"
+    write_files(PaymentStream(config), source)
+    truth = read_fraud_ids(default_labels_path(source))
+    log(f"{days} days generated, drift from day {drift_day}; training the initial model ...")
+    initial, tiers = bootstrap(settings, args)
+    log(f"tiers review {tiers.review:.4f}, block {tiers.block:.4f}")
+    start = config.start_ms
+    # Period 0 is the warm-up (decided by the initial model, the history the first retraining
+    # learns from); then one period a week.
+    edges = [start, start + args.warmup_days * DAY]
+    edges += [edges[-1] + 7 * DAY * (w + 1) for w in range(args.weeks)]
+    cache: dict[tuple[str, int], pa.Table] = {}
+    # The initial model's decisions of every period in one backtest (the frozen arm's, and
+    # every arm's warm-up): the same as one backtest a period, since each reads the whole
+    # file up to its period and exploration's windows are hours long.
+    out = folder / "bt-frozen"
+    run_backtest(source, out, settings, model=initial, tiers=tiers, from_ms=edges[0],
+                 to_ms=edges[-1])  # fmt: skip
+    everything = pq.read_table(out / "decisions.parquet")
+    runs = 1
+    ts_all = everything["ts_ms"].to_numpy()
+    for p in range(len(edges) - 1):
+        cache[(initial, p)] = everything.filter(
+            pa.array((ts_all >= edges[p]) & (ts_all < edges[p + 1]))
+        )
+    arms = {name: Arm(name, initial) for name in ("frozen", "naive", "weighted")}
+    retrain_config = RetrainConfig(params=BoosterParams(n_estimators=args.rounds))
+    boosters: dict[str, Any] = {}
+    weighted_models: list[Any] = []
+    for period in range(len(edges) - 1):
+        for arm in arms.values():
+            key = (arm.model, period)
+            if key not in cache:
+                out = folder / f"bt-{len(cache)}"
+                run_backtest(source, out, settings, model=arm.model, tiers=tiers,
+                             from_ms=edges[period], to_ms=edges[period + 1])  # fmt: skip
+                cache[key] = pq.read_table(out / "decisions.parquet")
+                runs += 1
+            arm.tables.append(cache[key])
+            arm.models.append(arm.model)
+        log(f"period {period} decided ({runs} backtests)")
+        if period == len(edges) - 2:
+            break
+        cutoff = edges[period + 1]
+        for arm in (arms["naive"], arms["weighted"]):
+            decisions = arm.log()
+            labels = known_labels(decisions, truth, outcomes)
+            train = build_set(decisions, labels, cutoff, round(outcomes.label_window_days * DAY_MS),
+                              BlockedPolicy.DROP)  # fmt: skip
+            model = fit(train, weighted=arm.name == "weighted", config=retrain_config)
+            scores = booster.predict(model, train.data.X)
+            arm.model = register(settings, model, arm.name, scores, train.data.X)
+            boosters[arm.model] = model
+            if arm.name == "weighted":
+                weighted_models.append((cutoff, model, train))
+            log(
+                f"{arm.name}: retrained at day {(cutoff - start) // DAY} on "
+                f"{len(train.data):,} rows, {train.data.frauds} frauds, "
+                f"{int(train.explored.sum())} explored"
+            )
+    sim_from = edges[1]
+    measured = {
+        name: measure(arm.log(), truth, sim_from, args.budget) for name, arm in arms.items()
+    }
+    measured["reranker"] = rerank_arm(arms["weighted"], weighted_models, truth, outcomes,
+                                      sim_from, args.budget)  # fmt: skip
+    drift_index = (start + drift_day * DAY - sim_from) // DAY
+    for m in measured.values():
+        m["recovery_days"] = recovery_days(m["recall_per_day"], int(drift_index))
+        before = [r for r in m["recall_per_day"][:drift_index] if r is not None]
+        after = [r for r in m["recall_per_day"][drift_index:] if r is not None]
+        m["recall_before_drift"] = round(float(np.mean(before)), 4)
+        m["recall_after_drift"] = round(float(np.mean(after)), 4)
+    return {
+        "generator": {"seed": args.seed, "cards": args.cards, "merchants": args.merchants,
+                      "days": days, "drift": config.drift.model_dump() if config.drift else None},
+        "warmup_days": args.warmup_days, "weeks": args.weeks, "drift_day_index": drift_index,
+        "review_budget_per_day": args.budget, "exploration_share": args.share,
+        "tiers": {"review": tiers.review, "block": tiers.block},
+        "outcomes": outcomes.model_dump(), "rounds": args.rounds, "backtests": runs,
+        "arms": measured,
+    }  # fmt: skip
+
+
+def known_labels(
+    decisions: pa.Table, truth: set[str], outcomes: OutcomesSettings
+) -> dict[str, tuple[str, int]]:
+    """The bank's labels of an arm's decision log (every one, with its report time: the
+    training set keeps those reported by its cut-off)."""
+    columns = [decisions[c].to_pylist() for c in DecisionFacts._fields]
+    facts = [DecisionFacts(*row) for row in zip(*columns, strict=True)]
+    return {x.txn_id: (x.label, x.reported_ms) for x in bank_labels(facts, truth, outcomes)}
+
+
+def measure(
+    decisions: pa.Table,
+    truth: set[str],
+    sim_from: int,
+    budget: int,
+    score: np.ndarray | None = None,
+) -> dict[str, Any]:
+    ts = decisions["ts_ms"].to_numpy()
+    keep = ts >= sim_from
+    s = decisions["score"].to_numpy()[keep] if score is None else score[keep]
+    y = np.array([t in truth for t in decisions["txn_id"].to_pylist()], dtype=np.int8)[keep]
+    amount = decisions["features"].combine_chunks().field("txn_amount_eur").to_numpy()[keep]
+    days, frauds, caught = caught_within_budget(y, s, ts[keep], budget)
+    recall = [round(c / f, 4) if f else None for c, f in zip(caught, frauds, strict=True)]
+    order = np.lexsort((-s, ts[keep] // DAY))
+    day = ts[keep][order] // DAY
+    first = np.searchsorted(day, day, side="left")
+    reviewed = np.zeros(len(s), dtype=bool)
+    reviewed[order[np.arange(len(day)) - first < budget]] = True
+    missed = [float(amount[(ts[keep] // DAY == d) & (y == 1) & ~reviewed].sum()) for d in days]
+    after = ts[keep] >= sim_from
+    return {
+        "recall_per_day": recall,
+        "frauds_per_day": frauds.tolist(),
+        "euro_missed_per_day": [round(m, 2) for m in missed],
+        "average_precision": round(average_precision(y[after], s[after]), 4),
+        "decisions": int(keep.sum()),
+        "frauds": int(y.sum()),
+    }
+
+
+def rerank_arm(
+    arm: Arm,
+    models: list[Any],
+    truth: set[str],
+    outcomes: OutcomesSettings,
+    sim_from: int,
+    budget: int,
+) -> dict[str, Any]:
+    """The weighted arm's decisions re-scored by a re-ranker that learns every simulated day
+    from the labels that arrived (bank labels at their report time, approvals legitimate once
+    the label window passed), on the base model in force; a new re-ranker for each new model."""
+    from fraudguard.reranker.model import FeatureScaling, Reranker
+
+    decisions = arm.log()
+    ts = decisions["ts_ms"].to_numpy()
+    flat = {n: decisions["features"].combine_chunks().field(n).to_numpy() for n in FEATURE_NAMES}
+    X = np.column_stack([flat[n] for n in FEATURE_NAMES]).astype(np.float32)
+    labels = known_labels(decisions, truth, outcomes)
+    ids = decisions["txn_id"].to_pylist()
+    approved = decisions["decision"].to_numpy(zero_copy_only=False) == "approve"
+    window = round(outcomes.label_window_days * DAY)
+    known_at = np.array([labels.get(t, ("", ts[i] + window if approved[i] else 2**62))[1]
+                         for i, t in enumerate(ids)], dtype=np.int64)  # fmt: skip
+    fraud = np.array([labels.get(t, ("legit",))[0] == "fraud" for t in ids])
+    score = decisions["score"].to_numpy().copy()
+    reranker, base = None, None
+    names = Reranker().config.features
+    for day_start in range(sim_from, int(ts.max()) + 1, DAY):
+        for cut, model, train in models:
+            if cut == day_start:  # a new base model: a new re-ranker for it
+                base = booster.predict(model, X)
+                sample = ({n: float(train.data.X[i, FEATURE_NAMES.index(n)]) for n in names}
+                          for i in range(0, len(train.data), 10))  # fmt: skip
+                reranker = Reranker(scaling=FeatureScaling.fit(names, sample))
+        today = np.flatnonzero((ts >= day_start) & (ts < day_start + DAY))
+        if reranker is not None and base is not None:
+            for i in today:
+                score[i] = reranker.score(float(base[i]), {n: float(flat[n][i]) for n in names})
+            arrived = np.flatnonzero((known_at >= day_start) & (known_at < day_start + DAY))
+            rows = [(float(base[i]), {n: float(flat[n][i]) for n in names}, bool(fraud[i]))
+                    for i in arrived]  # fmt: skip
+            if rows:
+                reranker.learn_batch(rows)
+    return measure(decisions, truth, sim_from, budget, score)
+
+
+def plot(result: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.5), dpi=110)
+    try:
+        for name, m in result["arms"].items():
+            recall = [np.nan if r is None else r for r in m["recall_per_day"]]
+            ax.plot(range(len(recall)), recall, label=f"{name} (AP {m['average_precision']:.3f})",
+                    linewidth=1.4)  # fmt: skip
+        ax.axvline(result["drift_day_index"], color="grey", linestyle=":", label="drift starts")
+        ax.set(xlabel="simulated day", ylim=(0, 1.02),
+               ylabel=f"recall at {result['review_budget_per_day']} reviews a day",
+               title="The loop: recall per simulated day")  # fmt: skip
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+        fig.tight_layout()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, format="png")
+    finally:
+        plt.close(fig)
+    log(f"plot: {out}")
+
+
+if __name__ == "__main__":
+    main()
