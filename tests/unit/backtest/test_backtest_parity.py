@@ -139,6 +139,7 @@ def test_a_shadow_challenger_is_recorded_and_changes_no_decision(history, tmp_pa
                             tiers=TIERS, challenger="m0")  # fmt: skip
     m0 = run_backtest(folder / "transactions.jsonl", tmp_path / "m0", settings, model="m0",
                       tiers=TIERS, challenger=None)  # fmt: skip
+    assert m0["baseline"]["model_version"] == "m0"
     assert shadowed["baseline"]["challenger_version"] == "m0"
     assert alone["baseline"]["decisions"] == shadowed["baseline"]["decisions"]
     with_shadow = pq.read_table(tmp_path / "shadow" / "decisions.parquet")
