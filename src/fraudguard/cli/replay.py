@@ -91,4 +91,131 @@ def convert(
     click.echo(report.summary())
 
 
+@replay.command("run")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--namespace",
+    "name",
+    required=True,
+    help="Topics NAME.transactions, NAME.decisions...; a job of its own.",
+)
+@click.option(
+    "--mapping",
+    "mapping_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Column mapping of SOURCE [default: SOURCE is our JSONL].",
+)
+@click.option(
+    "--labels",
+    "labels_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labels: ours, or with --mapping the mapping's separate labels file.",
+)
+@click.option(
+    "--speed",
+    default="max",
+    show_default=True,
+    help="`max`, or a factor of history to wall time such as `60x`.",
+)
+@click.option(
+    "--thresholds",
+    "thresholds_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Tiers the namespace's job decides with [default: the built-in tiers].",
+)
+@click.option(
+    "--labels-known-at",
+    default=None,
+    help="The report's cut-off for labels [default: the last payment's time].",
+)
+@click.option("--cost-fp", type=click.FloatRange(min=0), default=2.0, show_default=True)
+@click.option("--cost-review", type=click.FloatRange(min=0), default=4.0, show_default=True)
+@click.option("--review-minutes", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True)  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the decisions and the report [default: replays/NAME].",
+)
+@click.option("--keep-job", is_flag=True, help="Leave the namespace's job running after.")
+@click.pass_obj
+def run(settings: Settings, source: Path, name: str, mapping_path: Path | None,
+        labels_path: Path | None, speed: str, thresholds_path: Path | None,
+        labels_known_at: str | None, cost_fp: float, cost_review: float,
+        review_minutes: float, out: Path | None, keep_job: bool) -> None:  # fmt: skip
+    """Replay SOURCE through the real job, in a namespace of its own: event-time order, labels
+    at their report time on the replay's clock, the job's clock checks on event time; then a
+    report from its committed decisions. Production's topics and job are never touched."""
+    from fraudguard.backtest.experiment import prepare_source
+    from fraudguard.backtest.scenario import Scenario
+    from fraudguard.control.changes import publish_tiers
+    from fraudguard.decision import BUILTIN_TIERS, load_tiers
+    from fraudguard.replay.live import run_replay
+    from fraudguard.replay.namespace import check_name, namespaced
+    from fraudguard.replay.player import parse_speed
+    from fraudguard.reports import ReportSettings, build_report, write_report
+    from fraudguard.wire.times import to_ms
+
+    check_name(name)
+    pace = parse_speed(speed)
+    known_at_ms = to_ms(labels_known_at, "--labels-known-at")
+    out = out or Path("replays") / name
+    plan = Scenario.model_validate({
+        "name": name, "out": out,
+        "source": {"file": source, "mapping": mapping_path, "labels": labels_path},
+    })  # fmt: skip
+    transactions, labels = prepare_source(plan, click.echo)
+    tiers = load_tiers(thresholds_path) if thresholds_path else BUILTIN_TIERS
+    if thresholds_path:
+        from fraudguard.stack.topics import create_topics
+
+        create_topics(namespaced(settings, name))
+        publish_tiers(namespaced(settings, name), tiers)
+    summary = run_replay(
+        settings, transactions, labels, name, pace, out, labels_known_at_ms=known_at_ms,
+        keep_job=keep_job, echo=click.echo,
+        on_progress=lambda p: click.echo(p.describe(), err=True),
+    )  # fmt: skip
+    costs = ReportSettings(cost_fp=cost_fp, cost_review=cost_review,
+                           review_minutes=review_minutes,
+                           labels_known_at_ms=summary["labels_known_at_ms"])  # fmt: skip
+    served = {k: ", ".join(summary[f"{k}s"]) for k in ("model_version", "threshold_version")}
+    numbers = build_report(Path(summary["decisions_file"]), costs, tiers, served)
+    numbers["run"] = summary
+    paths = write_report(numbers, out / "report", f"Replay {name} through the job")
+    click.echo(
+        f"{summary['transactions']:,} transactions replayed at {summary['speed']}: "
+        f"{summary['decisions']:,} decided, {summary['dead_letters']:,} dead-lettered, "
+        f"{summary['duplicates']} duplicates, {summary['throughput_tps']:,} tx/s; report: "
+        f"{paths['md']}"
+    )
+
+
+@replay.command("down")
+@click.argument("name")
+@click.pass_obj
+def down(settings: Settings, name: str) -> None:
+    """Stop a namespace's job and delete its topics, feature-store keys and checkpoints."""
+    from fraudguard.replay.namespace import tear_down
+
+    click.echo(f"namespace {name}: {tear_down(settings, name).describe()}")
+
+
+@replay.command("list")
+@click.pass_obj
+def list_namespaces(settings: Settings) -> None:
+    """The replay namespaces on the broker, with their topics."""
+    from fraudguard.replay.namespace import namespaces
+
+    found = namespaces(settings)
+    for name, topics in found.items():
+        click.echo(f"{name}: {', '.join(sorted(topics))}")
+    if not found:
+        click.echo("no replay namespaces")
+
+
 COMMANDS: list[click.Command] = [replay]

@@ -1,0 +1,86 @@
+"""Replay throughput: a generated history from a past year (which the production job's wall
+clock would refuse as stale) through a job of its own in a namespace, at max speed, as
+``fraudguard replay run`` does, with its report (issue 18: sustain what ``bench/throughput.py``
+sustains).
+
+The history is written to a temporary JSONL file first (not timed). The rate is transactions
+over the time from the job running to the last decision read back committed: the player
+produces while the job decides, so the job's rate bounds it. The namespace is removed at the
+end; the stack stays up.
+
+Writes bench/results/replay.json.
+Usage: python bench/replay.py [--transactions N] [--scoring rules|model]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench_results import log, run_metadata, write_result
+from fraudguard.config import Settings
+from fraudguard.decision import BUILTIN_TIERS
+from fraudguard.generator import GeneratorConfig, PaymentStream
+from fraudguard.generator.sinks import default_labels_path, write_files
+from fraudguard.replay.live import run_replay
+from fraudguard.replay.namespace import tear_down
+from fraudguard.reports import ReportSettings, build_report, write_report
+from fraudguard.stack import LocalStack
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=300_000)
+    parser.add_argument("--scoring", choices=("rules", "model"), default="model")
+    args = parser.parse_args(argv)
+    metadata = run_metadata()
+    settings = Settings.from_env(os.environ)
+    name = f"bench{uuid.uuid4().hex[:8]}"
+    if args.scoring == "rules":
+        empty = settings.home / "bench-no-models" / name
+        settings = settings.model_copy(update={"models_root": empty})
+    else:
+        from fraudguard.ops.demo import ensure_bootstrap_model
+
+        ensure_bootstrap_model(settings, log)
+    log("starting the local stack if needed")
+    LocalStack(settings).up()
+    with tempfile.TemporaryDirectory(prefix="fraudguard-bench-replay-") as folder:
+        source = Path(folder) / "transactions.jsonl"
+        config = GeneratorConfig(seed=7, cards=20_000, merchants=2_000, days=30,
+                                 start=datetime(2025, 3, 1, tzinfo=UTC))  # fmt: skip
+        written = write_files(PaymentStream(config), source, limit=args.transactions)
+        log(f"{written.transactions:,} transactions of 2025 to replay in namespace {name} ...")
+        try:
+            summary = run_replay(settings, source, default_labels_path(source), name, None,
+                                 Path(folder) / "out", echo=log)  # fmt: skip
+            served = {"model_version": ", ".join(summary["model_versions"])}
+            cutoff = ReportSettings(labels_known_at_ms=summary["labels_known_at_ms"])
+            numbers = build_report(Path(summary["decisions_file"]), cutoff, BUILTIN_TIERS, served)
+            report = write_report(numbers, Path(folder) / "out" / "report", "bench replay")
+            report_files = sorted(p.name for p in report["md"].parent.iterdir())
+        finally:
+            log(f"removing namespace {name}: {tear_down(settings, name).describe()}")
+    measured = {
+        "transactions": summary["transactions"],
+        "decisions": summary["decisions"],
+        "duplicates": summary["duplicates"],
+        "dead_letters": summary["dead_letters"],
+        "throughput_tps": summary["throughput_tps"],
+        "job_start_s": summary["job_start_s"],
+        "play_s": summary["play_s"],
+        "elapsed_s": summary["elapsed_s"],
+        "scoring": args.scoring,
+        "model_versions": summary["model_versions"],
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "report_files": report_files,
+    }
+    write_result("replay", metadata, measured)
+
+
+if __name__ == "__main__":
+    main()

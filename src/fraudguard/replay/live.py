@@ -1,0 +1,212 @@
+"""A replay through the real job: the file converted, a job started for the namespace, the
+history played, every decision read back (committed) and written as a decision file, and the
+report built from it, as the offline backtest builds its own.
+
+The folder it writes::
+
+    converted/          the mapped file as our transactions and labels (with a mapping)
+    decisions.parquet   the namespace's committed decisions, with the labels known at the cut-off
+    summary.json        counts, timings, the namespace
+    report/             report.md, report.json, report.html and the plots
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fraudguard.backtest.decide import FEATURES_TYPE
+from fraudguard.backtest.labels import KnownLabels
+from fraudguard.config import Settings
+from fraudguard.errors import ConfigError, StackError
+from fraudguard.features.registry import FEATURE_NAMES
+from fraudguard.replay.namespace import namespaced
+from fraudguard.replay.player import Progress, play
+from fraudguard.wire.transactions import parse_event_time
+
+TEXT = ("txn_id", "card_id", "event_time", "decision", "model_version", "threshold_version",
+        "tier", "merchant_id", "currency", "mcc", "country", "channel",
+        "challenger_version")  # fmt: skip
+NUMBERS = ("score", "base_score", "propensity", "amount", "challenger_score")
+FLAGS = ("explored", "degraded", "late")
+
+
+@dataclass
+class Collected:
+    decisions: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    first_decision_s: float | None = None
+    versions: dict[str, set[str]] = field(
+        default_factory=lambda: {"model_version": set(), "threshold_version": set()}
+    )
+
+
+def decision_batch(records: list[dict[str, Any]], known: KnownLabels | None) -> pa.Table:
+    """Decision records (the topic's JSON) as a decision file's rows, with the labels known."""
+    columns: dict[str, pa.Array] = {
+        name: pa.array([r.get(name) for r in records], pa.string()) for name in TEXT
+    }
+    columns |= {name: pa.array([r.get(name) for r in records], pa.float64()) for name in NUMBERS}
+    columns |= {name: pa.array([bool(r.get(name)) for r in records]) for name in FLAGS}
+    columns["decided_at_ms"] = pa.array([r.get("decided_at_ms") for r in records], pa.int64())
+    columns["ts_ms"] = pa.array([parse_event_time(r["event_time"]) for r in records], pa.int64())
+    columns["features"] = pa.array(
+        [{n: r["features"].get(n, float("nan")) for n in FEATURE_NAMES} for r in records],
+        FEATURES_TYPE,
+    )
+    if known is not None:
+        labels, reported = known.columns([r["txn_id"] for r in records])
+        columns["label"] = pa.array(labels, pa.string())
+        columns["label_reported_ms"] = pa.array(reported, pa.int64())
+    return pa.table(columns)
+
+
+def collect_decisions(
+    ns: Settings,
+    expected: int,
+    out: Path,
+    known: KnownLabels | None,
+    idle_timeout_s: float = 120.0,
+    on_wait: Callable[[int], None] | None = None,
+) -> Collected:
+    """Read the namespace's committed decisions until every transaction played is decided or
+    dead-lettered, writing them to ``out``; no progress for ``idle_timeout_s`` is an error."""
+    from fraudguard.streams.kafka import assigned_consumer, end_offsets
+
+    consumer = assigned_consumer(ns, ns.topics.decisions.name, "read_committed")
+    seen: set[str] = set()
+    got = Collected()
+    writer: pq.ParquetWriter | None = None
+    pending: list[dict[str, Any]] = []
+    last_progress = started = time.monotonic()
+
+    def flush() -> None:
+        nonlocal writer
+        if not pending:
+            return
+        table = decision_batch(pending, known)
+        if writer is None:
+            writer = pq.ParquetWriter(out, table.schema, compression="lz4")
+        writer.write_table(table)
+        pending.clear()
+
+    try:
+        while True:
+            for msg in consumer.consume(num_messages=10_000, timeout=0.5):
+                if msg.error():
+                    continue
+                record = orjson.loads(msg.value() or b"{}")
+                if record["txn_id"] in seen:
+                    got.duplicates += 1
+                    continue
+                seen.add(record["txn_id"])
+                pending.append(record)
+                for key, values in got.versions.items():
+                    values.add(str(record.get(key)))
+                last_progress = time.monotonic()
+                got.first_decision_s = got.first_decision_s or last_progress - started
+            if len(pending) >= 50_000:
+                flush()
+            got.decisions = len(seen)
+            got.dead_letters = sum(end_offsets(ns, ns.topics.dlq.name).values())
+            if got.decisions + got.dead_letters >= expected:
+                break
+            if on_wait is not None:
+                on_wait(got.decisions)
+            if time.monotonic() - last_progress > idle_timeout_s:
+                raise StackError(
+                    f"the replay's job decided {got.decisions:,} and dead-lettered "
+                    f"{got.dead_letters:,} of {expected:,} transactions, then nothing for "
+                    f"{idle_timeout_s:.0f} s; see `fraudguard job status` and its log"
+                )
+        settle = time.monotonic() + 2.0  # a duplicate would come just after the last decision
+        while time.monotonic() < settle:
+            for msg in consumer.consume(num_messages=10_000, timeout=0.5):
+                if not msg.error() and orjson.loads(msg.value() or b"{}").get("txn_id") in seen:
+                    got.duplicates += 1
+        flush()
+    finally:
+        consumer.close()
+        if writer is not None:
+            writer.close()
+    if writer is None:  # nothing decided: still a file with the schema
+        pq.write_table(decision_batch([], known), out)
+    return got
+
+
+def run_replay(
+    settings: Settings,
+    transactions: Path,
+    labels: Path | None,
+    name: str,
+    speed: float | None,
+    out: Path,
+    labels_known_at_ms: int | None = None,
+    keep_job: bool = False,
+    echo: Callable[[str], None] = lambda _: None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> dict[str, Any]:
+    """Replay ``transactions`` (our JSONL) and ``labels`` through a job of its own in the
+    namespace ``name``; return the summary (also written to ``out/summary.json``)."""
+    from fraudguard.ops.jobrunner import JobRunner
+    from fraudguard.stack.topics import create_topics
+    from fraudguard.streams.kafka import end_offsets
+
+    ns = namespaced(settings, name)
+    runner = JobRunner(ns)
+    if runner.pid() is not None:
+        raise ConfigError(f"namespace {name!r} has a job running: `fraudguard replay down "
+                          f"{name}` first")  # fmt: skip
+    create_topics(ns)
+    used = sum(end_offsets(ns, ns.topics.transactions.name).values())
+    if used:
+        raise ConfigError(
+            f"namespace {name!r} already holds {used:,} transactions: "
+            f"`fraudguard replay down {name}` first, or choose another name"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    echo(f"starting the job {ns.flink.job_name} for namespace {name!r}")
+    started = time.monotonic()
+    runner.start(detached=True, fresh=True)
+    try:
+        runner.wait_running(timeout_s=240)
+        job_ready_s = time.monotonic() - started
+        echo(f"job running after {job_ready_s:.0f} s; playing {transactions}")
+        played = play(ns, transactions, labels, speed, on_progress)
+        cutoff = labels_known_at_ms if labels_known_at_ms is not None else played.event_ms
+        known = KnownLabels.from_file(labels, cutoff) if labels is not None and cutoff else None
+        waited = time.monotonic()
+        got = collect_decisions(ns, played.transactions, out / "decisions.parquet", known)
+        drained_s = time.monotonic() - waited
+    finally:
+        if not keep_job:
+            runner.stop()
+    elapsed = time.monotonic() - started - job_ready_s
+    summary = {
+        "namespace": name, "job": ns.flink.job_name,
+        "topics": [t.name for t in ns.topics.all()],
+        "transactions_file": str(transactions),
+        "labels_file": None if labels is None else str(labels),
+        "speed": "max" if speed is None else f"{speed:g}x",
+        "transactions": played.transactions, "labels_sent": played.labels,
+        "labels_after_end": played.labels_after_end,
+        "decisions": got.decisions, "duplicates": got.duplicates,
+        "dead_letters": got.dead_letters,
+        "labels_known_at_ms": cutoff,
+        "job_start_s": round(job_ready_s, 1), "play_s": round(played.elapsed_s, 1),
+        "model_versions": sorted(got.versions["model_version"]),
+        "threshold_versions": sorted(got.versions["threshold_version"]),
+        "drain_s": round(drained_s, 1), "elapsed_s": round(elapsed, 1),
+        "throughput_tps": round(played.transactions / elapsed) if elapsed > 0 else 0,
+        "decisions_file": str(out / "decisions.parquet"), "job_kept": keep_job,
+    }  # fmt: skip
+    (out / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    return summary
