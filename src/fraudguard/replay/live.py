@@ -44,6 +44,16 @@ class Collected:
     duplicates: int = 0
     dead_letters: int = 0
     first_decision_s: float | None = None
+    marks_s: dict[int, float] = field(default_factory=dict)
+    """Seconds from the start of reading until 10% and 90% of the transactions were decided."""
+
+    def steady_tps(self, expected: int) -> int | None:
+        """The rate between the 10% and 90% marks, past the job's warm-up and the tail's
+        checkpoint wait: what ``bench/throughput.py`` measures the job by."""
+        if 10 not in self.marks_s or 90 not in self.marks_s:
+            return None
+        span = self.marks_s[90] - self.marks_s[10]
+        return round(0.8 * expected / span) if span > 0 else None
     versions: dict[str, set[str]] = field(
         default_factory=lambda: {"model_version": set(), "threshold_version": set()}
     )
@@ -116,6 +126,9 @@ def collect_decisions(
             if len(pending) >= 50_000:
                 flush()
             got.decisions = len(seen)
+            for share in (10, 90):
+                if share not in got.marks_s and got.decisions * 100 >= share * expected:
+                    got.marks_s[share] = time.monotonic() - started
             got.dead_letters = sum(end_offsets(ns, ns.topics.dlq.name).values())
             if got.decisions + got.dead_letters >= expected:
                 break
@@ -206,6 +219,7 @@ def run_replay(
         "threshold_versions": sorted(got.versions["threshold_version"]),
         "drain_s": round(drained_s, 1), "elapsed_s": round(elapsed, 1),
         "throughput_tps": round(played.transactions / elapsed) if elapsed > 0 else 0,
+        "steady_tps": got.steady_tps(played.transactions),
         "decisions_file": str(out / "decisions.parquet"), "job_kept": keep_job,
     }  # fmt: skip
     (out / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
