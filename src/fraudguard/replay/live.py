@@ -54,6 +54,7 @@ class Collected:
             return None
         span = self.marks_s[90] - self.marks_s[10]
         return round(0.8 * expected / span) if span > 0 else None
+
     versions: dict[str, set[str]] = field(
         default_factory=lambda: {"model_version": set(), "threshold_version": set()}
     )
@@ -79,6 +80,23 @@ def decision_batch(records: list[dict[str, Any]], known: KnownLabels | None) -> 
     return pa.table(columns)
 
 
+def txn_id_of(record: bytes) -> bytes:
+    """A decision record's ``txn_id`` without parsing the rest (the record opens with it, as
+    ``DecisionRecord`` writes it; anything else is parsed).
+
+    >>> txn_id_of(b'{"txn_id":"t-1","card_id":"c"}'), txn_id_of(b'{"card_id":"c","txn_id":"t2"}')
+    (b't-1', b't2')
+    """
+    if record.startswith(_TXN_ID):
+        end = record.find(b'"', len(_TXN_ID))
+        if end > 0:
+            return record[len(_TXN_ID) : end]
+    return str(orjson.loads(record).get("txn_id")).encode()
+
+
+_TXN_ID = b'{"txn_id":"'
+
+
 def collect_decisions(
     ns: Settings,
     expected: int,
@@ -88,71 +106,82 @@ def collect_decisions(
     on_wait: Callable[[int], None] | None = None,
 ) -> Collected:
     """Read the namespace's committed decisions until every transaction played is decided or
-    dead-lettered, writing them to ``out``; no progress for ``idle_timeout_s`` is an error."""
+    dead-lettered, then write them to ``out``; no progress for ``idle_timeout_s`` is an error.
+
+    While the job runs the records are only spooled to a temporary file, so that reading them
+    takes little of the cores the job decides on; they are parsed once it is done."""
+    import tempfile
+
     from fraudguard.streams.kafka import assigned_consumer, end_offsets
 
     consumer = assigned_consumer(ns, ns.topics.decisions.name, "read_committed")
-    seen: set[str] = set()
+    seen: set[bytes] = set()
     got = Collected()
-    writer: pq.ParquetWriter | None = None
-    pending: list[dict[str, Any]] = []
     last_progress = started = time.monotonic()
+    with tempfile.TemporaryFile() as spool:
+        try:
+            while True:
+                for msg in consumer.consume(num_messages=10_000, timeout=0.5):
+                    if msg.error():
+                        continue
+                    value = msg.value() or b"{}"
+                    txn = txn_id_of(value)
+                    if txn in seen:
+                        got.duplicates += 1
+                        continue
+                    seen.add(txn)
+                    spool.write(len(value).to_bytes(4, "little") + value)
+                    last_progress = time.monotonic()
+                    got.first_decision_s = got.first_decision_s or last_progress - started
+                got.decisions = len(seen)
+                for share in (10, 90):
+                    if share not in got.marks_s and got.decisions * 100 >= share * expected:
+                        got.marks_s[share] = time.monotonic() - started
+                got.dead_letters = sum(end_offsets(ns, ns.topics.dlq.name).values())
+                if got.decisions + got.dead_letters >= expected:
+                    break
+                if on_wait is not None:
+                    on_wait(got.decisions)
+                if time.monotonic() - last_progress > idle_timeout_s:
+                    raise StackError(
+                        f"the replay's job decided {got.decisions:,} and dead-lettered "
+                        f"{got.dead_letters:,} of {expected:,} transactions, then nothing for "
+                        f"{idle_timeout_s:.0f} s; see `fraudguard job status` and its log"
+                    )
+            settle = time.monotonic() + 2.0  # a duplicate would come just after the last one
+            while time.monotonic() < settle:
+                for msg in consumer.consume(num_messages=10_000, timeout=0.5):
+                    if not msg.error() and txn_id_of(msg.value() or b"{}") in seen:
+                        got.duplicates += 1
+        finally:
+            consumer.close()
+        spool.seek(0)
+        _write_decisions(spool, out, known, got)
+    return got
 
-    def flush() -> None:
-        nonlocal writer
-        if not pending:
-            return
-        table = decision_batch(pending, known)
-        if writer is None:
-            writer = pq.ParquetWriter(out, table.schema, compression="lz4")
-        writer.write_table(table)
-        pending.clear()
 
+def _write_decisions(spool: Any, out: Path, known: KnownLabels | None, got: Collected) -> None:
+    """The spooled records as a decision file, 50,000 at a time."""
+    writer: pq.ParquetWriter | None = None
     try:
         while True:
-            for msg in consumer.consume(num_messages=10_000, timeout=0.5):
-                if msg.error():
-                    continue
-                record = orjson.loads(msg.value() or b"{}")
-                if record["txn_id"] in seen:
-                    got.duplicates += 1
-                    continue
-                seen.add(record["txn_id"])
-                pending.append(record)
+            records: list[dict[str, Any]] = []
+            while len(records) < 50_000 and (head := spool.read(4)):
+                record = orjson.loads(spool.read(int.from_bytes(head, "little")))
+                records.append(record)
                 for key, values in got.versions.items():
                     values.add(str(record.get(key)))
-                last_progress = time.monotonic()
-                got.first_decision_s = got.first_decision_s or last_progress - started
-            if len(pending) >= 50_000:
-                flush()
-            got.decisions = len(seen)
-            for share in (10, 90):
-                if share not in got.marks_s and got.decisions * 100 >= share * expected:
-                    got.marks_s[share] = time.monotonic() - started
-            got.dead_letters = sum(end_offsets(ns, ns.topics.dlq.name).values())
-            if got.decisions + got.dead_letters >= expected:
+            if not records:
                 break
-            if on_wait is not None:
-                on_wait(got.decisions)
-            if time.monotonic() - last_progress > idle_timeout_s:
-                raise StackError(
-                    f"the replay's job decided {got.decisions:,} and dead-lettered "
-                    f"{got.dead_letters:,} of {expected:,} transactions, then nothing for "
-                    f"{idle_timeout_s:.0f} s; see `fraudguard job status` and its log"
-                )
-        settle = time.monotonic() + 2.0  # a duplicate would come just after the last decision
-        while time.monotonic() < settle:
-            for msg in consumer.consume(num_messages=10_000, timeout=0.5):
-                if not msg.error() and orjson.loads(msg.value() or b"{}").get("txn_id") in seen:
-                    got.duplicates += 1
-        flush()
+            table = decision_batch(records, known)
+            if writer is None:
+                writer = pq.ParquetWriter(out, table.schema, compression="lz4")
+            writer.write_table(table)
     finally:
-        consumer.close()
         if writer is not None:
             writer.close()
     if writer is None:  # nothing decided: still a file with the schema
         pq.write_table(decision_batch([], known), out)
-    return got
 
 
 def run_replay(
