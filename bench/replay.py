@@ -25,18 +25,20 @@ from pathlib import Path
 from bench_results import log, run_metadata, write_result
 from fraudguard.config import Settings
 from fraudguard.decision import BUILTIN_TIERS
-from fraudguard.generator import GeneratorConfig, PaymentStream
+from fraudguard.generator import PaymentStream
 from fraudguard.generator.sinks import default_labels_path, write_files
 from fraudguard.replay.live import run_replay
 from fraudguard.replay.namespace import tear_down
 from fraudguard.reports import ReportSettings, build_report, write_report
 from fraudguard.stack import LocalStack
+from throughput import SEED, stream_config
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=300_000)
     parser.add_argument("--scoring", choices=("rules", "model"), default="model")
+    parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     metadata = run_metadata()
     settings = Settings.from_env(os.environ)
@@ -52,8 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     LocalStack(settings).up()
     with tempfile.TemporaryDirectory(prefix="fraudguard-bench-replay-") as folder:
         source = Path(folder) / "transactions.jsonl"
-        config = GeneratorConfig(seed=7, cards=20_000, merchants=2_000, days=30,
-                                 start=datetime(2025, 3, 1, tzinfo=UTC))  # fmt: skip
+        # bench/throughput.py's stream (cards, merchants, days), ended in the past instead
+        ended = int(datetime(2025, 6, 1, tzinfo=UTC).timestamp() * 1000)
+        config = stream_config(args.transactions, args.seed, "r", ended)
         written = write_files(PaymentStream(config), source, limit=args.transactions)
         log(f"{written.transactions:,} transactions of 2025 to replay in namespace {name} ...")
         try:

@@ -56,6 +56,8 @@ STARTUP_TIMEOUT_S = 240.0
 STALL_TIMEOUT_S = 60.0
 """A phase gives up, reporting ``incomplete``, when no new decision arrives for this long."""
 MAX_BACKLOG_DAYS = 20.0
+SEED = 0
+"""The generator's seed unless --seed says otherwise (bench/replay.py plays the same stream)."""
 """Backlog event times span at most this many days (and at most half the retention of the
 transactions topic), well inside the job's 35-day age limit."""
 
@@ -547,7 +549,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=RESULTS_DIR, help=f"results folder (default {RESULTS_DIR})"
     )
-    parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
+    parser.add_argument("--seed", type=int, default=SEED, help="generator seed (default 0)")
     parser.add_argument(
         "--scoring",
         choices=("model", "rules"),
