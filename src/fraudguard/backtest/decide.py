@@ -23,6 +23,7 @@ from fraudguard.decision.exploration import ExplorationPolicy, ExposureState
 from fraudguard.decision.fallback import RulesFallback
 from fraudguard.decision.tiers import AMOUNT_FEATURE, DECISION_CODES
 from fraudguard.features.registry import FEATURE_NAMES, FEATURE_SET_VERSION
+from fraudguard.reranker.model import Reranker
 
 _AMOUNT_AT = FEATURE_NAMES.index(AMOUNT_FEATURE)
 _DECISIONS = pa.array(DECISION_CODES)
@@ -43,6 +44,10 @@ class DecisionConfig:
     challenger: tuple[int, str] | None = None
     """The shadow challenger's score column and version, recorded beside each decision as
     the job records it (None: no challenger)."""
+    reranker: Reranker | None = None
+    reranker_for: str | None = None
+    """The re-ranker snapshot in force and the base model it learnt on (None: any), applied
+    as :class:`~fraudguard.decision.decider.Decider` applies it."""
 
 
 def release_stopped(
@@ -83,6 +88,27 @@ def _rules_scores(batch: RowBatch, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def rerank(
+    batch: RowBatch, config: DecisionConfig, base: np.ndarray, degraded: np.ndarray,
+    version: np.ndarray,
+) -> tuple[np.ndarray, pa.Array]:  # fmt: skip
+    """The score the tiers see and the re-ranker version per row: the snapshot's score of a
+    model-scored row of the model it learnt on (never of a rules score), else the base."""
+    n = len(batch)
+    reranker = config.reranker
+    if reranker is None:
+        return base, pa.array([NO_RERANKER] * n)
+    applies = ~degraded
+    if config.reranker_for is not None:
+        applies &= version == config.reranker_for
+    score = base.copy()
+    for row in np.flatnonzero(applies).tolist():
+        features = dict(zip(FEATURE_NAMES, batch.features[row].tolist(), strict=True))
+        score[row] = reranker.score(float(base[row]), features)
+    names = np.where(applies, reranker.version, NO_RERANKER)
+    return score, pa.array(names.tolist(), pa.string())
+
+
 def decide_batch(batch: RowBatch, config: DecisionConfig) -> pa.Table:
     """The decision records of ``batch`` under ``config`` (``DecisionRecord``'s fields, the
     features as a struct), plus ``ts_ms``. ``decided_at_ms`` is the event time: a backtest
@@ -101,7 +127,8 @@ def decide_batch(batch: RowBatch, config: DecisionConfig) -> pa.Table:
         channel = batch.text["channel"].to_numpy(zero_copy_only=False)
     else:  # no override reads a segment: spare converting the columns
         mcc = channel = np.empty(n, dtype=object)
-    codes, tier_codes = tiers.decide_columns(base, mcc, channel, amount_eur)
+    score, reranker_version = rerank(batch, config, base, degraded, version)
+    codes, tier_codes = tiers.decide_columns(score, mcc, channel, amount_eur)
     decision = pa.DictionaryArray.from_arrays(pa.array(codes), _DECISIONS).cast(pa.string())
     explored = np.zeros(n, dtype=bool)
     propensity = np.ones(n)
@@ -137,10 +164,10 @@ def decide_batch(batch: RowBatch, config: DecisionConfig) -> pa.Table:
         shadow_version = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), named)
     return pa.table({
         "txn_id": text["txn_id"], "card_id": text["card_id"], "event_time": text["event_time"],
-        "decision": decision, "score": base, "model_version": pa.array(version),
+        "decision": decision, "score": score, "model_version": pa.array(version),
         "threshold_version": pa.array([tiers.version] * n), "decided_at_ms": batch.ts_ms,
         "features": features, "feature_version": pa.array([FEATURE_SET_VERSION] * n),
-        "base_score": base, "reranker_version": pa.array([NO_RERANKER] * n),
+        "base_score": base, "reranker_version": reranker_version,
         "tier": pa.DictionaryArray.from_arrays(pa.array(tier_codes), tier_names).cast(pa.string()),
         "explored": explored, "propensity": propensity, "degraded": degraded,
         "late": batch.late, "merchant_id": text["merchant_id"], "amount": batch.amount,

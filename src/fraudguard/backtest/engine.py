@@ -30,6 +30,7 @@ from fraudguard.backtest.rows import (
     scored_rows,
 )
 from fraudguard.config import Settings
+from fraudguard.control.reranker_message import RerankerChange
 from fraudguard.decision import BUILTIN_TIERS, ThresholdTiers
 from fraudguard.decision.exploration import ExplorationPolicy
 from fraudguard.models.registry import ModelRegistry
@@ -109,6 +110,7 @@ class Arm:
             "decisions": dict(sorted(self.decisions.items())), "explored": self.explored,
             "degraded": self.degraded, "late": self.late,
             "challenger_version": c.challenger[1] if c.challenger else None,
+            "reranker_version": c.reranker.version if c.reranker else None,
             "labels_known": dict(sorted(self.labelled.items())), "labels_immature": self.immature,
         }  # fmt: skip
 
@@ -127,13 +129,15 @@ def run_backtest(
     labels_known_at_ms: int | None = None,
     batch_rows: int = 32_768,
     challenger: str | None = CHALLENGER,
+    reranker: RerankerChange | None = None,
 ) -> dict[str, Any]:
     """Decide every transaction of ``transactions`` (the wire format, one JSON object a line)
     in ``[from_ms, to_ms)`` as the job would; write ``out/decisions.parquet`` (and
     ``out/compare/decisions.parquet`` when comparing); return the summary (also written to
     ``out/summary.json``). Labels count only if reported by ``labels_known_at_ms`` (default
     ``to_ms``: the end of the period). ``challenger`` is scored beside each decision as the
-    job's shadow challenger: the registry's (the default), a named version, or None."""
+    job's shadow challenger: the registry's (the default), a named version, or None.
+    ``reranker`` (a published snapshot) re-scores as the job does (for both arms)."""
     started = time.perf_counter()
     share = settings.exploration.share
     policy = ExplorationPolicy(**settings.exploration.model_dump()) if share > 0 else None
@@ -146,6 +150,10 @@ def run_backtest(
             versions.append(other)
         config = DecisionConfig(versions.index(other), other, compare_tiers or tiers, policy)
         arms.append(Arm("compare", config, out / "compare" / "decisions.parquet"))
+    if reranker is not None:
+        restored = reranker.snapshot.restore()
+        for arm in arms:
+            arm.config.reranker, arm.config.reranker_for = restored, reranker.base_model_version
     shadow = _challenger(settings, challenger)
     if shadow is not None:
         if shadow not in versions:

@@ -21,6 +21,7 @@ from fraudguard.backtest.engine import run_backtest
 from fraudguard.backtest.rows import CHAMPION, FOREVER_MS, NEVER_MS
 from fraudguard.backtest.scenario import Scenario
 from fraudguard.config import Settings
+from fraudguard.control.reranker_message import RerankerChange
 from fraudguard.decision import BUILTIN_TIERS, ThresholdTiers, load_tiers
 from fraudguard.errors import ConfigError
 from fraudguard.generator.sinks import default_labels_path
@@ -85,6 +86,22 @@ def _generated(
     return transactions, default_labels_path(transactions)
 
 
+def published_reranker(settings: Settings, which: str) -> RerankerChange:
+    """A snapshot published on the control topic: ``current`` or one by its version."""
+    from fraudguard.control.changes import published_rerankers
+
+    published = published_rerankers(settings)
+    if not published:
+        raise ConfigError("no re-ranker snapshot is published on the control topic")
+    if which == "current":
+        return published[-1]
+    for change in reversed(published):
+        if change.snapshot.version == which:
+            return change
+    known = ", ".join(c.snapshot.version for c in published[-5:])
+    raise ConfigError(f"re-ranker {which!r} was never published (the latest: {known})")
+
+
 def _tiers(path: Path | None) -> ThresholdTiers:
     return load_tiers(path) if path is not None else BUILTIN_TIERS
 
@@ -102,13 +119,14 @@ def run_experiment(
     baseline, compare = scenario.baseline, scenario.compare
     tiers = _tiers(baseline.thresholds)
     compare_tiers = _tiers(compare.thresholds) if compare is not None else None
+    reranker = published_reranker(settings, baseline.reranker) if baseline.reranker else None
     summary = run_backtest(
         transactions, out, settings, model=baseline.model or CHAMPION, tiers=tiers,
         compare_model=compare.model if compare is not None else None,
         compare_tiers=compare_tiers,
         from_ms=NEVER_MS if from_ms is None else from_ms,
         to_ms=FOREVER_MS if until_ms is None else until_ms,
-        labels=labels, labels_known_at_ms=known_at_ms,
+        labels=labels, labels_known_at_ms=known_at_ms, reranker=reranker,
     )  # fmt: skip
     costs = scenario.costs
     report_settings = ReportSettings(

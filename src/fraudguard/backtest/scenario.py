@@ -70,6 +70,9 @@ class Config(_Strict):
 
     model: str | None = None
     thresholds: Path | None = None
+    reranker: str | None = None
+    """A re-ranker snapshot published on the control topic: ``current`` (the one in force) or
+    its version; None: none, the base score decides."""
 
 
 class Period(_Strict):

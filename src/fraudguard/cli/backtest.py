@@ -46,6 +46,12 @@ PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
     default=None,
     help="Threshold tiers file [default: the built-in tiers].",
 )
+@click.option(
+    "--reranker",
+    default=None,
+    help="Re-score with a published re-ranker snapshot: `current` or its version (read from "
+    "the control topic) [default: none].",
+)
 @click.option("--compare-model", default=None, help="A second model to decide with.")
 @click.option(
     "--compare-thresholds",
@@ -151,6 +157,7 @@ def _overridden(scenario: Any, source: Path | None, given: dict[str, Any],
     places = {
         "mapping_path": ("source", "mapping"), "labels_path": ("source", "labels"),
         "model": ("baseline", "model"), "thresholds_path": ("baseline", "thresholds"),
+        "reranker": ("baseline", "reranker"),
         "compare_model": ("compare", "model"), "compare_thresholds_path": ("compare", "thresholds"),
         "from_date": ("period", "from"), "to_date": ("period", "to"),
         "labels_known_at": ("period", "labels_known_at"), "cost_fp": ("costs", "fp_eur"),

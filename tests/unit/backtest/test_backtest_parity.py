@@ -70,7 +70,9 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings, l
     return folder, settings, rows, version
 
 
-def expected_decisions(folder: Path, settings: Settings, rows: list, version: str) -> dict:
+def expected_decisions(
+    folder: Path, settings: Settings, rows: list, version: str, reranker=None, reranker_for=None
+) -> dict:
     """The job's code path, row by row."""
     X = np.array([[f[n] for n in FEATURE_NAMES] for _, f in rows], dtype="<f8")
     X.tofile(folder / "rows.f64")
@@ -85,7 +87,8 @@ def expected_decisions(folder: Path, settings: Settings, rows: list, version: st
     records = {}
     for (txn, features), score in zip(rows, scores.tolist(), strict=True):
         assert txn.ts_ms == parse_event_time(txn.event_time)  # what the JVM reads from the file
-        record = decider.decide(txn, features, 0, False, TIERS, None, None, (score, version))
+        record = decider.decide(txn, features, 0, False, TIERS, reranker, reranker_for,
+                                (score, version))  # fmt: skip
         if record.decision != "approve":  # the job's ExploreStopped
             outcome = policy.apply(state, record.decision, record.txn_id, txn.ts_ms,
                                    features["txn_amount_eur"])  # fmt: skip
@@ -129,6 +132,28 @@ def test_a_compared_model_decides_as_a_backtest_of_that_model_alone(history, tmp
     assert compared.equals(alone)
     assert summary["baseline"]["model_version"] == champion
     assert summary["compare"]["model_version"] == "m0"
+
+
+def test_a_reranker_snapshot_rescores_as_the_job_does(history, tmp_path) -> None:
+    from fraudguard.control.reranker_message import RerankerChange
+    from fraudguard.reranker.model import Reranker
+
+    folder, settings, rows, version = history
+    learnt = Reranker()
+    # mid scores turn out fraud: the snapshot lifts them, so decisions move
+    learnt.learn_batch([(0.25, {}, True)] * 300)
+    change = RerankerChange(learnt.snapshot(), base_model_version=version)
+    summary = run_backtest(folder / "transactions.jsonl", tmp_path, settings, tiers=TIERS,
+                           reranker=change, batch_rows=997)  # fmt: skip
+    got = pq.read_table(tmp_path / "decisions.parquet").to_pylist()
+    expected = expected_decisions(folder, settings, rows, version,
+                                  change.snapshot.restore(), version)  # fmt: skip
+    for row in got:
+        record = expected[row["txn_id"]]
+        assert {f: row[f] for f in FIELDS} == {f: getattr(record, f) for f in FIELDS}
+    assert summary["baseline"]["reranker_version"] == learnt.version
+    assert {r["reranker_version"] for r in got} == {learnt.version}
+    assert any(r["score"] != r["base_score"] for r in got)
 
 
 def test_a_shadow_challenger_is_recorded_and_changes_no_decision(history, tmp_path) -> None:
