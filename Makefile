@@ -19,7 +19,7 @@ test-unit: install jvm-test
 test-integration: install
 	$(BIN)/pytest -m integration
 
-bench: install ## Throughput and latency through Kafka -> job -> Kafka (rules only, then the model), then the kernel, state size, scoring, Python-path, panel, backtest and loop benchmarks; writes bench/results/
+bench: install ## Throughput and latency through Kafka -> job -> Kafka (rules only, then the model), then the kernel, state size, scoring, Python-path, panel, backtest, replay and loop benchmarks; writes bench/results/
 	$(BIN)/python bench/throughput.py --scoring rules
 	$(BIN)/python bench/throughput.py --scoring model
 	$(BIN)/python bench/feature_kernel.py
@@ -28,6 +28,7 @@ bench: install ## Throughput and latency through Kafka -> job -> Kafka (rules on
 	$(BIN)/python bench/profile_features.py
 	$(BIN)/python bench/panel.py
 	$(BIN)/python bench/backtest.py
+	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/loop.py
 
 lint: install
