@@ -189,6 +189,14 @@ class ValidationSettings(_Frozen):
     before it."""
 
 
+class BacktestSettings(_Frozen):
+    jvm_heap_mb: int = Field(default=1024, ge=128)
+    """The offline backtest's JVM heap (-Xmx; half of it young, -Xmn). Its live data is the
+    entities' states, about 222 MB for 20,000 cards, 2,000 merchants and 27,000 devices over 60
+    days: raise it for a history of many more. Capped, the 1,000,000-transaction bench ran in
+    850 MB instead of 1.7 GB, and 4 to 24% faster back to back (fewer, cheaper collections)."""
+
+
 class GateSettings(_Frozen):
     """When a shadow challenger may replace the champion, and when a new champion goes back
     (:mod:`fraudguard.models.gates`)."""
@@ -301,6 +309,7 @@ class Settings(_Frozen):
     validation: ValidationSettings = ValidationSettings()
     exploration: ExplorationSettings = ExplorationSettings()
     gates: GateSettings = GateSettings()
+    backtest: BacktestSettings = BacktestSettings()
     outcomes: OutcomesSettings = OutcomesSettings()
     panel: PanelSettings = PanelSettings()
     models_root: Path | None = None

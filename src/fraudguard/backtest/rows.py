@@ -39,6 +39,16 @@ NEVER_MS, FOREVER_MS = -(2**63), 2**63 - 1
 JVM_OPTIONS = ("-XX:+UseParallelGC",)
 
 
+def jvm_heap_options(settings: Settings) -> list[str]:
+    """The backtest JVM's heap: capped, so memory stays bounded by the entities' states.
+
+    >>> jvm_heap_options(Settings())
+    ['-Xmx1024m', '-Xmn512m']
+    """
+    heap = settings.backtest.jvm_heap_mb
+    return [f"-Xmx{heap}m", f"-Xmn{heap // 2}m"]
+
+
 @dataclass(frozen=True)
 class RowBatch:
     """Answered transactions, in the order the job would decide them."""
@@ -126,8 +136,8 @@ def scored_rows(
         ]  # fmt: skip
         # The job's collector: the backtest makes garbage at one core's full speed, and
         # ParallelGC collects it with the least overhead (measured faster than G1 here).
-        command = [check_java(), *JVM_OPTIONS, "-cp", classpath(settings), MAIN_CLASS, *args]
-        errors = tempfile.TemporaryFile()
+        command = [check_java(), *JVM_OPTIONS, *jvm_heap_options(settings), "-cp",
+                   classpath(settings), MAIN_CLASS, *args]  # fmt: skip
         errors = tempfile.TemporaryFile()
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as process:
             assert process.stdout is not None
