@@ -259,7 +259,6 @@ class ModelRegistry:
             self._write_pointer(pointer)
             return pointer
 
-
     def freeze(self, reason: str | None) -> ChampionPointer:
         """Stop every automatic model change, with why (None: let them act again)."""
         with self._locked():

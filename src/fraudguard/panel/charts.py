@@ -239,8 +239,8 @@ def score_chart(
         ]
         colour = COLOURS[(n + 1) % 4]
         for point in points:  # an hour alone still shows
-            x, y = point.split(",")
-            parts.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>')
+            cx, cy = point.split(",")
+            parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
         if points:
             parts.append(
                 f'<polyline points="{" ".join(points)}" fill="none" '

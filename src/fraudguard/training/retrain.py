@@ -346,6 +346,4 @@ def register_retrained(
     def write_files(folder: Path, header: dict[str, Any]) -> None:
         write_report({**header, "sources": sources, **result.report}, folder)
 
-    return register_booster(
-        registry, winner, describe, write_files, result.reference, project_root
-    )
+    return register_booster(registry, winner, describe, write_files, result.reference, project_root)
