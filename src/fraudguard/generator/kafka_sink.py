@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import orjson
@@ -24,40 +24,15 @@ from fraudguard.generator.pacing import TokenBucket
 from fraudguard.generator.report import ProduceReport
 from fraudguard.generator.stream import PaymentStream
 
+if TYPE_CHECKING:  # the Kafka client is imported only when producing
+    from fraudguard.streams.kafka import ProducerLike
+
 PROGRESS_EVERY_S = 1.0
 _UNPACED_STEP = 5_000
 
 
 class _Stopped(Exception):
     """``should_stop`` asked to end early."""
-
-
-class ProducerLike(Protocol):
-    def produce(
-        self, topic: str, value: bytes, key: str, on_delivery: Any = None, timestamp: int = 0
-    ) -> None: ...
-
-    def poll(self, timeout: float = ...) -> int: ...
-
-    def flush(self, timeout: float = ...) -> int: ...
-
-
-def _send(
-    producer: ProducerLike,
-    topic: str,
-    value: bytes,
-    key: str,
-    on_delivery: Any,
-    timestamp_ms: int = 0,
-) -> None:
-    while True:
-        try:
-            producer.produce(
-                topic, value=value, key=key, on_delivery=on_delivery, timestamp=timestamp_ms
-            )
-            return
-        except BufferError:  # local queue full: let the client drain it
-            producer.poll(0.05)
 
 
 def produce_to_kafka(
@@ -78,10 +53,10 @@ def produce_to_kafka(
     Flushes before returning; Ctrl-C, or ``should_stop()`` turning true (checked between
     sends), stops early but still flushes what was sent.
     """
-    if producer is None:
-        from fraudguard.streams.kafka import make_producer
+    from fraudguard.streams.kafka import make_producer, produce_waiting
 
-        producer = cast(ProducerLike, make_producer(settings))
+    if producer is None:
+        producer = cast("ProducerLike", make_producer(settings))
     txn_topic, label_topic = settings.topics.transactions.name, settings.topics.labels.name
     report = ProduceReport()
     started = last_progress = clock()
@@ -95,7 +70,8 @@ def produce_to_kafka(
 
     def send_labels(due: list[GroundTruthLabel]) -> None:
         for label in due:
-            _send(producer, label_topic, orjson.dumps(label.to_dict()), label.card_id, delivered)
+            value = orjson.dumps(label.to_dict())
+            produce_waiting(producer, label_topic, value, label.card_id, delivered)
         report.labels += len(due)
 
     exhausted = True
@@ -123,7 +99,7 @@ def produce_to_kafka(
                         sleep(pause)
                 # The record timestamp is the event time: the job orders each partition by it.
                 for k in range(i, j):
-                    _send(producer, txn_topic, values[k], keys[k], delivered, int(ts[k]))
+                    produce_waiting(producer, txn_topic, values[k], keys[k], delivered, int(ts[k]))
                 producer.poll(0)
                 report.add_rows(batch.scenario[i:j])
                 if report.first_event_ms is None:

@@ -71,6 +71,7 @@ class Teardown:
 def tear_down(settings: Settings, name: str) -> Teardown:
     """Stop the namespace's job and delete its topics, feature-store keys, checkpoints and job
     folder. Production's are never named here: every name carries the namespace."""
+    from fraudguard.features.online_store import OnlineFeatureReader
     from fraudguard.flink.environment import checkpoint_root
     from fraudguard.ops.jobrunner import JobRunner
     from fraudguard.stack.topics import delete_topics, make_admin, topic_partitions
@@ -84,26 +85,10 @@ def tear_down(settings: Settings, name: str) -> Teardown:
     mine = [t.name for t in ns.topics.all() if t.name in existing]
     done.topics_failed = delete_topics(ns, mine)
     done.topics_deleted = [t for t in mine if t not in done.topics_failed]
-    done.redis_keys = _delete_keys(ns, f"{ns.redis.feature_prefix}:*")
+    done.redis_keys = OnlineFeatureReader.from_settings(ns).clear()
     shutil.rmtree(ns.job_dir, ignore_errors=True)
     shutil.rmtree(checkpoint_root(ns), ignore_errors=True)
     return done
-
-
-def _delete_keys(settings: Settings, pattern: str) -> int:
-    import redis
-
-    client = redis.Redis(host=settings.redis.host, port=settings.redis.port)
-    deleted = 0
-    batch: list[bytes] = []
-    for key in client.scan_iter(match=pattern, count=5_000):
-        batch.append(key)
-        if len(batch) >= 5_000:
-            deleted += int(client.unlink(*batch))  # type: ignore[arg-type]
-            batch.clear()
-    if batch:
-        deleted += int(client.unlink(*batch))  # type: ignore[arg-type]
-    return deleted
 
 
 def namespaces(settings: Settings) -> dict[str, list[str]]:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import orjson
 
@@ -157,13 +158,13 @@ def play(
     timestamp = event time, key = card id) and each label to the labels topic once the replay's
     clock passes its report time. ``settings`` must be a namespace's
     (:func:`~fraudguard.replay.namespace.namespaced`)."""
-    from fraudguard.streams.kafka import make_producer
+    from fraudguard.streams.kafka import ProducerLike, make_producer, produce_waiting
 
     if settings.validation.clock != "event":
         raise ConfigError("a replay plays into a namespace (its job runs on the event clock)")
     rows, total, _ = sorted_transactions(transactions)
     pending = labels_by_report_time(labels)
-    producer = make_producer(settings, **{"linger.ms": 20})
+    producer = cast(ProducerLike, make_producer(settings, **{"linger.ms": 20}))
     txn_topic, label_topic = settings.topics.transactions.name, settings.topics.labels.name
     progress = Progress(total=total)
     clock: ReplayClock | None = None
@@ -174,13 +175,7 @@ def play(
             progress.failed += 1
 
     def send(topic: str, value: bytes, key: str, ts: int) -> None:
-        while True:
-            try:
-                producer.produce(topic, value=value, key=key, timestamp=ts,
-                                 on_delivery=delivered)  # fmt: skip
-                return
-            except BufferError:
-                producer.poll(0.05)
+        produce_waiting(producer, topic, value, key, delivered, ts)
 
     for kind, ts, value, key in replay_order(rows, pending, progress):
         if clock is None:  # the first record is a transaction: labels come after one

@@ -9,12 +9,44 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
 from fraudguard.config import Settings
 from fraudguard.errors import StackError
+
+
+class ProducerLike(Protocol):
+    """What sending needs of a producer (a real one, or a test's stand-in)."""
+
+    def produce(
+        self, topic: str, value: bytes, key: str, on_delivery: Any = None, timestamp: int = 0
+    ) -> None: ...
+
+    def poll(self, timeout: float = ...) -> int: ...
+
+    def flush(self, timeout: float = ...) -> int: ...
+
+
+def produce_waiting(
+    producer: ProducerLike,
+    topic: str,
+    value: bytes,
+    key: str,
+    on_delivery: Any = None,
+    timestamp_ms: int = 0,
+) -> None:
+    """Produce one record, waiting for the client to drain its local queue when it is full
+    (``BufferError``) instead of dropping the record."""
+    while True:
+        try:
+            producer.produce(
+                topic, value=value, key=key, on_delivery=on_delivery, timestamp=timestamp_ms
+            )
+            return
+        except BufferError:  # local queue full: let the client drain it
+            producer.poll(0.05)
 
 
 def make_producer(settings: Settings, **overrides: Any) -> Producer:
