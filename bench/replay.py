@@ -23,13 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench_results import log, run_metadata, write_result
+from fraudguard.backtest.experiment import run_replay_experiment
+from fraudguard.backtest.scenario import Scenario
 from fraudguard.config import Settings
-from fraudguard.decision import BUILTIN_TIERS
 from fraudguard.generator import PaymentStream
 from fraudguard.generator.sinks import default_labels_path, write_files
-from fraudguard.replay.live import run_replay
 from fraudguard.replay.namespace import tear_down
-from fraudguard.reports import ReportSettings, build_report, write_report
 from fraudguard.stack import LocalStack
 from throughput import SEED, stream_config
 
@@ -60,13 +59,13 @@ def main(argv: list[str] | None = None) -> None:
         written = write_files(PaymentStream(config), source, limit=args.transactions)
         log(f"{written.transactions:,} transactions of 2025 to replay in namespace {name} ...")
         try:
-            summary = run_replay(settings, source, default_labels_path(source), name, None,
-                                 Path(folder) / "out", echo=log)  # fmt: skip
-            served = {"model_version": ", ".join(summary["model_versions"])}
-            cutoff = ReportSettings(labels_known_at_ms=summary["labels_known_at_ms"])
-            numbers = build_report(Path(summary["decisions_file"]), cutoff, BUILTIN_TIERS, served)
-            report = write_report(numbers, Path(folder) / "out" / "report", "bench replay")
-            report_files = sorted(p.name for p in report["md"].parent.iterdir())
+            plan = Scenario.model_validate({
+                "name": name, "out": Path(folder) / "out",
+                "source": {"file": source, "labels": default_labels_path(source)},
+            })  # fmt: skip
+            result = run_replay_experiment(plan, settings, name, None, echo=log)
+            summary = result.summary
+            report_files = sorted(p.name for p in result.report["md"].parent.iterdir())
         finally:
             log(f"removing namespace {name}: {tear_down(settings, name).describe()}")
     measured = {

@@ -128,11 +128,7 @@ def run_experiment(
         to_ms=FOREVER_MS if until_ms is None else until_ms,
         labels=labels, labels_known_at_ms=known_at_ms, reranker=reranker,
     )  # fmt: skip
-    costs = scenario.costs
-    report_settings = ReportSettings(
-        cost_fp=costs.fp_eur, cost_review=costs.review_eur, review_minutes=costs.review_minutes,
-        top_k=costs.top_k, labels_known_at_ms=summary["labels_known_at_ms"],
-    )  # fmt: skip
+    report_settings = _report_settings(scenario, summary["labels_known_at_ms"])
 
     def meta(arm: dict[str, Any]) -> dict[str, Any]:
         return {k: arm[k] for k in ("model_version", "threshold_version", "exploration")}
@@ -150,4 +146,54 @@ def run_experiment(
         f": {scenario.description}" if scenario.description else ""
     )
     paths = write_report(numbers, out / "report", title)
+    return ExperimentResult(summary, paths)
+
+
+def _report_settings(scenario: Scenario, labels_known_at_ms: int | None) -> ReportSettings:
+    costs = scenario.costs
+    return ReportSettings(
+        cost_fp=costs.fp_eur, cost_review=costs.review_eur, review_minutes=costs.review_minutes,
+        top_k=costs.top_k, labels_known_at_ms=labels_known_at_ms,
+    )  # fmt: skip
+
+
+def run_replay_experiment(
+    scenario: Scenario,
+    settings: Settings,
+    name: str,
+    speed: float | None,
+    keep_job: bool = False,
+    echo: Callable[[str], None] = lambda _: None,
+    on_progress: Callable[[Any], None] | None = None,
+) -> ExperimentResult:
+    """``scenario``'s source replayed through a job of its own in the namespace ``name``
+    (:func:`~fraudguard.replay.live.run_replay`), its baseline tiers published there first, and
+    the report built from the committed decisions as :func:`run_experiment` builds its own. The
+    replay decides with the registry's champion; ``compare`` and ``period.from``/``to`` are a
+    backtest's and are not used here."""
+    from fraudguard.control.changes import publish_tiers
+    from fraudguard.replay.live import run_replay
+    from fraudguard.replay.namespace import namespaced
+    from fraudguard.stack.topics import create_topics
+
+    out = scenario.out
+    assert out is not None
+    transactions, labels = prepare_source(scenario, echo)
+    tiers = _tiers(scenario.baseline.thresholds)
+    if scenario.baseline.thresholds is not None:
+        ns = namespaced(settings, name)
+        create_topics(ns)
+        publish_tiers(ns, tiers)  # read by the job from the control topic's start
+    known_at_ms = to_ms(scenario.period.labels_known_at, "period.labels_known_at")
+    summary = run_replay(
+        settings, transactions, labels, name, speed, out, labels_known_at_ms=known_at_ms,
+        keep_job=keep_job, echo=echo, on_progress=on_progress,
+    )  # fmt: skip
+    served = {k: ", ".join(summary[f"{k}s"]) for k in ("model_version", "threshold_version")}
+    numbers = build_report(
+        Path(summary["decisions_file"]),
+        _report_settings(scenario, summary["labels_known_at_ms"]), tiers, served,
+    )  # fmt: skip
+    numbers["run"] = summary
+    paths = write_report(numbers, out / "report", f"Replay {name} through the job")
     return ExperimentResult(summary, paths)

@@ -150,48 +150,32 @@ def run(settings: Settings, source: Path, name: str, mapping_path: Path | None,
     """Replay SOURCE through the real job, in a namespace of its own: event-time order, labels
     at their report time on the replay's clock, the job's clock checks on event time; then a
     report from its committed decisions. Production's topics and job are never touched."""
-    from fraudguard.backtest.experiment import prepare_source
+    from fraudguard.backtest.experiment import run_replay_experiment
     from fraudguard.backtest.scenario import Scenario
-    from fraudguard.control.changes import publish_tiers
-    from fraudguard.decision import BUILTIN_TIERS, load_tiers
-    from fraudguard.replay.live import run_replay
-    from fraudguard.replay.namespace import check_name, namespaced
+    from fraudguard.replay.namespace import check_name
     from fraudguard.replay.player import parse_speed
-    from fraudguard.reports import ReportSettings, build_report, write_report
     from fraudguard.wire.times import to_ms
 
     check_name(name)
     pace = parse_speed(speed)
-    known_at_ms = to_ms(labels_known_at, "--labels-known-at")
-    out = out or Path("replays") / name
+    to_ms(labels_known_at, "--labels-known-at")  # refused by its option's name, before any work
     plan = Scenario.model_validate({
-        "name": name, "out": out,
+        "name": name, "out": out or Path("replays") / name,
         "source": {"file": source, "mapping": mapping_path, "labels": labels_path},
+        "baseline": {"thresholds": thresholds_path},
+        "period": {"labels_known_at": labels_known_at},
+        "costs": {"fp_eur": cost_fp, "review_eur": cost_review, "review_minutes": review_minutes},
     })  # fmt: skip
-    transactions, labels = prepare_source(plan, click.echo)
-    tiers = load_tiers(thresholds_path) if thresholds_path else BUILTIN_TIERS
-    if thresholds_path:
-        from fraudguard.stack.topics import create_topics
-
-        create_topics(namespaced(settings, name))
-        publish_tiers(namespaced(settings, name), tiers)
-    summary = run_replay(
-        settings, transactions, labels, name, pace, out, labels_known_at_ms=known_at_ms,
-        keep_job=keep_job, echo=click.echo,
+    result = run_replay_experiment(
+        plan, settings, name, pace, keep_job=keep_job, echo=click.echo,
         on_progress=lambda p: click.echo(p.describe(), err=True),
     )  # fmt: skip
-    costs = ReportSettings(cost_fp=cost_fp, cost_review=cost_review,
-                           review_minutes=review_minutes,
-                           labels_known_at_ms=summary["labels_known_at_ms"])  # fmt: skip
-    served = {k: ", ".join(summary[f"{k}s"]) for k in ("model_version", "threshold_version")}
-    numbers = build_report(Path(summary["decisions_file"]), costs, tiers, served)
-    numbers["run"] = summary
-    paths = write_report(numbers, out / "report", f"Replay {name} through the job")
+    summary = result.summary
     click.echo(
         f"{summary['transactions']:,} transactions replayed at {summary['speed']}: "
         f"{summary['decisions']:,} decided, {summary['dead_letters']:,} dead-lettered, "
         f"{summary['duplicates']} duplicates, {summary['throughput_tps']:,} tx/s; report: "
-        f"{paths['md']}"
+        f"{result.report['md']}"
     )
 
 
