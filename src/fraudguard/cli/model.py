@@ -94,15 +94,11 @@ def challenger(settings: Settings, version: str | None, clear: bool) -> None:
 DECISIONS = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _log(settings: Settings, decisions: Path, labels: Path | None, known_at: str | None) -> Any:
-    from fraudguard.backtest.labels import KnownLabels
+def _log(decisions: Path, labels: Path | None, known_at: str | None) -> Any:
     from fraudguard.models.governor import DecisionLog
     from fraudguard.wire.times import to_ms
 
-    cutoff = to_ms(known_at, "--labels-known-at")
-    cutoff = cutoff if cutoff is not None else 2**63 - 1
-    known = KnownLabels.from_file(labels, cutoff).reported if labels is not None else None
-    return DecisionLog.read(decisions, known, cutoff)
+    return DecisionLog.from_files(decisions, labels, to_ms(known_at, "--labels-known-at"))
 
 
 @model.command()
@@ -119,7 +115,7 @@ def compare(settings: Settings, decisions: Path, labels: Path | None,
     from fraudguard.models.gates import promotion_verdict
     from fraudguard.models.governor import comparison
 
-    measured = comparison(_log(settings, decisions, labels, labels_known_at),
+    measured = comparison(_log(decisions, labels, labels_known_at),
                           ModelRegistry.from_settings(settings))  # fmt: skip
     for key, value in measured.to_dict().items():
         click.echo(f"{key:<24} {'n/a' if value is None else value}")
@@ -147,20 +143,18 @@ def govern(
     """One round of the automatic lifecycle over DECISIONS: roll back a new champion whose
     rates left their band, else promote the challenger if the gates allow; nothing while
     frozen. The action and its reasons go to the control topic."""
-    from fraudguard.control.messages import ModelNotice
-    from fraudguard.control.topic import publish_control
+    from fraudguard.control.changes import record_model_action
     from fraudguard.decision import BUILTIN_TIERS, load_tiers
     from fraudguard.models import ModelRegistry
     from fraudguard.models.governor import govern as run
 
     tiers = load_tiers(thresholds_path) if thresholds_path else BUILTIN_TIERS
-    log = _log(settings, decisions, labels, labels_known_at)
+    log = _log(decisions, labels, labels_known_at)
     registry = ModelRegistry.from_settings(settings)
     action = run(log, registry, tiers, settings.gates, apply=not dry_run)
     click.echo(f"{action.action} {action.version or ''}: {'; '.join(action.reasons)}")
     if not dry_run:
-        publish_control(settings, ModelNotice(action.action, action.version,
-                                              tuple(action.reasons), action.at_ms))  # fmt: skip
+        record_model_action(settings, action.action, action.version, action.reasons, action.at_ms)
 
 
 @model.command()

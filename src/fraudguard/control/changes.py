@@ -19,10 +19,11 @@ change is made, refused and recorded the same way whoever makes it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from fraudguard.config import Settings
-from fraudguard.control.messages import ThresholdsChange
+from fraudguard.control.messages import ModelNotice, ThresholdsChange
 from fraudguard.control.reranker_message import OFFSET_METRIC, RerankerChange
 from fraudguard.control.topic import publish_control, read_control
 from fraudguard.decision.tiers import ThresholdTiers
@@ -145,6 +146,14 @@ def set_challenger(settings: Settings, version: str | None) -> ChampionChange:
     before = registry.pointer().challenger
     pointer = registry.set_challenger(version)
     return ChampionChange(before, pointer.challenger, pointer)
+
+
+def record_model_action(
+    settings: Settings, action: str, version: str | None, reasons: Sequence[str], at_ms: int
+) -> None:
+    """Log what the automatic model lifecycle did (or why it did nothing) on the control
+    topic, the record of every change."""
+    publish_control(settings, ModelNotice(action, version, tuple(reasons), at_ms))
 
 
 def roll_back_model(settings: Settings) -> ChampionChange:

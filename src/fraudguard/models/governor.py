@@ -92,6 +92,16 @@ class DecisionLog:
             cols[name] = np.array([np.nan if v is None else v for v in cols[name]], np.float64)
         return cls(cols, label)
 
+    @classmethod
+    def from_files(cls, decisions: Path, labels: Path | None, cutoff_ms: int | None) -> DecisionLog:
+        """A decision file with the labels of a labels file known by ``cutoff_ms`` (None:
+        every label); without a labels file every label is unknown."""
+        from fraudguard.backtest.labels import KnownLabels
+
+        cutoff = cutoff_ms if cutoff_ms is not None else 2**63 - 1
+        known = KnownLabels.from_file(labels, cutoff).reported if labels is not None else None
+        return cls.read(decisions, known, cutoff)
+
 
 def _costs(registry: ModelRegistry, champion: str, challenger: str) -> tuple[int, int]:
     return tuple(  # type: ignore[return-value]
