@@ -43,7 +43,10 @@ public final class BucketSeries {
 
     /** Position of {@code bucket}, or -1 when it is not held. */
     int find(long bucket) {
-        if (end > start && ids[end - 1] == bucket) {
+        if (end == start || bucket > ids[end - 1]) {
+            return -1; // the other usual case: a bucket newer than any held
+        }
+        if (ids[end - 1] == bucket) {
             return end - 1; // the usual case: the newest bucket
         }
         int lo = RawEvents.bisectLeft(ids, start, end, bucket);

@@ -76,6 +76,7 @@ public final class FeatureKernel {
     final long cardHorizonMs;
     final long deviceHorizonMs;
     private int[] scratch = new int[64]; // one kernel per operator: no thread shares it
+    private long[] sortedCents = new long[64]; // the same
 
     public FeatureKernel(FeatureSpec spec) {
         this.spec = spec;
@@ -293,18 +294,22 @@ public final class FeatureKernel {
         }
         // In order of amount, so that the spread does not depend on the order in which
         // simultaneous payments arrived.
-        long[] sorted = Arrays.copyOfRange(events.cents, lo, hi);
-        Arrays.sort(sorted);
+        if (sortedCents.length < n) {
+            sortedCents = new long[Math.max(n, 2 * sortedCents.length)];
+        }
+        long[] sorted = sortedCents;
+        System.arraycopy(events.cents, lo, sorted, 0, n);
+        Arrays.sort(sorted, 0, n);
         long cents = 0;
-        for (long c : sorted) {
-            cents += c;
+        for (int i = 0; i < n; i++) {
+            cents += sorted[i];
         }
         double mean = cents / (100.0 * n);
         double spread = 0.0;
         if (n > 1) {
             double squares = 0.0;
-            for (long c : sorted) {
-                double d = c / 100.0 - mean;
+            for (int i = 0; i < n; i++) {
+                double d = sorted[i] / 100.0 - mean;
                 squares += d * d;
             }
             spread = Math.sqrt(squares / n);
