@@ -45,9 +45,14 @@ public final class BuildFeatures {
         RawEvents events(RawEvents state) throws Exception;
     }
 
-    /** Runs the three keyed steps in a loop with the states in maps, as the job does per key. */
+    /**
+     * Runs the three keyed steps in a loop with the states in maps, as the job does per key.
+     * The card step ({@link #card}) and the others ({@link #entities}) touch separate states
+     * and kernels, so a caller may run the two halves on two threads, each in processing order.
+     */
     public static final class Offline {
         final FeatureKernel kernel;
+        final FeatureKernel entityKernel; // its own work arrays, for the other thread
         final long dedupeTtlMs;
         final StateHook hook;
         final Map<String, FeatureKernel.CardState> cards = new HashMap<>();
@@ -62,6 +67,7 @@ public final class BuildFeatures {
 
         public Offline(FeatureKernel kernel, long dedupeTtlMs, StateHook hook) {
             this.kernel = kernel;
+            this.entityKernel = new FeatureKernel(kernel.spec);
             this.dedupeTtlMs = dedupeTtlMs;
             this.hook = hook;
         }
@@ -69,29 +75,48 @@ public final class BuildFeatures {
         /** The features of {@code txn}, or null for a retried id. Call in processing order. */
         public double[] next(Txn txn) throws Exception {
             double[] out = new double[kernel.spec.size()];
+            if (!card(txn, out, seen)) {
+                return null;
+            }
+            entities(txn, seen[0], seen[1], out);
+            return out;
+        }
+
+        /**
+         * The card step: false for a retried id; else the transaction's and card's features in
+         * {@code out}, and in {@code seen} when the card was last at this merchant and terminal.
+         */
+        public boolean card(Txn txn, double[] out, long[] seen) throws Exception {
             FeatureKernel.CardState card =
                     cards.computeIfAbsent(txn.cardId(), k -> kernel.newCardState(dedupeTtlMs));
             if (!kernel.card(card, txn, out, seen)) {
-                return null;
+                return false;
             }
-            BucketWindows merchant = merchants.computeIfAbsent(
-                    txn.merchantId(), k -> kernel.newMerchantState());
-            kernel.merchant(merchant, txn, seen[0], out);
-            BucketWindows terminal = terminals.computeIfAbsent(
-                    txn.terminalId(), k -> kernel.newTerminalState());
-            kernel.terminal(terminal, txn, seen[1], out);
-            RawEvents device = txn.deviceId() == null ? null
-                    : devices.computeIfAbsent(txn.deviceId(), k -> kernel.newDeviceState());
-            kernel.device(device, txn, out);
             if (hook != null) {
                 cards.put(txn.cardId(), hook.card(card));
+            }
+            return true;
+        }
+
+        /** The merchant, terminal and device steps, after {@link #card} answered the same txn. */
+        public void entities(Txn txn, long seenMerchantMs, long seenTerminalMs, double[] out)
+                throws Exception {
+            BucketWindows merchant = merchants.computeIfAbsent(
+                    txn.merchantId(), k -> entityKernel.newMerchantState());
+            entityKernel.merchant(merchant, txn, seenMerchantMs, out);
+            BucketWindows terminal = terminals.computeIfAbsent(
+                    txn.terminalId(), k -> entityKernel.newTerminalState());
+            entityKernel.terminal(terminal, txn, seenTerminalMs, out);
+            RawEvents device = txn.deviceId() == null ? null
+                    : devices.computeIfAbsent(txn.deviceId(), k -> entityKernel.newDeviceState());
+            entityKernel.device(device, txn, out);
+            if (hook != null) {
                 merchants.put(txn.merchantId(), hook.buckets(merchant));
                 terminals.put(txn.terminalId(), hook.buckets(terminal));
                 if (device != null) {
                     devices.put(txn.deviceId(), hook.events(device));
                 }
             }
-            return out;
         }
     }
 

@@ -6,9 +6,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
-/** Rows of {@link BacktestRows} gathered column by column, written as one batch. */
 /** Rows gathered column by column, written as one batch. */
 final class BacktestBatch {
+    private static final int TRANSPOSE_ROWS = 64;
     final int capacity, width, models;
     final byte[][][] text;
     final long[] ts;
@@ -16,6 +16,7 @@ final class BacktestBatch {
     final double[][] features;
     final boolean[] late;
     int n;
+    private ByteBuffer buffer; // kept for the next batch: a batch's bytes are tens of MB
 
     BacktestBatch(int capacity, int width, int models) {
         this.capacity = capacity;
@@ -67,7 +68,10 @@ final class BacktestBatch {
             }
         }
         bytes += n * (8 + 8 + 1 + 8 * width + 8 * models);
-        ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (buffer == null || buffer.capacity() < bytes) {
+            buffer = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        ByteBuffer b = buffer.clear();
         b.putInt(n);
         for (byte[][] column : text) {
             int length = 0;
@@ -94,12 +98,20 @@ final class BacktestBatch {
         for (int r = 0; r < n; r++) {
             b.put((byte) (late[r] ? 1 : 0));
         }
-        for (int r = 0; r < n; r++) {
-            for (double v : features[r]) {
-                b.putDouble(v);
+        // Column by column, so each feature's values arrive contiguous as Arrow's columns hold
+        // them; transposed a block of rows at a time, which stays in the cache.
+        int at = b.position();
+        for (int block = 0; block < n; block += TRANSPOSE_ROWS) {
+            int until = Math.min(n, block + TRANSPOSE_ROWS);
+            for (int f = 0; f < width; f++) {
+                int column = at + 8 * f * n;
+                for (int r = block; r < until; r++) {
+                    b.putDouble(column + 8 * r, features[r][f]);
+                }
             }
-            features[r] = null;
         }
+        b.position(at + 8 * width * n);
+        java.util.Arrays.fill(features, 0, n, null);
         for (int m = 0; m < models; m++) {
             for (int r = 0; r < n; r++) {
                 b.putDouble(scores[m * capacity + r]);

@@ -1,6 +1,5 @@
 package io.fraudguard.tools;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
@@ -15,39 +14,50 @@ final class BacktestLine {
     String deviceId;
     double amount = Double.NaN;
 
-    static BacktestLine parse(JsonFactory json, String line) throws IOException {
+    /**
+     * The next transaction of a stream of JSON objects (one a line), or null at its end; the
+     * parser reads the whole file, so no line is copied into a string of its own.
+     */
+    static BacktestLine next(JsonParser p) throws IOException {
+        JsonToken start = p.nextToken();
+        if (start == null) {
+            return null;
+        }
         BacktestLine f = new BacktestLine();
-        try (JsonParser p = json.createParser(line)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new IOException("not a JSON object: " + line);
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String name = p.getCurrentName();
-                JsonToken value = p.nextToken();
-                switch (name) {
-                    case "amount" -> f.amount = p.getDoubleValue();
-                    case "terminal_id" -> f.terminalId = p.getText();
-                    case "device_id" -> f.deviceId = value == JsonToken.VALUE_NULL ? null : p.getText();
-                    default -> {
-                        int at = column(name);
-                        if (at >= 0) {
-                            f.text[at] = p.getText();
-                        } else {
-                            p.skipChildren();
-                        }
+        if (start != JsonToken.START_OBJECT) {
+            throw new IOException("not a JSON object at line " + line(p));
+        }
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (name) {
+                case "amount" -> f.amount = p.getDoubleValue();
+                case "terminal_id" -> f.terminalId = p.getText();
+                case "device_id" -> f.deviceId = value == JsonToken.VALUE_NULL ? null : p.getText();
+                default -> {
+                    int at = column(name);
+                    if (at >= 0) {
+                        f.text[at] = p.getText();
+                    } else {
+                        p.skipChildren();
                     }
                 }
             }
         }
         for (int s = 0; s < BacktestRows.STRINGS.length; s++) {
             if (f.text[s] == null) {
-                throw new IOException("no " + BacktestRows.STRINGS[s] + " in: " + line);
+                throw new IOException("no " + BacktestRows.STRINGS[s] + " at line " + line(p));
             }
         }
         if (f.terminalId == null || Double.isNaN(f.amount)) {
-            throw new IOException("no terminal_id or amount in: " + line);
+            throw new IOException("no terminal_id or amount at line " + line(p));
         }
         return f;
+    }
+
+    /** The line the parser has reached, counted from 1 as an editor does. */
+    private static int line(JsonParser p) {
+        return p.currentLocation().getLineNr();
     }
 
     private static int column(String name) {

@@ -1,20 +1,21 @@
 package io.fraudguard.tools;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import io.fraudguard.features.BuildFeatures;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
 import io.fraudguard.features.Txn;
 import io.fraudguard.scoring.ChampionModel;
 import java.io.BufferedOutputStream;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 
 /**
  * The backtest's JVM half: streams a file of transactions (FraudGuard's wire format, one JSON
@@ -30,7 +31,7 @@ import java.util.Map;
  *
  * <p>A batch, little-endian: int32 n (0 ends the stream); per string column ({@link #STRINGS})
  * int32 byte length, int32[n + 1] offsets, the UTF-8 bytes (Arrow's string layout); int64[n]
- * ts_ms; float64[n] amount; uint8[n] late; float64[n * features] row by row; per version
+ * ts_ms; float64[n] amount; uint8[n] late; float64[n] per feature, column by column; per version
  * float64[n] scores.
  */
 public final class BacktestRows {
@@ -76,52 +77,52 @@ public final class BacktestRows {
         BuildFeatures.Offline offline =
                 new BuildFeatures.Offline(new FeatureKernel(spec), Long.parseLong(args[4]));
         Lateness cards = new Lateness(), merchants = new Lateness(), devices = new Lateness();
-        JsonFactory json = new JsonFactory();
-        long lines = 0, answered = 0, written = 0, started = System.nanoTime();
-        long parseNs = 0, featuresNs = 0; // where the time goes, with the writer's
+        long answered = 0, written = 0, started = System.nanoTime();
+        long entitiesNs = 0; // where the time goes, with the reader's, the card step's, the writer's
         OutputStream out = new BufferedOutputStream(System.out, 1 << 20);
         BacktestWriter writer = new BacktestWriter(batchSize, spec.size(), scorers, out);
         BacktestBatch batch = writer.take();
-        try (BufferedReader in =
-                Files.newBufferedReader(Path.of(args[8]), StandardCharsets.UTF_8)) {
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                lines++;
-                long t0 = System.nanoTime();
-                BacktestLine f = BacktestLine.parse(json, line);
-                String[] text = f.text;
-                String device = f.deviceId;
-                long ts = BacktestLine.tsMs(text[2]);
-                double amount = f.amount;
-                Txn txn = new Txn(text[0], ts, text[1], text[3], f.terminalId,
-                        spec.toEur(amount, text[4]), text[6], text[7], device);
-                long t1 = System.nanoTime();
-                parseNs += t1 - t0;
-                double[] features = offline.next(txn);
+        // Three threads in a row, each in the file's order: reading and parsing, the card step,
+        // then (here) the merchant, terminal and device steps; the writer scores and writes.
+        Reader reader = new Reader(Path.of(args[8]), spec);
+        CardStep cardStep = new CardStep(reader, offline, spec.size());
+        for (Chunk chunk = cardStep.take(); ; chunk = cardStep.take()) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < chunk.n; i++) {
+                double[] features = chunk.features[i];
                 if (features == null) {
                     continue; // a retried id: the job answers it once
                 }
                 answered++;
+                Txn txn = chunk.txns[i];
+                offline.entities(txn, chunk.seen[2 * i], chunk.seen[2 * i + 1], features);
                 // The job's card, merchant and device steps each mark a transaction late.
+                long ts = txn.tsMs();
                 boolean late = cards.arrivedLate(txn.cardId(), ts);
                 late |= merchants.arrivedLate(txn.merchantId(), ts);
-                if (device != null) {
-                    late |= devices.arrivedLate(device, ts);
+                if (txn.deviceId() != null) {
+                    late |= devices.arrivedLate(txn.deviceId(), ts);
                 }
-                featuresNs += System.nanoTime() - t1;
                 if (ts < fromMs || ts >= toMs) {
                     continue;
                 }
                 written++;
-                batch.add(text, ts, amount, late, features);
+                batch.add(chunk.lines[i].text, ts, chunk.lines[i].amount, late, features);
                 if (batch.full()) {
+                    entitiesNs += System.nanoTime() - t0;
                     writer.put(batch);
                     batch = writer.take();
+                    t0 = System.nanoTime();
                 }
             }
+            entitiesNs += System.nanoTime() - t0;
+            if (chunk.last) {
+                break;
+            }
         }
+        long lines = reader.lines;
+        long parseNs = reader.parseNs;
+        long featuresNs = cardStep.cardNs + entitiesNs;
         writer.finish(batch);
         StringBuilder served = new StringBuilder();
         for (CompiledScorer s : scorers) {
@@ -136,6 +137,125 @@ public final class BacktestRows {
                 lines, answered, written, (System.nanoTime() - started) / 1e9, parseNs / 1e9,
                 featuresNs / 1e9, writer.scoreNs / 1e9, writer.writeNs / 1e9, served, peakHeapMb(),
                 cards.size(), merchants.size(), devices.size(), liveHeapMb(offline)));
+    }
+
+    /** Consecutive lines of the file, parsed, then with their card step's results. */
+    static final class Chunk {
+        static final int SIZE = 1024;
+        final BacktestLine[] lines = new BacktestLine[SIZE];
+        final Txn[] txns = new Txn[SIZE];
+        final double[][] features = new double[SIZE][]; // null: a retried id
+        final long[] seen = new long[2 * SIZE]; // per row, the card's last merchant, terminal
+        int n;
+        boolean last;
+        Exception failed; // the stage's error, raised again by the next one
+    }
+
+    /** A thread that takes chunks from the stage before it and hands them on, in order. */
+    abstract static class Stage implements Runnable {
+        private final BlockingQueue<Chunk> done = new ArrayBlockingQueue<>(8);
+
+        final void start(String name) {
+            Thread thread = new Thread(this, name);
+            thread.setDaemon(true); // a failure ends main, which ends the process
+            thread.start();
+        }
+
+        abstract Chunk next() throws Exception;
+
+        @Override
+        public final void run() {
+            try {
+                for (Chunk chunk = null; chunk == null || !chunk.last; ) {
+                    try {
+                        chunk = next();
+                    } catch (Exception e) {
+                        chunk = new Chunk();
+                        chunk.last = true;
+                        chunk.failed = e;
+                    }
+                    done.put(chunk);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** The next chunk, in order; throws what this stage or one before it failed with. */
+        Chunk take() throws Exception {
+            Chunk chunk = done.take();
+            if (chunk.failed != null) {
+                throw chunk.failed;
+            }
+            return chunk;
+        }
+    }
+
+    /** Reads and parses the file's lines. */
+    static final class Reader extends Stage {
+        private final JsonParser in;
+        private final FeatureSpec spec;
+        long lines, parseNs; // read by main after the last chunk: the queue orders it
+
+        Reader(Path file, FeatureSpec spec) throws IOException {
+            this.in = new JsonFactory().createParser(file.toFile());
+            this.spec = spec;
+            start("backtest-reader");
+        }
+
+        @Override
+        Chunk next() throws IOException {
+            long t0 = System.nanoTime();
+            Chunk chunk = new Chunk();
+            while (chunk.n < Chunk.SIZE) {
+                BacktestLine f = BacktestLine.next(in);
+                if (f == null) {
+                    chunk.last = true;
+                    in.close();
+                    break;
+                }
+                lines++;
+                String[] text = f.text;
+                chunk.lines[chunk.n] = f;
+                chunk.txns[chunk.n++] = new Txn(text[0], BacktestLine.tsMs(text[2]), text[1],
+                        text[3], f.terminalId, spec.toEur(f.amount, text[4]), text[6], text[7],
+                        f.deviceId);
+            }
+            parseNs += System.nanoTime() - t0;
+            return chunk;
+        }
+    }
+
+    /** The card step (dedupe, the transaction's and the card's features) of each line. */
+    static final class CardStep extends Stage {
+        private final Stage before;
+        private final BuildFeatures.Offline offline;
+        private final int width;
+        private final long[] seen = new long[2];
+        long cardNs;
+
+        CardStep(Stage before, BuildFeatures.Offline offline, int width) {
+            this.before = before;
+            this.offline = offline;
+            this.width = width;
+            start("backtest-card-step");
+        }
+
+        @Override
+        Chunk next() throws Exception {
+            Chunk chunk = before.take();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < chunk.n; i++) {
+                double[] out = new double[width];
+                if (offline.card(chunk.txns[i], out, seen)) {
+                    chunk.features[i] = out;
+                    chunk.seen[2 * i] = seen[0];
+                    chunk.seen[2 * i + 1] = seen[1];
+                }
+            }
+            cardNs += System.nanoTime() - t0;
+            return chunk;
+        }
     }
 
     /**
