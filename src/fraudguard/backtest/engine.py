@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fraudguard.backtest.decide import DecisionConfig, decide_batch
@@ -94,12 +95,12 @@ class Arm:
                 write_statistics=False,
             )  # fmt: skip
         self.writer.write_table(table)
-        self.decisions.update(table["decision"].to_numpy(zero_copy_only=False).tolist())
+        self.decisions.update(_counts(table["decision"]))
         self.explored += int(table["explored"].to_numpy().sum())
         self.degraded += int(table["degraded"].to_numpy().sum())
         self.late += int(table["late"].to_numpy().sum())
         if "label" in table.column_names:
-            self.labelled.update(x for x in table["label"].to_pylist() if x is not None)
+            self.labelled.update(_counts(table["label"]))
             self.immature += table["label"].null_count - table["label_reported_ms"].null_count
 
     def summary(self) -> dict[str, Any]:
@@ -113,6 +114,16 @@ class Arm:
             "reranker_version": c.reranker.version if c.reranker else None,
             "labels_known": dict(sorted(self.labelled.items())), "labels_immature": self.immature,
         }  # fmt: skip
+
+
+def _counts(column: pa.ChunkedArray) -> dict[str, int]:
+    """How often each value occurs, nulls left out.
+
+    >>> _counts(pa.chunked_array([["a", None, "b", "a"]]))
+    {'a': 2, 'b': 1}
+    """
+    counted = pc.value_counts(column).to_pylist()
+    return {c["values"]: c["counts"] for c in counted if c["values"] is not None}
 
 
 def run_backtest(
@@ -172,8 +183,7 @@ def run_backtest(
             count += len(batch)
             label_columns = None
             if known is not None:
-                got, reported = known.columns(batch.text["txn_id"].to_pylist())
-                label_columns = (pa.array(got, pa.string()), pa.array(reported, pa.int64()))
+                label_columns = known.arrays(batch.text["txn_id"])
             for arm in arms:
                 table = decide_batch(batch, arm.config)
                 if label_columns is not None:

@@ -98,7 +98,8 @@ def read_batch(stream: IO[bytes], models: int) -> RowBatch | None:
     amount = np.frombuffer(numbers, "<f8", n, 8 * n)
     late = np.frombuffer(numbers, np.bool_, n, 16 * n)
     at = 17 * n
-    features = np.frombuffer(numbers, "<f8", n * width, at).reshape(n, width)
+    # Column by column on the wire: the transpose is a view, each feature's column contiguous.
+    features = np.frombuffer(numbers, "<f8", n * width, at).reshape(width, n).T
     at += 8 * n * width
     scores = [np.frombuffer(numbers, "<f8", n, at + 8 * n * m) for m in range(models)]
     return RowBatch(text, ts_ms, amount, late, features, scores)
