@@ -105,10 +105,15 @@ public final class CompiledTrees {
 
     /** The fraud probability of one row (NaN = missing). */
     public double predict(double[] row) {
+        return predict(row, 0);
+    }
+
+    /** {@link #predict(double[])} of the row that starts at {@code offset} of {@code rows}. */
+    public double predict(double[] rows, int offset) {
         float sum = 0f;
         for (int node : roots) {
             while (left[node] >= 0) {
-                float value = (float) row[feature[node]];
+                float value = (float) rows[offset + feature[node]];
                 boolean goLeft = Float.isNaN(value) ? defaultLeft[node] : value < threshold[node];
                 node = goLeft ? left[node] : right[node];
             }

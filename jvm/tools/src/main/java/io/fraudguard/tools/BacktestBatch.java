@@ -5,15 +5,23 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
-/** Rows gathered column by column, written as one batch. */
+/**
+ * Rows of {@link BacktestRows} gathered column by column, written as one batch. A batch keeps
+ * copies in arrays of its own, reused batch after batch: the rows it holds while the writer is
+ * behind would otherwise be hundreds of thousands of small objects that every young collection
+ * copies.
+ */
 final class BacktestBatch {
     private static final int TRANSPOSE_ROWS = 64;
+
     final int capacity, width, models;
-    final byte[][][] text;
+    final byte[][] text; // per string column, the values' UTF-8 bytes one after another
+    final int[][] ends; // per string column, where each row's value ends in text
     final long[] ts;
     final double[] amount, scores;
-    final double[][] features;
+    final double[] features; // row by row, width a row
     final boolean[] late;
     int n;
     private ByteBuffer buffer; // kept for the next batch: a batch's bytes are tens of MB
@@ -22,11 +30,12 @@ final class BacktestBatch {
         this.capacity = capacity;
         this.width = width;
         this.models = models;
-        text = new byte[BacktestRows.STRINGS.length][capacity][];
+        text = new byte[BacktestRows.STRINGS.length][16 * capacity];
+        ends = new int[BacktestRows.STRINGS.length][capacity];
         ts = new long[capacity];
         amount = new double[capacity];
         late = new boolean[capacity];
-        features = new double[capacity][];
+        features = new double[capacity * width];
         scores = new double[capacity * models];
     }
 
@@ -38,15 +47,21 @@ final class BacktestBatch {
         return n == capacity;
     }
 
-    /** Keeps {@code row} itself: the kernel makes a new array per transaction. */
+    /** Copies a row in; {@code row} may be reused once this returns. */
     void add(String[] values, long tsMs, double amt, boolean isLate, double[] row) {
         for (int s = 0; s < values.length; s++) {
-            text[s][n] = values[s].getBytes(StandardCharsets.UTF_8);
+            byte[] bytes = values[s].getBytes(StandardCharsets.UTF_8);
+            int from = n == 0 ? 0 : ends[s][n - 1];
+            if (from + bytes.length > text[s].length) {
+                text[s] = Arrays.copyOf(text[s], Math.max(from + bytes.length, 2 * text[s].length));
+            }
+            System.arraycopy(bytes, 0, text[s], from, bytes.length);
+            ends[s][n] = from + bytes.length;
         }
         ts[n] = tsMs;
         amount[n] = amt;
         late[n] = isLate;
-        features[n] = row;
+        System.arraycopy(row, 0, features, n * width, width);
         n++;
     }
 
@@ -54,18 +69,15 @@ final class BacktestBatch {
     void score(BacktestRows.CompiledScorer[] scorers) {
         for (int m = 0; m < models; m++) {
             for (int r = 0; r < n; r++) {
-                scores[m * capacity + r] = scorers[m].score(features[r]);
+                scores[m * capacity + r] = scorers[m].score(features, r * width);
             }
         }
     }
 
     void writeTo(OutputStream out) throws IOException {
         int bytes = 4;
-        for (byte[][] column : text) {
-            bytes += 4 + 4 * (n + 1);
-            for (int r = 0; r < n; r++) {
-                bytes += column[r].length;
-            }
+        for (int s = 0; s < text.length; s++) {
+            bytes += 4 + 4 * (n + 1) + (n == 0 ? 0 : ends[s][n - 1]);
         }
         bytes += n * (8 + 8 + 1 + 8 * width + 8 * models);
         if (buffer == null || buffer.capacity() < bytes) {
@@ -73,21 +85,14 @@ final class BacktestBatch {
         }
         ByteBuffer b = buffer.clear();
         b.putInt(n);
-        for (byte[][] column : text) {
-            int length = 0;
-            for (int r = 0; r < n; r++) {
-                length += column[r].length;
-            }
+        for (int s = 0; s < text.length; s++) {
+            int length = n == 0 ? 0 : ends[s][n - 1];
             b.putInt(length);
-            int offset = 0;
-            b.putInt(offset);
+            b.putInt(0);
             for (int r = 0; r < n; r++) {
-                offset += column[r].length;
-                b.putInt(offset);
+                b.putInt(ends[s][r]);
             }
-            for (int r = 0; r < n; r++) {
-                b.put(column[r]);
-            }
+            b.put(text[s], 0, length);
         }
         for (int r = 0; r < n; r++) {
             b.putLong(ts[r]);
@@ -106,12 +111,11 @@ final class BacktestBatch {
             for (int f = 0; f < width; f++) {
                 int column = at + 8 * f * n;
                 for (int r = block; r < until; r++) {
-                    b.putDouble(column + 8 * r, features[r][f]);
+                    b.putDouble(column + 8 * r, features[r * width + f]);
                 }
             }
         }
         b.position(at + 8 * width * n);
-        java.util.Arrays.fill(features, 0, n, null);
         for (int m = 0; m < models; m++) {
             for (int r = 0; r < n; r++) {
                 b.putDouble(scores[m * capacity + r]);

@@ -291,8 +291,9 @@ public final class BacktestRows {
             return s == null ? new CompiledScorer("rules", null) : new CompiledScorer(s.version(), s);
         }
 
-        double score(double[] features) {
-            return served == null ? Double.NaN : served.trees().predict(features);
+        /** The score of the row at {@code offset} of {@code rows}. */
+        double score(double[] rows, int offset) {
+            return served == null ? Double.NaN : served.trees().predict(rows, offset);
         }
     }
 }
