@@ -59,6 +59,12 @@ class JobError(FraudGuardError):
     http_status = 409
 
 
+class MetricsError(FraudGuardError):
+    """The job's metrics endpoint cannot be reached, or its text is not Prometheus's."""
+
+    http_status = 503
+
+
 class ControlMessageError(ConfigError):
     """A message on the control topic is not one the job can apply (unknown type, bad JSON,
     invalid content); the job skips it and says why."""
