@@ -177,6 +177,21 @@ class FlinkSettings(_Frozen):
     it is faster (see docs/benchmarks.md, memory)."""
 
 
+class MetricsSettings(_Frozen):
+    """The local job's Prometheus endpoint: Flink's Prometheus reporter, serving Flink's own
+    metrics and the job's (docs/operations.md, metrics). A job on a Flink cluster reports
+    through the cluster's reporter instead (``deploy/flink/config.yaml``)."""
+
+    enabled: bool = True
+    """Whether the local job starts the reporter."""
+    host: str = "127.0.0.1"
+    """Loopback only, like Kafka and Redis: a Prometheus elsewhere scrapes through a proxy."""
+    port: int = Field(default=9249, ge=0, le=65535)
+    """The reporter's usual port. 0: any free port, chosen at each start and written to the
+    job's ``settings.json``, where ``fraudguard stack status`` finds it (tests, benchmarks and
+    replays run their jobs so, beside the production job)."""
+
+
 class ValidationSettings(_Frozen):
     max_future_ms: int = 5 * 60_000
     """A transaction stamped further ahead of the job clock than this is refused."""
@@ -306,6 +321,7 @@ class Settings(_Frozen):
     redis: RedisSettings = RedisSettings()
     postgres: PostgresSettings = PostgresSettings()
     flink: FlinkSettings = FlinkSettings()
+    metrics: MetricsSettings = MetricsSettings()
     validation: ValidationSettings = ValidationSettings()
     exploration: ExplorationSettings = ExplorationSettings()
     gates: GateSettings = GateSettings()
@@ -346,12 +362,15 @@ class Settings(_Frozen):
         return self.panel.database_url or f"sqlite:///{self.home / 'panel' / 'panel.db'}"
 
     def isolated(self, suffix: str, job_prefix: str = "fraudguard") -> Settings:
-        """These settings with topics, a job name and a feature-store prefix of their own, so
-        a test or a benchmark run never sees another's records, offsets or checkpoints.
+        """These settings with topics, a job name, a feature-store prefix and a metrics port
+        of their own (any free one), so a test or a benchmark run never sees another's
+        records, offsets, checkpoints or metrics.
 
         >>> run = Settings().isolated("x1", job_prefix="fraudguard-bench")
         >>> run.topics.decisions.name, run.flink.job_name, run.redis.feature_prefix
         ('decisions-x1', 'fraudguard-bench-x1', 'fg:x1')
+        >>> run.metrics.port
+        0
         """
         topics = TopicsSettings(
             **{
@@ -363,7 +382,10 @@ class Settings(_Frozen):
         )
         flink = self.flink.model_copy(update={"job_name": f"{job_prefix}-{suffix}"})
         redis = self.redis.model_copy(update={"feature_prefix": f"fg:{suffix}"})
-        return self.model_copy(update={"topics": topics, "flink": flink, "redis": redis})
+        metrics = self.metrics.model_copy(update={"port": 0})
+        return self.model_copy(
+            update={"topics": topics, "flink": flink, "redis": redis, "metrics": metrics}
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

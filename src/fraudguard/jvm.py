@@ -5,7 +5,8 @@ points the tests and benchmarks run. :func:`ensure_built` compiles it only when 
 source changed since the last build (the hash marker of :mod:`fraudguard.stack.maven`), so
 ``make`` builds it once and any command that needs the jars works straight after
 ``pip install``. The jars, with Jackson and the Kafka connector, land in ``lib/flink``: the
-job's ``pipeline.jars``, and with Flink's own jar the entry points' classpath.
+job's ``pipeline.jars``, and with Flink's own jar the entry points' classpath; the local job's
+Prometheus reporter lands in ``lib/flink/reporter`` (:func:`reporter_jars`).
 
     python -m fraudguard.jvm build   # `make jvm`
     python -m fraudguard.jvm test    # `make jvm-test`: the JUnit tests, then their totals
@@ -84,6 +85,13 @@ def mark_built(settings: Settings) -> Path:
 def job_jars(settings: Settings) -> list[Path]:
     """The jars the job ships in ``pipeline.jars``, as last built (none before a build)."""
     return sorted(jar_set(settings).lib.glob("*.jar"))
+
+
+def reporter_jars(settings: Settings) -> list[Path]:
+    """The local job's Prometheus reporter (``jvm/metrics``) and Flink's, which it extends, as
+    last built: for the job JVM's own classpath, since the mini-cluster starts its reporters
+    from there, never from ``pipeline.jars`` (docs/decisions/0007-prometheus-metrics.md)."""
+    return sorted((jar_set(settings).lib / "reporter").glob("*.jar"))
 
 
 def classpath(settings: Settings) -> str:

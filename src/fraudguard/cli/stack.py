@@ -9,6 +9,8 @@ import time
 import click
 
 from fraudguard.config import Settings
+from fraudguard.errors import MetricsError
+from fraudguard.ops.jobrunner import JobRunner
 from fraudguard.stack import LocalStack
 from fraudguard.stack.postgres import PostgresServer
 
@@ -58,8 +60,22 @@ def down(settings: Settings) -> None:
 @stack.command()
 @click.pass_obj
 def status(settings: Settings) -> None:
-    """Show whether Kafka and Redis run, their pids and ports, and the topics."""
+    """Show whether Kafka and Redis run, their pids and ports, the topics, and the scoring
+    job's headline metrics when it runs."""
     click.echo(str(LocalStack(settings).status()))
+    runner = JobRunner(settings)
+    name = settings.flink.job_name
+    if runner.pid() is None:
+        click.echo(f"  job {name}: not running")
+        return
+    click.echo(f"  job {name}: running, metrics at {runner.metrics_url() or 'none'}")
+    try:
+        summary = runner.metrics()
+    except MetricsError as exc:
+        click.echo(f"    {exc}")
+        return
+    for line in str(summary).splitlines():
+        click.echo(f"    {line}")
 
 
 @stack.command()

@@ -6,9 +6,12 @@ import os
 import site
 from pathlib import Path
 
-from fraudguard.config import Settings
+from fraudguard.config import MetricsSettings, Settings
 from fraudguard.errors import JobError
 from fraudguard.jvm import job_jars
+
+REPORTER_FACTORY = "io.fraudguard.metrics.AddressBoundPrometheusReporterFactory"
+"""Flink's Prometheus reporter on one address (``jvm/metrics``): Flink's own binds them all."""
 
 
 def flink_configuration(settings: Settings, restore_from: Path | None = None) -> dict[str, str]:
@@ -26,6 +29,8 @@ def flink_configuration(settings: Settings, restore_from: Path | None = None) ->
     ('EXACTLY_ONCE', 'thread')
     >>> conf["pipeline.object-reuse"]
     'true'
+    >>> conf["metrics.reporter.prom.host"], conf["metrics.reporter.prom.port"]
+    ('127.0.0.1', '9249')
     """
     flink = settings.flink
     jars = job_jars(settings)
@@ -66,9 +71,26 @@ def flink_configuration(settings: Settings, restore_from: Path | None = None) ->
         # Thread mode embeds the interpreter in the JVM, which does not see a virtualenv's
         # site-packages unless told: without this the job dies on `No module named 'pemja'`.
         conf["python.pythonpath"] = os.pathsep.join(local_python_path())
+        if settings.metrics.enabled:  # a cluster reports through its own configuration
+            conf.update(reporter_configuration(settings.metrics))
     if restore_from is not None:
         conf["execution.state-recovery.path"] = restore_from.resolve().as_uri()
     return conf
+
+
+def reporter_configuration(metrics: MetricsSettings, name: str = "prom") -> dict[str, str]:
+    """Flink options of the local job's Prometheus reporter, named ``name``.
+
+    Label values are kept as they are (Flink would turn ``xgb-1.2`` into ``xgb_1_2`` and
+    ``+Inf`` into ``_Inf``): the text format escapes what needs it.
+    """
+    prefix = f"metrics.reporter.{name}."
+    return {
+        f"{prefix}factory.class": REPORTER_FACTORY,
+        f"{prefix}host": metrics.host,
+        f"{prefix}port": str(metrics.port),
+        f"{prefix}filterLabelValueCharacters": "false",
+    }
 
 
 def local_python_path() -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -37,14 +38,17 @@ from fraudguard.errors import ControlMessageError, InvalidTransaction
 from fraudguard.features import FEATURE_NAMES
 from fraudguard.flink.batches import pack_batch, unpack_batch, unpack_features
 from fraudguard.flink.connectors import unframe
+from fraudguard.metrics import names as metric
+from fraudguard.metrics.counters import InMemoryGroup, JobMetrics
 from fraudguard.reranker.model import Reranker
-from fraudguard.wire.transactions import Transaction, dead_letter, parse_transaction
+from fraudguard.wire.transactions import REASONS, Transaction, dead_letter, parse_transaction
 
 log = logging.getLogger(__name__)
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
 DEAD_LETTERS = OutputTag("dead-letters", BYTES)
 STOPPED = OutputTag("stopped", Types.PICKLED_BYTE_ARRAY())
 """Decisions the tiers made review or block: they pass the exploration step before the sink."""
+OUTCOMES = ("approve", "review", "block")
 
 
 def exposure_key(_element: Any) -> str:
@@ -60,7 +64,8 @@ EVENT_CLOCK_AHEAD_MS = 2**63
 class ValidateBatch(ProcessFunction):
     """A batch of framed bytes from Kafka (see :func:`~fraudguard.flink.connectors.unframe`)
     to a batch of validated transactions' JSON; anything else, tombstones included, goes to
-    ``DEAD_LETTERS`` with its reason and original bytes."""
+    ``DEAD_LETTERS`` with its reason and original bytes, counted by reason
+    (:data:`fraudguard.metrics.names.DEAD_LETTERS`)."""
 
     def __init__(self, max_future_ms: int, max_age_ms: int | None, clock: str = "wall") -> None:
         self.max_future_ms = max_future_ms
@@ -70,10 +75,16 @@ class ValidateBatch(ProcessFunction):
         """The event clock: the newest event time validated. Not checkpointed: after a
         restart it starts again from the first transaction read, so only the age check is
         lenient for a moment."""
+        self.metrics = JobMetrics(InMemoryGroup())
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self.metrics = JobMetrics(runtime_context.get_metrics_group())
+        self.metrics.register(metric.DEAD_LETTERS, list(REASONS))
 
     def process_element(self, batch: bytes, ctx: ProcessFunction.Context) -> Iterator[Any]:
         now_ms = int(time.time() * 1000)
         valid = []
+        refused: Counter[str] = Counter()
         for framed in unpack_batch(batch):
             value = unframe(framed)  # None: a tombstone, which parse_transaction refuses
             try:
@@ -84,13 +95,16 @@ class ValidateBatch(ProcessFunction):
                 txn = parse_transaction(value, clock, ahead, self.max_age_ms)
                 self.newest_event_ms = max(self.newest_event_ms, txn.ts_ms)
             except InvalidTransaction as exc:
+                refused[exc.reason] += 1
                 yield DEAD_LETTERS, dead_letter(value, exc, now_ms)
                 continue
             except Exception as exc:  # noqa: BLE001 - hostile input must never crash the job
                 error = InvalidTransaction("unparseable", f"{type(exc).__name__}: {exc}")
+                refused[error.reason] += 1
                 yield DEAD_LETTERS, dead_letter(value, error, now_ms)
                 continue
             valid.append(orjson.dumps(txn))  # the fields of Transaction, ts_ms included
+        self.metrics.dead_letters(refused)
         if valid:
             yield pack_batch(valid)
 
@@ -110,19 +124,35 @@ class DecideBatch(BroadcastProcessFunction):
     snapshots apply from the next batch on, without a restart, and are checkpointed with the job.
     The champion model's base score comes with the features (``PackForDecision`` scores in the
     JVM); a transaction without one is scored by the rules and marked degraded.
+
+    The step counts what it writes (:mod:`fraudguard.metrics.counters`): decisions by outcome
+    (the stopped ones are counted after exploration), degraded and late ones, the versions in
+    force, and each decision's latency from its event time, which producers also set as the
+    Kafka record's timestamp. ``measure_latency`` is off on a replay's event clock, where event
+    times are history.
     """
 
-    def __init__(self, explore: bool = False) -> None:
+    def __init__(self, explore: bool = False, measure_latency: bool = True) -> None:
         self.explore = explore
+        self.measure_latency = measure_latency
+        self.metrics = JobMetrics(InMemoryGroup())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DecideBatch:
-        return cls(explore=settings.exploration.share > 0)
+        return cls(
+            explore=settings.exploration.share > 0,
+            measure_latency=settings.validation.clock == "wall",
+        )
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.decider = Decider()
         self._reranker_in_force: Reranker | None = None
         self._control: dict[str, Any] | None = None
+        self.metrics = JobMetrics(runtime_context.get_metrics_group())
+        self.metrics.register(metric.DECISIONS, OUTCOMES)
+        for unlabelled in (metric.DEGRADED, metric.LATE, metric.LATENCY_SUM, metric.LATENCY_COUNT):
+            self.metrics.counter(unlabelled)
+        self.metrics.register(metric.LATENCY_BUCKET, metric.latency_bucket_labels())
 
     def process_broadcast_element(self, value: bytes, ctx: Any) -> None:
         try:
@@ -164,16 +194,29 @@ class DecideBatch(BroadcastProcessFunction):
         reranker = self._reranker(rerank)
         base_version = rerank.base_model_version if rerank is not None else None
         decided = []
+        outcomes: Counter[str] = Counter()
+        degraded = late_count = 0
+        latencies: list[int] = []
+        record = None
         for packed in unpack_batch(batch):
             features, late, scored, shadow, txn_json = unpack_features(packed, FEATURE_INDEX)
             txn = Transaction.from_validated(txn_json)
             record = self.decider.decide(
                 txn, features, now_ms, late, tiers, reranker, base_version, scored, shadow
             )  # fmt: skip
+            degraded += record.degraded
+            late_count += late
+            if self.measure_latency:
+                latencies.append(now_ms - txn.ts_ms)
             if self.explore and record.decision != "approve":
                 yield STOPPED, (record, txn.ts_ms, features["txn_amount_eur"])
             else:
+                outcomes[record.decision] += 1
                 decided.append(record.to_json())
+        self.metrics.decisions(outcomes, degraded, late_count)
+        self.metrics.latencies(latencies)
+        if record is not None:
+            self.metrics.in_force(record.model_version, record.threshold_version)
         if decided:
             yield pack_batch(decided)
 
@@ -193,12 +236,16 @@ class ExploreStopped(KeyedProcessFunction):
         self.exposure = runtime_context.get_state(
             ValueStateDescriptor("exposure", Types.PICKLED_BYTE_ARRAY())
         )
+        self.metrics = JobMetrics(runtime_context.get_metrics_group())
+        self.metrics.register(metric.DECISIONS, OUTCOMES)
+        self.metrics.counter(metric.EXPLORED)
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[bytes]:
         record, ts_ms, amount_eur = value
         state = self.exposure.value() or self.policy.new_state()
         outcome = self.policy.apply(state, record.decision, record.txn_id, ts_ms, amount_eur)
         self.exposure.update(state)
+        self.metrics.explored(outcome.decision, outcome.explored)
         yield replace(
             record,
             decision=outcome.decision,

@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fraudguard.config import Settings
-from fraudguard.errors import JobError
+from fraudguard.errors import JobError, MetricsError
 from fraudguard.flink.environment import checkpoint_root, latest_checkpoint
-from fraudguard.jvm import ensure_built
+from fraudguard.jvm import ensure_built, reporter_jars
+from fraudguard.metrics.exposition import fetch, parse_text
+from fraudguard.metrics.summary import JobMetricsSummary
+from fraudguard.stack.ports import free_port
 from fraudguard.stack.process import cmdline, read_pid
 
 JOB_SCRIPT = "jobs/scoring_job.py"
@@ -69,10 +72,14 @@ def thread_dump(pid: int, timeout_s: float = 20.0) -> str | None:
 def job_environment(
     settings: Settings, environ: Mapping[str, str], flink_log_dir: Path
 ) -> dict[str, str]:
-    """The job process's environment: ``environ`` plus where Flink logs and the JVM options.
+    """The job process's environment: ``environ`` plus where Flink logs, the JVM options and
+    the Prometheus reporter's jars.
 
     PyFlink's launcher starts the JVM with ``JVM_ARGS``; the settings' options come first so
-    that the caller's own, appended, can add to them.
+    that the caller's own, appended, can add to them. The mini-cluster loads metric reporters
+    from the JVM's classpath, and the only entry to it that PyFlink's local launcher reads is
+    ``HADOOP_CLASSPATH``: the reporter's jars go first in it
+    (docs/decisions/0007-prometheus-metrics.md).
 
     >>> settings = Settings.model_validate({"flink": {"jvm_options": ["-XX:+UseParallelGC"]}})
     >>> env = job_environment(settings, {"JVM_ARGS": "-Xmx2g"}, Path("/tmp/logs"))
@@ -84,7 +91,28 @@ def job_environment(
     jvm_args = " ".join([*settings.flink.jvm_options, environ.get("JVM_ARGS", "")]).strip()
     if jvm_args:
         env["JVM_ARGS"] = jvm_args
+    if settings.metrics.enabled and settings.flink.remote is None:
+        jars = [str(jar) for jar in reporter_jars(settings)]
+        if jars:
+            env["HADOOP_CLASSPATH"] = os.pathsep.join(
+                [*jars, environ.get("HADOOP_CLASSPATH", "")]
+            ).rstrip(os.pathsep)
     return env
+
+
+def with_metrics_port(settings: Settings) -> Settings:
+    """``settings`` with a free port for the job's metrics when they ask for any (port 0).
+
+    >>> Settings().metrics.port == with_metrics_port(Settings()).metrics.port == 9249
+    True
+    >>> with_metrics_port(Settings().isolated("x")).metrics.port > 0
+    True
+    """
+    metrics = settings.metrics
+    if metrics.port != 0 or not metrics.enabled:
+        return settings
+    port = free_port(metrics.host)
+    return settings.model_copy(update={"metrics": metrics.model_copy(update={"port": port})})
 
 
 @dataclass(frozen=True)
@@ -117,6 +145,27 @@ class JobRunner:
         """The job's process-group leader, if it is alive."""
         return _live_pid(self.pidfile)
 
+    def metrics_url(self) -> str | None:
+        """Where the job's Prometheus reporter serves, from the settings of its last start
+        (which hold the port chosen when any was asked for); None before a start, when the
+        reporter is off, or on a cluster, which reports through its own configuration."""
+        try:
+            started = Settings.model_validate_json((self.job_dir / "settings.json").read_text())
+        except (OSError, ValueError):
+            return None
+        metrics = started.metrics
+        if not metrics.enabled or started.flink.remote is not None:
+            return None
+        return f"http://{metrics.host}:{metrics.port}/metrics"
+
+    def metrics(self, timeout_s: float = 3.0) -> JobMetricsSummary:
+        """The job's headline numbers, read from its reporter now."""
+        url = self.metrics_url()
+        if url is None:
+            raise MetricsError(f"job {self.settings.flink.job_name} has no metrics endpoint")
+        samples = parse_text(fetch(url, timeout_s))
+        return JobMetricsSummary.from_samples(samples, self.settings.flink.job_name)
+
     def status(self) -> JobStatus:
         pid = self.pid()
         return JobStatus(
@@ -140,7 +189,7 @@ class JobRunner:
         self.job_dir.mkdir(parents=True, exist_ok=True)
         self.settings.logs_dir.mkdir(parents=True, exist_ok=True)
         settings_file = self.job_dir / "settings.json"
-        settings_file.write_text(self.settings.model_dump_json(indent=2))
+        settings_file.write_text(with_metrics_port(self.settings).model_dump_json(indent=2))
         cmd = [
             self.settings.flink.python_executable,
             str(self.settings.project_root / JOB_SCRIPT),

@@ -37,7 +37,8 @@ def namespaced(settings: Settings, name: str) -> Settings:
     """``settings`` for the replay namespace ``name``: every topic ``NAME.<topic>``, kept for
     ever (a replay's records are stamped with historical event times, which time-based
     retention would delete at once), a job, feature-store prefix and checkpoint folder of its
-    own, and the job's clock checks on the replay's event time."""
+    own, a metrics port of its own (any free one, beside production's job), and the job's
+    clock checks on the replay's event time."""
     check_name(name)
     topics = TopicsSettings(**{
         f: spec.model_copy(update={"name": f"{name}.{spec.name}",
@@ -50,6 +51,7 @@ def namespaced(settings: Settings, name: str) -> Settings:
         "flink": settings.flink.model_copy(update={"job_name": f"{JOB_PREFIX}{name}"}),
         "redis": settings.redis.model_copy(update={"feature_prefix": f"fg:replay:{name}"}),
         "validation": settings.validation.model_copy(update={"clock": "event"}),
+        "metrics": settings.metrics.model_copy(update={"port": 0}),
     })  # fmt: skip
 
 

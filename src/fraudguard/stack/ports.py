@@ -128,3 +128,15 @@ def port_owners(port: int, host: str, proc: Path = PROC) -> list[PortOwner]:
         command = cmdline(pid, proc) if pid is not None else None
         result.append(PortOwner(port, item.address, pid, command))
     return result
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on at ``host`` now (the kernel's choice); whoever binds it
+    next may still lose it to another process in between.
+
+    >>> 0 < free_port() < 65536
+    True
+    """
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

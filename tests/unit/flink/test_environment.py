@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fraudguard.config import FlinkSettings, Settings
+from fraudguard.config import FlinkSettings, MetricsSettings, Settings
 from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root, flink_configuration, latest_checkpoint
 
@@ -68,3 +68,23 @@ def test_latest_checkpoint_is_the_newest_completed_one(settings: Settings) -> No
     past = time.time() - 100
     os.utime(old / "_metadata", (past, past))
     assert latest_checkpoint(settings) == new
+
+
+def test_the_local_job_reports_on_loopback_with_labels_kept(settings: Settings) -> None:
+    conf = flink_configuration(settings)
+    assert conf["metrics.reporter.prom.factory.class"] == (
+        "io.fraudguard.metrics.AddressBoundPrometheusReporterFactory"
+    )
+    assert (conf["metrics.reporter.prom.host"], conf["metrics.reporter.prom.port"]) == (
+        "127.0.0.1", "9249"
+    )  # fmt: skip
+    assert conf["metrics.reporter.prom.filterLabelValueCharacters"] == "false"
+
+
+def test_no_reporter_when_off_or_on_a_cluster(settings: Settings) -> None:
+    off = settings.model_copy(update={"metrics": MetricsSettings(enabled=False)})
+    remote = settings.model_copy(
+        update={"flink": settings.flink.model_copy(update={"remote": "jm:8081"})}
+    )
+    for conf in (flink_configuration(off), flink_configuration(remote)):
+        assert not any(key.startswith("metrics.reporter.") for key in conf)

@@ -1,5 +1,5 @@
-"""Why a job that died while starting died, in words a user can act on; and a start that
-hangs is started again."""
+"""Why a job that died while starting died, in words a user can act on; a start that hangs is
+started again; the job's JVM gets its metric reporter, and its endpoint is found again."""
 
 from __future__ import annotations
 
@@ -10,10 +10,16 @@ from typing import Any
 
 import pytest
 
-from fraudguard.config import Settings
+from fraudguard.config import MetricsSettings, Settings
 from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root
-from fraudguard.ops.jobrunner import JobRunner, python_operators_opening, running_jobs
+from fraudguard.ops.jobrunner import (
+    JobRunner,
+    job_environment,
+    python_operators_opening,
+    running_jobs,
+    with_metrics_port,
+)
 
 
 def runner_with_log(tmp_path: Path, log: str, restored: str) -> JobRunner:
@@ -134,3 +140,29 @@ def test_running_jobs_names_the_live_ones_only(tmp_path: Path) -> None:
         (tmp_path / "jobs" / name / "pid").write_text(str(pid))
     (tmp_path / "jobs" / "never-started").mkdir()
     assert running_jobs(settings) == ["alive"]
+
+
+def test_the_reporters_jars_lead_the_jvms_classpath(tmp_path: Path) -> None:
+    reporter = tmp_path / "lib" / "flink" / "reporter"
+    reporter.mkdir(parents=True)
+    for jar in ("fraudguard-metrics.jar", "flink-metrics-prometheus-2.2.1.jar"):
+        (reporter / jar).write_bytes(b"")
+    settings = Settings(home=tmp_path)
+    env = job_environment(settings, {"HADOOP_CLASSPATH": "/opt/hadoop/*"}, tmp_path / "logs")
+    assert env["HADOOP_CLASSPATH"].split(os.pathsep) == [
+        str(reporter / "flink-metrics-prometheus-2.2.1.jar"),
+        str(reporter / "fraudguard-metrics.jar"),
+        "/opt/hadoop/*",
+    ]
+    off = settings.model_copy(update={"metrics": MetricsSettings(enabled=False)})
+    assert "HADOOP_CLASSPATH" not in job_environment(off, {}, tmp_path / "logs")
+
+
+def test_the_metrics_url_is_the_one_of_the_last_start(tmp_path: Path) -> None:
+    runner = JobRunner(Settings(home=tmp_path).isolated("m1"))
+    assert runner.metrics_url() is None  # never started
+    runner.job_dir.mkdir(parents=True)
+    started = with_metrics_port(runner.settings)
+    (runner.job_dir / "settings.json").write_text(started.model_dump_json())
+    assert runner.settings.metrics.port == 0 and started.metrics.port > 0
+    assert runner.metrics_url() == f"http://127.0.0.1:{started.metrics.port}/metrics"
