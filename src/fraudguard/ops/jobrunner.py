@@ -163,8 +163,13 @@ class JobRunner:
         url = self.metrics_url()
         if url is None:
             raise MetricsError(f"job {self.settings.flink.job_name} has no metrics endpoint")
+        name = self.settings.flink.job_name
         samples = parse_text(fetch(url, timeout_s))
-        return JobMetricsSummary.from_samples(samples, self.settings.flink.job_name)
+        if not any(sample.labels.get("job_name") == name for sample in samples):
+            # Another process held the port when the job started: the job runs without an
+            # endpoint (its Flink log says "Could not instantiate MetricReporter").
+            raise MetricsError(f"{url} serves no metric of job {name}; see {self.flink_log_dir}")
+        return JobMetricsSummary.from_samples(samples, name)
 
     def status(self) -> JobStatus:
         pid = self.pid()

@@ -4,14 +4,16 @@ started again; the job's JVM gets its metric reporter, and its endpoint is found
 from __future__ import annotations
 
 import os
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fraudguard.config import MetricsSettings, Settings
-from fraudguard.errors import JobError
+from fraudguard.config import FlinkSettings, MetricsSettings, Settings
+from fraudguard.errors import JobError, MetricsError
 from fraudguard.flink.environment import checkpoint_root
 from fraudguard.ops.jobrunner import (
     JobRunner,
@@ -166,3 +168,38 @@ def test_the_metrics_url_is_the_one_of_the_last_start(tmp_path: Path) -> None:
     (runner.job_dir / "settings.json").write_text(started.model_dump_json())
     assert runner.settings.metrics.port == 0 and started.metrics.port > 0
     assert runner.metrics_url() == f"http://127.0.0.1:{started.metrics.port}/metrics"
+
+
+def test_metrics_are_read_for_this_job_only(tmp_path: Path) -> None:
+    recorded = (Path(__file__).parents[2] / "data" / "job_metrics.prom").read_bytes()
+
+    class Recorded(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(recorded)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Recorded)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for name, served in (("fraudguard-test-m06794e", True), ("another-job", False)):
+            settings = Settings(home=tmp_path).model_copy(
+                update={
+                    "flink": FlinkSettings(job_name=name),
+                    "metrics": MetricsSettings(port=server.server_address[1]),
+                }
+            )
+            runner = JobRunner(settings)
+            runner.job_dir.mkdir(parents=True)
+            (runner.job_dir / "settings.json").write_text(settings.model_dump_json())
+            if served:
+                assert runner.metrics().dead_letters == {"bad_json": 1.0}
+            else:  # the port was someone else's when the job started
+                with pytest.raises(MetricsError, match="serves no metric of job another-job"):
+                    runner.metrics()
+    finally:
+        server.shutdown()
+        server.server_close()
