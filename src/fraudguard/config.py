@@ -117,6 +117,18 @@ class PostgresSettings(_Frozen):
         return self.url_of(self.database)
 
 
+LATENCY_PROFILE: dict[str, int | str] = {
+    "batch_delay_ms": 2,
+    "bundle_time_ms": 2,
+    "buffer_timeout_ms": 2,
+    "sink_linger_ms": 0,
+    "state_backend": "hashmap",
+}
+"""The ``latency`` profile's defaults of :class:`FlinkSettings`. The heap state backend: at each
+checkpoint RocksDB flushed its memtables on the task threads, and every payment behind them
+waited (p99 at 200 tx/s 992 ms with RocksDB, 71 ms on the heap; docs/benchmarks.md)."""
+
+
 class FlinkSettings(_Frozen):
     parallelism: int = Field(default=1, ge=1)
     checkpoint_interval_ms: int = Field(default=2000, ge=100)
@@ -169,12 +181,52 @@ class FlinkSettings(_Frozen):
     a second; on a 900,000 backlog, mostly warm, as many as before (docs/benchmarks.md). A
     ``JVM_ARGS`` in the environment is appended; set this to ``[]`` before naming another
     collector there, since the JVM refuses two."""
+    buffer_timeout_ms: int = Field(default=100, ge=0)
+    """Longest a record waits in a network buffer between two operators (Flink's
+    ``execution.buffer-timeout.interval``); 0 sends every record at once. A payment crosses
+    three such exchanges (card, merchant and device steps)."""
+    sink_linger_ms: int = Field(default=5, ge=0)
+    """How long the decisions' Kafka producer waits to fill a batch before sending it."""
+    profile: Literal["throughput", "latency"] = "throughput"
+    """A set of defaults for the waiting above: ``latency`` shortens every timer a payment
+    waits on (micro-batches, Python bundles, network buffers, the sink's linger) to a few ms
+    and keeps state on the heap, for card authorisation; ``throughput`` keeps the longer ones
+    and RocksDB, for a backlog and state larger than memory. Values set
+    explicitly win over the profile's (see ``LATENCY_PROFILE`` and docs/operations.md)."""
     state_backend: Literal["hashmap", "rocksdb"] = "rocksdb"
     """Where keyed state lives. ``rocksdb`` (the default) keeps it serialised on local disk,
     bounded by disk rather than heap, and checkpoints incrementally (only what changed).
     ``hashmap`` keeps objects on the heap (about ten times their serialised size) and writes
     all of them at every checkpoint, so it slows down as state grows; on the bench's small state
     it is faster (see docs/benchmarks.md, memory)."""
+
+    @model_validator(mode="after")
+    def _profile_defaults(self) -> FlinkSettings:
+        """The profile's values for the fields not given (they stay unset, so that
+        :meth:`with_profile` can change them again).
+
+        >>> FlinkSettings(profile="latency").batch_delay_ms
+        2
+        >>> FlinkSettings(profile="latency", batch_delay_ms=7).batch_delay_ms
+        7
+        >>> FlinkSettings().batch_delay_ms
+        20
+        """
+        if self.profile == "latency":
+            for name, value in LATENCY_PROFILE.items():
+                if name not in self.model_fields_set:
+                    object.__setattr__(self, name, value)  # frozen: only while validating
+        return self
+
+    def with_profile(self, profile: Literal["throughput", "latency"]) -> FlinkSettings:
+        """These settings under ``profile``: what was set explicitly stays.
+
+        >>> FlinkSettings(checkpoint_interval_ms=500).with_profile("latency").bundle_time_ms
+        2
+        """
+        return FlinkSettings.model_validate(
+            {**self.model_dump(exclude_unset=True), "profile": profile}
+        )
 
 
 class MetricsSettings(_Frozen):

@@ -119,7 +119,7 @@ def exactly_once_sink(
         # Unique per job and sink: two writers sharing a prefix would fence each other.
         .set_transactional_id_prefix(f"{settings.flink.job_name}-{purpose}")
         .set_property("transaction.timeout.ms", str(settings.flink.transaction_timeout_ms))
-        .set_property("linger.ms", "5")
+        .set_property("linger.ms", str(settings.flink.sink_linger_ms))
         .set_property("compression.type", "lz4")
         # A decision is about 2 KB: 16 KB batches (the default) started a new LZ4 stream, with
         # its 64 KB buffers, every eight records.

@@ -61,6 +61,7 @@ def flink_configuration(settings: Settings, restore_from: Path | None = None) ->
         "python.execution-mode": flink.execution_mode,
         "python.fn-execution.bundle.size": str(flink.bundle_size),
         "python.fn-execution.bundle.time": str(flink.bundle_time_ms),
+        "execution.buffer-timeout.interval": f"{flink.buffer_timeout_ms} ms",
         "taskmanager.memory.managed.fraction": "0.1",
         # No operator of the job keeps or changes a record once it has passed it on, so chained
         # operators can share it: without this Flink deep-copies every record at every chained

@@ -88,3 +88,29 @@ def test_no_reporter_when_off_or_on_a_cluster(settings: Settings) -> None:
     )
     for conf in (flink_configuration(off), flink_configuration(remote)):
         assert not any(key.startswith("metrics.reporter.") for key in conf)
+
+
+def test_the_latency_profile_shortens_every_wait_and_keeps_what_was_set(tmp_path: Path) -> None:
+    (tmp_path / "lib" / "flink").mkdir(parents=True)
+    (tmp_path / "lib" / "flink" / "connector.jar").write_bytes(b"")
+    throughput = flink_configuration(Settings(home=tmp_path))
+    flink = FlinkSettings.model_validate({"profile": "latency", "checkpoint_interval_ms": 5000})
+    latency = flink_configuration(Settings(home=tmp_path, flink=flink))
+    assert throughput["execution.buffer-timeout.interval"] == "100 ms"
+    assert latency["execution.buffer-timeout.interval"] == "2 ms"
+    assert (
+        throughput["python.fn-execution.bundle.time"],
+        latency["python.fn-execution.bundle.time"],
+    ) == ("50", "2")
+    assert (throughput["state.backend.type"], latency["state.backend.type"]) == (
+        "rocksdb",
+        "hashmap",
+    )
+    assert latency["execution.checkpointing.interval"] == "5000 ms"
+    assert (flink.batch_delay_ms, flink.sink_linger_ms) == (2, 0)
+    # Settings from the environment, as an entry point reads them: an explicit value wins.
+    env = Settings.from_env(
+        {"FRAUDGUARD_FLINK__PROFILE": "latency", "FRAUDGUARD_FLINK__BATCH_DELAY_MS": "7"}
+    )
+    assert (env.flink.batch_delay_ms, env.flink.buffer_timeout_ms) == (7, 2)
+    assert env.flink.with_profile("throughput").buffer_timeout_ms == 100
