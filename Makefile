@@ -19,9 +19,10 @@ test-unit: install jvm-test
 test-integration: install
 	$(BIN)/pytest -m integration
 
-bench: install ## Throughput and latency through Kafka -> job -> Kafka (rules only, then the model), then the kernel, state size, scoring, Python-path, panel, backtest, replay and loop benchmarks; writes bench/results/
+bench: install ## Throughput through Kafka -> job -> Kafka (rules only, then the model), latency at four rates, then the kernel, state size, scoring, Python-path, panel, backtest, replay and loop benchmarks; writes bench/results/
 	$(BIN)/python bench/throughput.py --scoring rules
 	$(BIN)/python bench/throughput.py --scoring model
+	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/feature_kernel.py
 	$(BIN)/python bench/state_memory.py
 	$(BIN)/python bench/scoring.py
