@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fraudguard.decision.tiers import AMOUNT_FEATURE, DECISION_CODES, ThresholdTiers
@@ -43,7 +45,7 @@ SEGMENT_ROWS = 12
 """Segments listed per table; the rest are summed as one ``other`` row."""
 SAMPLE = 10
 """Transactions shown of each kind of change between two configurations."""
-_CODES = {name: i for i, name in enumerate(DECISION_CODES)}
+_DECISION_NAMES = pa.array(DECISION_CODES)
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,19 @@ class Batch:
     explored: np.ndarray
     amount_eur: np.ndarray
     label: np.ndarray | None
-    segments: dict[str, np.ndarray]
+    segments: dict[str, np.ndarray | pa.Array]
 
     def __len__(self) -> int:
         return len(self.ts_ms)
+
+
+def _decision_codes(decision: pa.Array, path: Path) -> np.ndarray:
+    """Each decision's code (0 approve, 1 review, 2 block)."""
+    codes = pc.index_in(decision, value_set=_DECISION_NAMES)
+    if codes.null_count:
+        unknown = sorted(set(pc.filter(decision, pc.is_null(codes)).to_pylist()), key=str)
+        raise ConfigError(f"{path}: unknown decisions {unknown}")
+    return codes.to_numpy().astype(np.int8)
 
 
 def read_decisions(path: Path, batch_rows: int = 65_536) -> Iterator[Batch]:
@@ -95,8 +106,8 @@ def read_decisions(path: Path, batch_rows: int = 65_536) -> Iterator[Batch]:
         col = dict(zip(record.schema.names, record.columns, strict=True))
         amount = col["features"].field(AMOUNT_FEATURE).to_numpy(zero_copy_only=False)
         codes = label_codes(col["label"], col["label_reported_ms"]) if labelled else None
-        decision = np.array([_CODES[d] for d in col["decision"].to_pylist()], dtype=np.int8)
-        text = {k: col[k].to_numpy(zero_copy_only=False) for k in ("mcc", "country", "channel")}
+        decision = _decision_codes(col["decision"], path)
+        text = {k: col[k] for k in ("mcc", "country", "channel")}
         yield Batch(
             txn_id=col["txn_id"].to_numpy(zero_copy_only=False),
             card_id=col["card_id"].to_numpy(zero_copy_only=False),
