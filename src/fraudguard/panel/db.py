@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from fraudguard.errors import ConfigError
@@ -12,7 +12,7 @@ from fraudguard.panel.tables import APPEND_ONLY_POSTGRESQL, APPEND_ONLY_SQLITE, 
 
 
 def open_database(url: str) -> Engine:
-    """An engine on ``url`` with the schema in place (created when missing).
+    """An engine on ``url`` with the schema in place (created when missing, grown when older).
 
     >>> engine = open_database("sqlite://")
     >>> {"audit", "decisions", "cases"} <= set(engine.dialect.get_table_names(engine.connect()))
@@ -36,9 +36,36 @@ def open_database(url: str) -> Engine:
         raise ConfigError(f"panel database must be SQLite or PostgreSQL, not {backend}")
     metadata.create_all(engine)
     with engine.begin() as conn:
+        grow_schema(conn)
         for statement in triggers:
             conn.execute(text(statement))
     return engine
+
+
+def grow_schema(conn: Connection) -> list[str]:
+    """Add to the tables that exist the columns and indexes this version defines and they lack
+    (``create_all`` creates only missing tables); the ``table.column`` names added.
+
+    A new column must be nullable: the rows already stored have no value for it.
+    """
+    found = inspect(conn)
+    added = []
+    for table in metadata.sorted_tables:
+        have = {column["name"] for column in found.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            if not column.nullable:
+                raise ConfigError(
+                    f"the panel's database lacks {table.name}.{column.name}, which this "
+                    "version needs on every row; start from a new database"
+                )
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+            added.append(f"{table.name}.{column.name}")
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+    return added
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -215,6 +215,10 @@ def decision_row(raw: bytes | None) -> dict[str, Any]:
     if not isinstance(amount_eur, int | float):
         amount_eur = to_eur(amount, currency) if currency and amount else 0.0
     base = doc.get("base_score")
+    challenger_score = doc.get("challenger_score")
+    challenger_version = doc.get("challenger_version")
+    if not isinstance(challenger_score, int | float) or isinstance(challenger_score, bool):
+        challenger_score = None
     return {
         "txn_id": txn_id,
         "card_id": str(doc.get("card_id") or ""),
@@ -240,6 +244,8 @@ def decision_row(raw: bytes | None) -> dict[str, Any]:
         "degraded": bool(doc.get("degraded", False)),
         "late": bool(doc.get("late", False)),
         "features": pack_features(features, str(doc.get("feature_version") or "")),
+        "challenger_version": str(challenger_version) if challenger_version else None,
+        "challenger_score": None if challenger_score is None else float(challenger_score),
     }
 
 

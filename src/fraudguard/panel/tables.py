@@ -4,6 +4,10 @@
 SQLAlchemy Core tables, so the same schema runs on SQLite (the embedded default) and PostgreSQL.
 Decisions and labels are views rebuilt from Kafka: ``ingest_offsets`` holds where ingestion
 stands, written in the same transaction as the rows.
+
+The schema only grows: a column added to a table that already exists must be nullable, and
+:func:`fraudguard.panel.db.open_database` adds it (and any new index) to a database created
+before it, so an upgraded panel keeps its data.
 """
 
 from __future__ import annotations
@@ -57,11 +61,16 @@ decisions = Table(
     Column("features", LargeBinary, nullable=True),
     # The logged feature values as little-endian float32 in the registry's order of
     # ``feature_version`` (what the model saw: it scores float32).
+    Column("challenger_version", String(ID), nullable=True),
+    Column("challenger_score", Float, nullable=True),
+    # The shadow challenger's version and score, None when none scored (records before the
+    # challenger existed, or a challenger that could not score).
 )
 Index("decisions_event_ms", decisions.c.event_ms)
 Index("decisions_decided_at", decisions.c.decided_at_ms)
 Index("decisions_card", decisions.c.card_id, decisions.c.event_ms)
 Index("decisions_threshold_version", decisions.c.threshold_version, decisions.c.decided_at_ms)
+Index("decisions_challenger", decisions.c.challenger_version, decisions.c.model_version)
 
 labels = Table(
     "labels",
