@@ -156,6 +156,11 @@ def record_model_action(
     publish_control(settings, ModelNotice(action, version, tuple(reasons), at_ms))
 
 
+def published_model_notices(settings: Settings) -> list[ModelNotice]:
+    """Every automatic model action (or refusal) on the control topic, oldest first."""
+    return [notice for _, notice in read_control(settings, ModelNotice)]
+
+
 def roll_back_model(settings: Settings) -> ChampionChange:
     """Return to the previous champion."""
     registry = ModelRegistry.from_settings(settings)

@@ -1,5 +1,5 @@
-"""The model registry, the champion, the re-ranker snapshots; leads and admins promote and roll
-back, with a reason."""
+"""The model registry, the champion and its shadow challenger, the automatic lifecycle, the
+re-ranker snapshots; leads and admins promote, roll back and freeze, with a reason."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fraudguard.panel import models as service
 from fraudguard.panel.deps import Lead, State, Viewer, actor_of
+from fraudguard.panel.security import Role
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 VERSION = Path(max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
@@ -29,10 +30,30 @@ class RerankerRollbackIn(_Reason):
     to: str | None = Field(default=None, max_length=128)
 
 
+class UnfreezeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reason: str = Field(default="", max_length=2_000)
+
+
 @router.get("")
 def registry(state: State, session: Viewer) -> dict[str, Any]:
     """Every model, the champion and its history."""
     return service.registry_view(state.settings)
+
+
+@router.get("/comparison")
+def compare(state: State, session: Viewer) -> dict[str, Any]:
+    """The champion against the shadow challenger on the stored decisions both scored: average
+    precision on matured labels and on the explored sample, score PSI, scoring cost and the
+    promotion gate's verdict; or why there is not enough to compare."""
+    return service.comparison_view(state.engine, state.settings)
+
+
+@router.get("/lifecycle")
+def lifecycle(state: State, session: Viewer) -> dict[str, Any]:
+    """The governor's promotions and rollbacks with their reasons, its newest round and the
+    freeze; for leads and admins, the changes people made in the panel too."""
+    return service.lifecycle_view(state.engine, state.settings, session.user.role.allows(Role.LEAD))
 
 
 @router.get("/rerankers")
@@ -69,3 +90,15 @@ def rollback_reranker(
     return service.roll_back_reranker(
         state.engine, state.settings, actor_of(session, request), body.to, body.reason
     )
+
+
+@router.post("/freeze")
+def freeze(body: _Reason, request: Request, state: State, session: Lead) -> dict[str, Any]:
+    """Stop every automatic promotion and rollback; people can still act by hand."""
+    return service.freeze(state.engine, state.settings, actor_of(session, request), body.reason)
+
+
+@router.post("/unfreeze")
+def unfreeze(body: UnfreezeIn, request: Request, state: State, session: Lead) -> dict[str, Any]:
+    """Let the automatic lifecycle act again."""
+    return service.unfreeze(state.engine, state.settings, actor_of(session, request), body.reason)

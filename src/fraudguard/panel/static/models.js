@@ -1,5 +1,6 @@
-// The Models page (helpers from panel.js): registry, champion history, re-ranker snapshots;
-// leads and admins promote and roll back with a reason. Text is set with textContent.
+// The Models page (helpers from panel.js): registry, champion and shadow challenger, their
+// comparison, the lifecycle log, re-ranker snapshots; leads and admins promote, roll back and
+// freeze with a reason. Text is set with textContent.
 "use strict";
 
 const OFFSET_METRIC = "labels_offset.";
@@ -11,7 +12,7 @@ function modelsPage() {
 
   function reason() {
     const text = reasonBox.value.trim();
-    if (!text) { say("Write the reason first: every promotion and rollback is audited with it.", true); reasonBox.focus(); }
+    if (!text) { say("Write the reason first: every promotion, rollback and freeze is audited with it.", true); reasonBox.focus(); }
     return text;
   }
 
@@ -43,7 +44,8 @@ function modelsPage() {
           (a) => `${a.champion} is the champion (was ${a.was || "none"}); the job follows within seconds.`); } } }, "Promote"));
     }
     return el("tr", { "data-model": m.version, class: m.champion ? "champion" : "" },
-      el("td", {}, el("code", {}, m.version), " ", m.champion ? el("span", { class: "badge status-published" }, "champion") : ""),
+      el("td", {}, el("code", {}, m.version), " ", m.champion ? el("span", { class: "badge status-published" }, "champion") : "",
+        m.challenger ? el("span", { class: "badge status-proposed" }, "challenger") : ""),
       el("td", { class: "nowrap small" }, isoMinute(m.created_at)),
       el("td", { class: "nowrap" }, m.feature_set_version), el("td", {}, m.servable ? "yes" : "no"),
       el("td", { class: "number" }, num(m.scale_pos_weight, 2)),
@@ -71,6 +73,52 @@ function modelsPage() {
       el("td", {}, r.base_model_version || "—"), el("td", { class: "small" }, guardFigures(r.metrics)), action);
   }
 
+  const ap = (x) => (x === null || x === undefined ? "not enough labels" : num(x, 4));
+
+  async function loadComparison() {
+    const c = await api("GET", "/api/models/comparison");
+    const missing = document.getElementById("comparison-missing");
+    missing.replaceChildren(...c.not_enough.map((text) => el("li", { class: "hint" }, text)));
+    const table = document.getElementById("comparison");
+    const gateLine = document.getElementById("comparison-gate");
+    table.hidden = !c.comparable;
+    if (!c.comparable) { gateLine.textContent = ""; return; }
+    const f = c.figures;
+    document.getElementById("comparison-scope").textContent = `${c.champion} against ${c.challenger} on the newest ` +
+      `${num(f.decisions)} stored decisions both scored (at most ${num(c.max_compared)}); an unlabelled approval counts ` +
+      `as legitimate after ${num(c.label_window_days)} days.`;
+    fill(table, [
+      el("tr", {}, el("td", {}, "Average precision, matured labels"), el("td", { class: "number" }, ap(f.ap_champion_matured)),
+        el("td", { class: "number" }, ap(f.ap_challenger_matured)), el("td", {}, `${num(f.labelled)} labelled (${num(f.fraud_labelled)} fraud); biased by what the champion stopped`)),
+      el("tr", {}, el("td", {}, "Average precision, explored sample"), el("td", { class: "number" }, ap(f.ap_champion_unbiased)),
+        el("td", { class: "number" }, ap(f.ap_challenger_unbiased)), el("td", {}, `${num(f.explored_labelled)} labelled of ${num(f.explored)} explored (${num(f.explored_fraud)} fraud), weighted by 1/propensity`)),
+      el("tr", {}, el("td", {}, "Score PSI against the champion"), el("td", {}, "—"), el("td", { class: "number" }, num(f.score_psi, 3)),
+        el("td", {}, `${num(f.decisions)} decisions`)),
+      el("tr", {}, el("td", {}, "Scoring cost (tree nodes)"), el("td", { class: "number" }, num(f.cost_champion)),
+        el("td", { class: "number" }, num(f.cost_challenger)), el("td", {}, "per payment")),
+    ]);
+    gateLine.className = c.gate.allowed ? "status-published" : "";
+    gateLine.textContent = c.gate.allowed ? "Promotion gate: passes."
+      : "Promotion gate: refuses — " + c.gate.reasons.join("; ") + ".";
+  }
+
+  async function loadLifecycle() {
+    const l = await api("GET", "/api/models/lifecycle");
+    const hint = document.getElementById("lifecycle-hint");
+    hint.textContent = (l.people_shown
+      ? "The governor's promotions and rollbacks (control topic) and the changes people made here (audit log), newest first, each with its reasons."
+      : "The governor's promotions and rollbacks (control topic), newest first, each with its reasons; the audit log has the changes people made.")
+      + (l.automatic_unavailable ? ` The control topic cannot be read now: ${l.automatic_unavailable}` : "");
+    document.getElementById("last-round").textContent = l.last_round
+      ? `Governor's last round, ${utc(l.last_round.at_ms)}: ${l.last_round.action === "none" ? "changed nothing" : l.last_round.action + " " + (l.last_round.version || "")}` +
+        (l.last_round.reasons.length ? ` (${l.last_round.reasons.join("; ")})` : "") + "."
+      : "The governor has not run yet (`fraudguard model govern`).";
+    const rows = l.events.map((e) => el("tr", { "data-action": e.action }, el("td", { class: "nowrap" }, utc(e.at_ms)), el("td", {}, e.by),
+      el("td", {}, e.action), el("td", {}, e.version ? el("code", {}, e.version) : "—"), el("td", {}, e.reasons.join("; ") || "—")));
+    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 5, class: "hint" }, "Nothing yet.")));
+    fill(document.getElementById("lifecycle"), rows);
+  }
+
   async function load() {
     const card = document.getElementById("models-card");
     card.setAttribute("aria-busy", "true");
@@ -78,6 +126,18 @@ function modelsPage() {
     document.getElementById("champion").textContent = registry.champion || "none (the rules decide)";
     document.getElementById("champion-since").textContent = registry.promoted_at
       ? `Champion since ${isoTime(registry.promoted_at)}.` : "";
+    document.getElementById("challenger-line").textContent = registry.challenger
+      ? `Shadow challenger ${registry.challenger} since ${isoTime(registry.challenger_since)}: scored beside the champion, deciding nothing.`
+      : "No shadow challenger (`fraudguard model challenger VERSION`).";
+    const freezeLine = document.getElementById("freeze-line");
+    freezeLine.className = registry.frozen ? "status-escalated" : "";
+    freezeLine.textContent = registry.frozen
+      ? `Automatic promotions and rollbacks are frozen: ${registry.frozen_reason}.`
+      : "Automatic promotions and rollbacks may act.";
+    document.getElementById("model-freeze").textContent = registry.frozen ? "Freeze again (new reason)" : "Freeze automatic changes";
+    document.getElementById("model-unfreeze").hidden = !registry.frozen;
+    loadComparison().catch((e) => say(e.message, true));
+    loadLifecycle().catch((e) => say(e.message, true));
     const rows = registry.models.map(modelRow);
     if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 10, class: "hint" }, "No model is registered: the job decides with the rules.")));
     fill(document.getElementById("registry"), rows);
@@ -100,6 +160,13 @@ function modelsPage() {
   document.getElementById("model-rollback").addEventListener("click", () => {
     const why = reason();
     if (why) change("/api/models/rollback", { reason: why }, (a) => `${a.champion} is the champion again (was ${a.was}); the job follows within seconds.`);
+  });
+  document.getElementById("model-freeze").addEventListener("click", () => {
+    const why = reason();
+    if (why) change("/api/models/freeze", { reason: why }, () => "Automatic model changes are frozen; people can still promote and roll back.");
+  });
+  document.getElementById("model-unfreeze").addEventListener("click", () => {
+    change("/api/models/unfreeze", { reason: reasonBox.value.trim() }, () => "Automatic model changes may act again.");
   });
   load().catch((e) => say(e.message, true));
 }
