@@ -250,3 +250,13 @@ def test_an_older_database_grows_the_challenger_columns_and_keeps_its_rows(tmp_p
         kept = conn.execute(select(t.decisions.c.txn_id, t.decisions.c.challenger_score)).all()
     assert [tuple(r) for r in kept] == [("old", None)]
     open_database(url)  # a second start finds nothing to add
+
+
+def test_the_page_has_the_challenger_comparison_lifecycle_and_freeze(
+    client, registry: ModelRegistry
+) -> None:  # type: ignore[no-untyped-def]
+    page = client("vera").get("/models")
+    assert page.status_code == 200
+    for part in ('id="challenger-line"', 'id="freeze-line"', 'id="comparison"',
+                 'id="lifecycle"', 'id="model-freeze"'):  # fmt: skip
+        assert part in page.text, part
