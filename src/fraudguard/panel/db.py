@@ -60,8 +60,11 @@ def grow_schema(conn: Connection) -> list[str]:
                     f"the panel's database lacks {table.name}.{column.name}, which this "
                     "version needs on every row; start from a new database"
                 )
+            quote = conn.dialect.identifier_preparer.quote
             kind = column.type.compile(dialect=conn.dialect)
-            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+            conn.execute(
+                text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}")
+            )
             added.append(f"{table.name}.{column.name}")
         for index in table.indexes:
             index.create(conn, checkfirst=True)
