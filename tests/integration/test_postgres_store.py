@@ -15,7 +15,7 @@ from sqlalchemy.exc import DatabaseError
 from fraudguard.panel import tables as t
 from fraudguard.panel.audit import Actor, record
 from fraudguard.panel.columns import DecisionColumns
-from fraudguard.panel.db import open_database
+from fraudguard.panel.db import grow_schema, open_database
 from fraudguard.panel.store import Batch, DecisionStore, Position
 from fraudguard.wire.transactions import format_event_time
 
@@ -111,5 +111,33 @@ def test_a_session_database_is_empty_and_takes_the_schema(postgres_url: str) -> 
     engine = open_database(postgres_url)
     try:
         assert DecisionStore(engine).counts() == {"decisions": 0, "labels": 0, "rejects": 0}
+    finally:
+        engine.dispose()
+
+
+def test_an_older_database_grows_the_challenger_columns_and_keeps_its_rows(
+    postgres_database_url: str,
+) -> None:
+    engine = open_database(postgres_database_url)
+    DecisionStore(engine).write(Batch(decisions=decisions(0, 1)))
+    with engine.begin() as conn:  # the decisions table as it was before challenger scores
+        conn.execute(text("DROP INDEX decisions_challenger"))
+        conn.execute(text("ALTER TABLE decisions DROP COLUMN challenger_version, "
+                          "DROP COLUMN challenger_score"))  # fmt: skip
+    engine.dispose()
+    engine = open_database(postgres_database_url)
+    try:
+        with engine.begin() as conn:
+            assert grow_schema(conn) == []  # open_database added them already
+        shadow = {**orjson.loads(decision_record(2)), "challenger_version": "m2",
+                  "challenger_score": 0.25}  # fmt: skip
+        DecisionStore(engine).write(Batch(decisions=[Position("decisions", 0, 2,
+                                                              orjson.dumps(shadow))]))  # fmt: skip
+        d = t.decisions.c
+        with engine.connect() as conn:
+            rows = conn.execute(select(d.txn_id, d.challenger_version, d.challenger_score)
+                                .order_by(d.seq)).all()  # fmt: skip
+        assert [tuple(r) for r in rows] == [("t0", None, None), ("t1", None, None),
+                                            ("t2", "m2", 0.25)]  # fmt: skip
     finally:
         engine.dispose()
