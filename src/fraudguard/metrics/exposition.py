@@ -16,6 +16,7 @@ requests_total {'path': '/a', 'code': '200'} 12.0
 
 from __future__ import annotations
 
+import http.client
 import math
 import urllib.error
 import urllib.request
@@ -97,6 +98,11 @@ def fetch(url: str, timeout_s: float = 3.0) -> str:
             body: bytes = answer.read()
     except (urllib.error.URLError, OSError) as exc:
         raise MetricsError(f"cannot read metrics from {url}: {exc}") from exc
+    except http.client.HTTPException as exc:
+        raise MetricsError(
+            f"cannot read metrics from {url}: what answers there does not speak HTTP "
+            f"({type(exc).__name__}); the port may be another process's"
+        ) from exc
     return body.decode("utf-8", errors="replace")
 
 

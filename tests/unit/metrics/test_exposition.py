@@ -55,3 +55,21 @@ def test_an_endpoint_that_does_not_answer_is_a_metrics_error() -> None:
 
     with pytest.raises(MetricsError, match="cannot read metrics"):
         fetch(f"http://127.0.0.1:{free_port()}/metrics", timeout_s=2)
+
+
+def test_a_port_held_by_a_server_that_does_not_speak_http_is_a_metrics_error() -> None:
+    import socket
+    import threading
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def greet() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(1024)
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+
+        threading.Thread(target=greet, daemon=True).start()
+        port = listener.getsockname()[1]
+        with pytest.raises(MetricsError, match="does not speak HTTP"):
+            fetch(f"http://127.0.0.1:{port}/metrics", timeout_s=2)
