@@ -8,11 +8,15 @@ lately), not by the payments' event times, which a backlog or a replay puts in t
 
 Alerts: a PSI over 0.2; a block or review rate in the last hour more than 3 times away from its
 7-day baseline (either way); any degraded decision in the last hour.
+
+The job's health comes from elsewhere: its metrics endpoint, read now, with the counts since the
+job started (what ``fraudguard stack status`` shows).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -20,9 +24,11 @@ import orjson
 from sqlalchemy import Engine, case, func, select
 
 from fraudguard.config import Settings
+from fraudguard.errors import MetricsError
 from fraudguard.features import FEATURE_NAMES
 from fraudguard.models.registry import REFERENCE_FILE, ModelRegistry
 from fraudguard.monitoring.drift import ALERT_PSI, psi
+from fraudguard.ops.jobrunner import JobRunner
 from fraudguard.panel import tables as t
 
 HOUR_MS, DAY_MS = 3_600_000, 86_400_000
@@ -33,6 +39,9 @@ DRIFT_SAMPLE = 20_000
 SCORE_SAMPLE = 200_000
 """The newest decisions the score distribution per hour is drawn from."""
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
+SCRAPE_TIMEOUT_S = 2.0
+"""How long the panel waits for the job's metrics endpoint to accept and then to answer: an
+endpoint that hangs costs the Job section this much, and the rest of the page nothing."""
 
 
 def overview(
@@ -241,3 +250,30 @@ def alerts(engine: Engine, settings: Settings, now_ms: int | None = None) -> lis
     if degraded:
         found.append({"kind": "degraded", "subject": "decisions", "last_hour": int(degraded)})
     return found
+
+
+def job_health(settings: Settings, timeout_s: float = SCRAPE_TIMEOUT_S) -> dict[str, Any]:
+    """The job ``settings`` name, from its metrics endpoint read now: decisions by outcome,
+    degraded, late, explored, dead letters by reason, the model and threshold versions in force
+    and the latency from event time, counted since the job started. When the endpoint does not
+    answer, ``answers`` is false and ``reason`` says why in words, for the page to show."""
+    runner = JobRunner(settings)
+    name, url, running = settings.flink.job_name, runner.metrics_url(), runner.pid() is not None
+    health: dict[str, Any] = {"job": name, "url": url, "running": running}
+    try:
+        summary = runner.metrics(timeout_s)
+    except MetricsError as exc:
+        if not running:
+            reason = f"job {name} is not running on this machine"
+            if url is None:
+                reason += " (a job on a Flink cluster reports to the cluster's Prometheus instead)"
+        elif url is None:
+            reason = (
+                f"job {name} runs without a metrics endpoint here: its reporter is off "
+                "(metrics.enabled), or it runs on a Flink cluster, which reports to its own "
+                "Prometheus"
+            )
+        else:  # refused, timed out, or the port was another process's when the job started
+            reason = str(exc)
+        return {**health, "answers": False, "reason": reason, "metrics": None}
+    return {**health, "answers": True, "reason": None, "metrics": asdict(summary)}

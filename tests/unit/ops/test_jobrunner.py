@@ -4,11 +4,9 @@ started again; the job's JVM gets its metric reporter, and its endpoint is found
 from __future__ import annotations
 
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +20,9 @@ from fraudguard.ops.jobrunner import (
     running_jobs,
     with_metrics_port,
 )
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import RecordedEndpoint
 
 
 def runner_with_log(tmp_path: Path, log: str, restored: str) -> JobRunner:
@@ -170,36 +171,21 @@ def test_the_metrics_url_is_the_one_of_the_last_start(tmp_path: Path) -> None:
     assert runner.metrics_url() == f"http://127.0.0.1:{started.metrics.port}/metrics"
 
 
-def test_metrics_are_read_for_this_job_only(tmp_path: Path) -> None:
-    recorded = (Path(__file__).parents[2] / "data" / "job_metrics.prom").read_bytes()
-
-    class Recorded(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(recorded)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Recorded)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        for name, served in (("fraudguard-test-m06794e", True), ("another-job", False)):
-            settings = Settings(home=tmp_path).model_copy(
-                update={
-                    "flink": FlinkSettings(job_name=name),
-                    "metrics": MetricsSettings(port=server.server_address[1]),
-                }
-            )
-            runner = JobRunner(settings)
-            runner.job_dir.mkdir(parents=True)
-            (runner.job_dir / "settings.json").write_text(settings.model_dump_json())
-            if served:
-                assert runner.metrics().dead_letters == {"bad_json": 1.0}
-            else:  # the port was someone else's when the job started
-                with pytest.raises(MetricsError, match="serves no metric of job another-job"):
-                    runner.metrics()
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_metrics_are_read_for_this_job_only(
+    tmp_path: Path, recorded_endpoint: RecordedEndpoint
+) -> None:
+    for name, served in ((recorded_endpoint.job_name, True), ("another-job", False)):
+        settings = Settings(home=tmp_path).model_copy(
+            update={
+                "flink": FlinkSettings(job_name=name),
+                "metrics": MetricsSettings(port=recorded_endpoint.port),
+            }
+        )
+        runner = JobRunner(settings)
+        runner.job_dir.mkdir(parents=True)
+        (runner.job_dir / "settings.json").write_text(settings.model_dump_json())
+        if served:
+            assert runner.metrics().dead_letters == {"bad_json": 1.0}
+        else:  # the port was someone else's when the job started
+            with pytest.raises(MetricsError, match="serves no metric of job another-job"):
+                runner.metrics()

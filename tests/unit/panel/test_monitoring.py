@@ -1,24 +1,34 @@
 """Monitoring on the stored decisions: outcomes per hour with model changes, exploration spend,
 drift of a shifted stream and not of an unshifted one, rate and degraded alerts, and the review
-team's analytics."""
+team's analytics. The Job section from the job's metrics endpoint (a recorded scrape of a real
+job served on loopback), and from an endpoint that is down, refuses, hangs or is another's."""
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
 import pytest
 from sqlalchemy import Engine
 
-from fraudguard.config import Settings
+from fraudguard.config import FlinkSettings, MetricsSettings, Settings
 from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from fraudguard.models.metadata import ModelMetadata
 from fraudguard.models.registry import REFERENCE_FILE, ModelRegistry
 from fraudguard.monitoring.drift import reference
 from fraudguard.panel import analytics, monitoring
 from fraudguard.panel.store import Batch, DecisionStore, Position
+from fraudguard.stack.ports import free_port
 from fraudguard.wire.transactions import format_event_time
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import RecordedEndpoint
+    from tests.unit.panel.conftest import Client
 
 NOW = 1_795_428_000_000
 HOUR = 3_600_000
@@ -174,3 +184,90 @@ def test_analytics_count_cases_time_to_close_and_the_kappa_of_escalations(engine
         {"key": "default", "closed": 4, "legitimate": 1, "rate": 0.25}
     ]
     assert analytics.to_csv(report, "tier").splitlines()[1] == "default,4,1,0.25"
+
+
+JOB = "fraudguard-test-m06794e"
+"""The job of the recorded scrape (``tests/data/job_metrics.prom``)."""
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The panel's settings: a home of its own, watching the recorded job."""
+    return Settings(home=tmp_path, flink=FlinkSettings(job_name=JOB))
+
+
+def started_on(settings: Settings, port: int, running: bool = False) -> None:
+    """Leave what a start of the job leaves: its settings with the metrics port it took, and
+    while ``running`` a pid file naming a live process (this one)."""
+    job_dir = settings.job_dir
+    job_dir.mkdir(parents=True, exist_ok=True)
+    started = settings.model_copy(update={"metrics": MetricsSettings(port=port)})
+    (job_dir / "settings.json").write_text(started.model_dump_json())
+    if running:
+        (job_dir / "pid").write_text(str(os.getpid()))
+
+
+def test_the_job_section_reads_the_endpoint_of_the_job(
+    client: Client, settings: Settings, recorded_endpoint: RecordedEndpoint
+) -> None:
+    assert recorded_endpoint.job_name == JOB
+    started_on(settings, recorded_endpoint.port)
+    answer = client("vera").get("/api/monitoring/job")
+    assert answer.status_code == 200
+    health = answer.json()
+    assert (health["job"], health["answers"], health["reason"]) == (JOB, True, None)
+    assert health["url"] == f"http://127.0.0.1:{recorded_endpoint.port}/metrics"
+    m = health["metrics"]
+    # reviews are counted by the exploration step, approvals by the decision step
+    assert m["decisions"] == {"approve": 311, "review": 189, "block": 0}
+    assert (m["degraded"], m["late"], m["explored"]) == (500, 0, 0)
+    assert m["dead_letters"] == {"bad_json": 1}
+    assert (m["model_versions"], m["threshold_versions"]) == (["rules-v1"], ["builtin-v1"])
+    assert m["latency_count"] == 500
+    # the payments were produced over a minute before the job started: decided 20 to 60 s late
+    assert 20_000 <= m["latency_p50_ms"] <= m["latency_p99_ms"] <= 60_000
+    page = client("vera").get("/monitoring")
+    assert page.status_code == 200 and 'id="job"' in page.text
+
+
+def test_a_job_that_is_not_running_is_said_so_and_the_page_still_works(
+    client: Client, settings: Settings
+) -> None:
+    vera = client("vera")
+    never_started = vera.get("/api/monitoring/job").json()
+    assert never_started["answers"] is False and never_started["metrics"] is None
+    assert never_started["reason"].startswith(f"job {JOB} is not running on this machine")
+    started_on(settings, free_port())  # stopped since: nothing listens on its port
+    stopped = vera.get("/api/monitoring/job").json()
+    assert (stopped["answers"], stopped["reason"]) == (
+        False,
+        f"job {JOB} is not running on this machine",
+    )
+    assert vera.get("/monitoring").status_code == 200
+    assert vera.get("/api/monitoring", params={"hours": 6}).status_code == 200
+    assert client("").get("/api/monitoring/job").status_code == 401
+
+
+def test_a_running_job_whose_endpoint_refuses_or_is_another_jobs_is_said_so(
+    settings: Settings, recorded_endpoint: RecordedEndpoint
+) -> None:
+    started_on(settings, free_port(), running=True)
+    refused = monitoring.job_health(settings)
+    assert refused["running"] and not refused["answers"]
+    assert refused["reason"].startswith("cannot read metrics from http://127.0.0.1:")
+    other = settings.model_copy(update={"flink": FlinkSettings(job_name="another-job")})
+    started_on(other, recorded_endpoint.port, running=True)  # the port was the recorded job's
+    taken = monitoring.job_health(other)
+    assert not taken["answers"] and "serves no metric of job another-job" in taken["reason"]
+
+
+def test_an_endpoint_that_hangs_costs_the_scrape_timeout_and_no_more(
+    client: Client, settings: Settings
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as hung:  # connects, never answers
+        started_on(settings, hung.getsockname()[1], running=True)
+        began = time.monotonic()
+        answer = client("vera").get("/api/monitoring/job")
+        took = time.monotonic() - began
+    assert answer.status_code == 200 and "timed out" in answer.json()["reason"]
+    assert monitoring.SCRAPE_TIMEOUT_S <= took < monitoring.SCRAPE_TIMEOUT_S + 1.5

@@ -47,6 +47,13 @@ def alerts(state: State, session: Viewer) -> list[dict[str, Any]]:
     return service.alerts(state.engine, state.settings)
 
 
+@router.get("/job")
+def job(state: State, session: Viewer) -> dict[str, Any]:
+    """The running job's health from its metrics endpoint (counts since it started), or why the
+    endpoint does not answer."""
+    return service.job_health(state.settings)
+
+
 @router.get("/reviews")
 def reviews(
     state: State, session: Viewer, days: int = Query(default=30, ge=1, le=365)

@@ -1,6 +1,6 @@
-// The Monitoring page (helpers from panel.js): throughput, outcomes per hour, drift, quality,
-// alerts and the review team's analytics. Text is set with textContent; the charts are SVG
-// the panel drew itself.
+// The Monitoring page (helpers from panel.js): the running job's metrics, throughput, outcomes
+// per hour, drift, quality, alerts and the review team's analytics. Text is set with
+// textContent; the charts are SVG the panel drew itself.
 "use strict";
 
 const day = (ms) => new Date(ms).toISOString().slice(0, 10);
@@ -69,6 +69,47 @@ function monitoringPage() {
     section.setAttribute("aria-busy", "false");
   }
 
+  async function loadJob() {
+    const section = document.getElementById("job");
+    const j = await api("GET", "/api/monitoring/job");
+    document.getElementById("job-name").textContent = `(${j.job})`;
+    const state = document.getElementById("job-state");
+    state.dataset.answers = String(j.answers);
+    const numbers = document.getElementById("job-numbers");
+    numbers.hidden = !j.answers;
+    if (!j.answers) {
+      state.className = "message bad";
+      state.textContent = `The job's metrics endpoint does not answer: ${j.reason}.`;
+      section.setAttribute("aria-busy", "false");
+      return;
+    }
+    state.className = "hint";
+    state.textContent = `The job's metrics endpoint answers at ${j.url}.`;
+    const m = j.metrics;
+    const decided = Object.values(m.decisions).reduce((a, b) => a + b, 0);
+    const known = ["approve", "review", "block"];
+    const outcomes = known.concat(Object.keys(m.decisions).filter((o) => !known.includes(o)).sort());
+    const ms = (x) => (x === null ? "—" : `${num(x)} ms`);
+    document.getElementById("job-tiles").replaceChildren(
+      tile("decisions", num(decided), "since the job started"),
+      ...outcomes.map((o) => tile(o, num(m.decisions[o] || 0))),
+      tile("degraded", num(m.degraded), "scored by the rules fallback", m.degraded ? "bad" : ""),
+      tile("late", num(m.late), "came behind the watermark", m.late ? "warn" : ""),
+      tile("explored", num(m.explored), "approved to explore"),
+      tile("latency p50", ms(m.latency_p50_ms), `from event time, ${num(m.latency_count)} decisions`),
+      tile("latency p99", ms(m.latency_p99_ms), "from event time"));
+    const reasons = Object.entries(m.dead_letters).sort((a, b) => b[1] - a[1]);
+    const dead = reasons.map(([reason, n]) => el("tr", { "data-reason": reason }, el("td", {}, reason), el("td", {}, num(n))));
+    if (!dead.length) dead.push(el("tr", {}, el("td", { colspan: 2, class: "hint" }, "No dead letter since the job started.")));
+    fill(document.getElementById("job-dead-letters"), dead);
+    // Several versions at once only while the job's subtasks are changing over.
+    const versions = (xs) => (xs.length ? xs.join(", ") : "none reported");
+    fill(document.getElementById("job-versions"), [
+      el("tr", { "data-in-force": "model" }, el("td", {}, "model"), el("td", {}, versions(m.model_versions))),
+      el("tr", { "data-in-force": "thresholds" }, el("td", {}, "thresholds"), el("td", {}, versions(m.threshold_versions)))]);
+    section.setAttribute("aria-busy", "false");
+  }
+
   async function loadReviews() {
     const section = document.getElementById("reviews");
     const r = await api("GET", "/api/monitoring/reviews");
@@ -91,7 +132,7 @@ function monitoringPage() {
   }
 
   hoursBox.addEventListener("change", () => loadOverview().catch((e) => say(e.message, true)));
-  Promise.all([loadAlerts(), loadOverview(), loadReviews()]).catch((e) => say(e.message, true));
+  Promise.all([loadAlerts(), loadJob(), loadOverview(), loadReviews()]).catch((e) => say(e.message, true));
 }
 
 PAGE_SCRIPTS.monitoring = monitoringPage;
