@@ -212,9 +212,11 @@ def _panel_environment(
     settings: Settings, database_url: str, port: int, panel: dict[str, str]
 ) -> dict[str, str]:
     """This process's environment (the suite honours ``FRAUDGUARD_*`` as the CLI does) with the
-    topics, home, model registry, feature-store prefix, database and port of the test's panel."""
+    topics, home, model registry, feature-store prefix, job (whose metrics the Monitoring page
+    reads), database and port of the test's panel."""
     env = dict(os.environ)
     env["FRAUDGUARD_HOME"] = str(settings.home)
+    env["FRAUDGUARD_FLINK__JOB_NAME"] = settings.flink.job_name
     if settings.models_root is not None:
         env["FRAUDGUARD_MODELS_ROOT"] = str(settings.models_root)
     env["FRAUDGUARD_REDIS__FEATURE_PREFIX"] = settings.redis.feature_prefix

@@ -2,7 +2,7 @@
 conftest.py) against the real stack, the real job and the panel as an operator starts it: a lead
 edits a draft and sees the what-if change, proposes it; a second lead approves it and the running
 job's decisions carry the new version within 10 s; a viewer cannot publish; the audit page lists
-every step.
+every step; the Monitoring page shows the running job's metrics with the new version in force.
 
 Screenshots of each page go to ``bench/results/screenshots/`` (git-ignored).
 """
@@ -239,4 +239,11 @@ def run_the_scenario(
                  ("thresholds.publish", "lead-b")]:  # fmt: skip
         assert step in rows, f"{step} not in the audit page: {rows}"
     page.screenshot(path=SCREENSHOTS / "audit.png", full_page=True)
+
+    # The Monitoring page's Job section reads the running job's metrics endpoint.
+    page.goto(f"{panel.url}/monitoring")
+    page.wait_for_selector("#job[aria-busy=false]")
+    assert page.get_attribute("#job-state", "data-answers") == "true", page.inner_text("#job-state")
+    assert version in page.inner_text("#job-versions [data-in-force=thresholds]")
+    page.screenshot(path=SCREENSHOTS / "monitoring.png", full_page=True)
     lead_a.close()
