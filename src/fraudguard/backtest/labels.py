@@ -5,8 +5,6 @@ so a report built from the backtest must not see it; the decision's ``label`` st
 (immature) and ``label_reported_ms`` records when it would come.
 
 >>> known = KnownLabels({"t1": ("fraud", 5_000), "t2": ("fraud", 9_000)}, cutoff_ms=6_000)
->>> known.columns(["t1", "t2", "t3"])
-(['fraud', None, None], [5000, 9000, None])
 >>> label, reported = known.arrays(pa.array(["t3", "t2", "t1"]))
 >>> label.to_pylist(), reported.to_pylist()
 ([None, None, 'fraud'], [None, 9000, 5000])
@@ -14,7 +12,6 @@ so a report built from the backtest must not see it; the decision's ``label`` st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -49,22 +46,8 @@ class KnownLabels:
                 reported[row["txn_id"]] = (row["label"], at)
         return cls(reported, cutoff_ms)
 
-    def columns(self, txn_ids: Sequence[str]) -> tuple[list[str | None], list[int | None]]:
-        """Per transaction: its label if reported by the cut-off (else None), and when it was
-        or will be reported (None: never)."""
-        labels: list[str | None] = []
-        times: list[int | None] = []
-        for txn_id in txn_ids:
-            found = self.reported.get(txn_id)
-            if found is None:
-                labels.append(None)
-                times.append(None)
-            else:
-                labels.append(found[0] if found[1] <= self.cutoff_ms else None)
-                times.append(found[1])
-        return labels, times
-
     def arrays(self, txn_ids: pa.Array) -> tuple[pa.StringArray, pa.Int64Array]:
-        """:meth:`columns` for a batch at once, as Arrow arrays (one hash lookup per id in C)."""
+        """Per transaction of a batch: its label if reported by the cut-off (else null), and
+        when it was or will be reported (null: never), as Arrow arrays."""
         at = pc.index_in(txn_ids, value_set=self._ids)
         return self._labels.take(at), self._times.take(at)

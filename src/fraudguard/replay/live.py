@@ -76,9 +76,9 @@ def decision_batch(records: list[dict[str, Any]], known: KnownLabels | None) -> 
         FEATURES_TYPE,
     )
     if known is not None:
-        labels, reported = known.columns([r["txn_id"] for r in records])
-        columns["label"] = pa.array(labels, pa.string())
-        columns["label_reported_ms"] = pa.array(reported, pa.int64())
+        labels, reported = known.arrays(columns["txn_id"])
+        columns["label"] = labels
+        columns["label_reported_ms"] = reported
     return pa.table(columns)
 
 
