@@ -15,7 +15,13 @@ from typing import Any
 from fraudguard.config import Settings
 from fraudguard.flink.connectors import control_source, exactly_once_sink, transactions_source
 from fraudguard.flink.environment import make_environment
-from fraudguard.flink.feature_steps import feature_steps, micro_batches, unbatched
+from fraudguard.flink.feature_steps import (
+    event_clock,
+    feature_steps,
+    micro_batches,
+    transactions_watermarks,
+    unbatched,
+)
 from fraudguard.flink.functions import (
     BYTES,
     CONTROL_STATE,
@@ -32,10 +38,10 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     from pyflink.common import WatermarkStrategy
     from pyflink.common.typeinfo import Types
 
-    # Features need no watermark: each step works in arrival order (see flink.functions).
-    raw = env.from_source(
-        transactions_source(settings), WatermarkStrategy.no_watermarks(), "transactions"
+    source = env.from_source(
+        transactions_source(settings), transactions_watermarks(settings), "transactions"
     ).uid("transactions-source")
+    raw = event_clock(source, settings)
     validation = settings.validation
     valid = (
         micro_batches(raw, settings, "batch-transactions")

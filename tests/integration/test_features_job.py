@@ -1,7 +1,8 @@
 """The job's features against the offline path, on the real stack.
 
-The parity test streams 50,000 generated transactions through the PyFlink job and compares
-every feature of every decision (read_committed) with ``build_features`` on the same events.
+The parity test streams 50,000 generated transactions through the PyFlink job (6 partitions,
+parallelism 2, sent out of event-time order within the allowed disorder) and compares every
+feature of every decision (read_committed) with ``build_features`` on the same events.
 The fault test kills the job hard part-way through 100,000 and checks, after it resumed from
 its checkpoint, that every transaction was decided exactly once with the offline values.
 """
@@ -19,7 +20,8 @@ from fraudguard.config import Settings
 from fraudguard.features import FEATURE_NAMES, build_features
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.ops.jobrunner import JobRunner
-from fraudguard.streams.kafka import assigned_consumer
+from fraudguard.streams.kafka import assigned_consumer, make_producer, produce_waiting
+from fraudguard.wire.transactions import Transaction
 
 pytestmark = pytest.mark.integration
 
@@ -55,23 +57,48 @@ class DecisionReader:
         self.consumer.close()
 
 
-def generated(settings: Settings, count: int, cards: int, days: float) -> GeneratorConfig:
+def generated(
+    settings: Settings, count: int, cards: int, days: float, disorder_ms: int = 0
+) -> GeneratorConfig:
+    """Produce ``count`` generated transactions; with ``disorder_ms``, each is sent as if
+    delayed by up to that much, so every partition receives them out of event-time order."""
     config = GeneratorConfig(
         seed=11, cards=cards, merchants=300, days=days, fraud_rate=0.005,
         txn_id_prefix=f"p{uuid.uuid4().hex[:6]}-",
     )  # fmt: skip
     config = config.ending_at(int(time.time() * 1000))
-    report = produce_to_kafka(settings, PaymentStream(config), rate=0, limit=count, labels=False)
-    assert report.transactions == count and report.failed == 0
+    if not disorder_ms:
+        report = produce_to_kafka(
+            settings, PaymentStream(config), rate=0, limit=count, labels=False
+        )
+        assert report.transactions == count and report.failed == 0
+        return config
+    txns = first_transactions(config, count)
+    rng = random.Random(7)
+    sent_at = [txn.ts_ms + rng.uniform(0, disorder_ms) for txn in txns]
+    producer = make_producer(settings)
+    topic = settings.topics.transactions.name
+    order = sorted(range(count), key=sent_at.__getitem__)
+    inverted = sum(txns[a].ts_ms > txns[b].ts_ms for a, b in zip(order, order[1:], strict=False))
+    assert inverted > count // 10, f"only {inverted} of {count} sent before an older one"
+    for i in order:
+        txn = txns[i]
+        produce_waiting(producer, topic, orjson.dumps(txn.to_wire()), txn.card_id, None, txn.ts_ms)
+    assert producer.flush(60) == 0
     return config
 
 
-def offline_features(config: GeneratorConfig, count: int, settings: Settings) -> dict:
+def first_transactions(config: GeneratorConfig, count: int) -> list[Transaction]:
     txns = []
     for txn in PaymentStream(config).transactions():
         txns.append(txn)
         if len(txns) == count:
             break
+    return txns
+
+
+def offline_features(config: GeneratorConfig, count: int, settings: Settings) -> dict:
+    txns = first_transactions(config, count)
     return {
         txn.txn_id: features
         for txn, features in build_features(txns, dedupe_ttl_ms=settings.flink.dedupe_ttl_ms)
@@ -92,11 +119,17 @@ def mismatches(stream: dict, offline: dict, limit: int = 5) -> list[str]:
     return found
 
 
-def test_stream_and_offline_features_are_identical_on_50k_transactions(
+def test_stream_and_offline_features_are_identical_on_50k_out_of_order_transactions(
     isolated_settings: Settings,
 ) -> None:
-    settings, count = isolated_settings, 50_000
-    config = generated(settings, count, cards=4000, days=7.5)
+    # A minute of allowed disorder: the stream has a payment every 13 s on average, so sending
+    # each up to 59 s late reorders a good share of every partition, and of every merchant.
+    flink = isolated_settings.flink.model_copy(
+        update={"parallelism": 2, "out_of_orderness_ms": 60_000}
+    )
+    settings, count = isolated_settings.model_copy(update={"flink": flink}), 50_000
+    assert settings.topics.transactions.partitions == 6
+    config = generated(settings, count, cards=4000, days=7.5, disorder_ms=59_000)
     runner = JobRunner(settings)
     reader = DecisionReader(settings)
     runner.start(detached=True, fresh=True)

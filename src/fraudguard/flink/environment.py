@@ -40,6 +40,7 @@ def flink_configuration(settings: Settings, restore_from: Path | None = None) ->
         )
     conf = {
         "parallelism.default": str(flink.parallelism),
+        "pipeline.auto-watermark-interval": f"{flink.watermark_interval_ms} ms",
         "pipeline.name": flink.job_name,
         "pipeline.jars": ";".join(jar.resolve().as_uri() for jar in jars),
         "execution.checkpointing.interval": f"{flink.checkpoint_interval_ms} ms",

@@ -57,6 +57,32 @@ def unbatched(stream: Any, name: str) -> Any:
     return DataStream(j_stream.name(name).uid(name))
 
 
+def event_clock(source: Any, settings: Settings) -> Any:
+    """The transactions source's records, with the release of a quiet reader added to the
+    source's watermarks (``io.fraudguard.flink.EventClock``)."""
+    from pyflink.datastream import DataStream
+
+    flink = settings.flink
+    clock = _jvm().io.fraudguard.flink.EventClock(
+        flink.quiet_reader_ms, flink.live_lag_ms, flink.idle_partition_ms,
+        flink.watermark_interval_ms,
+    )  # fmt: skip
+    j_stream = source._j_data_stream.transform("event-clock", _bytes_type(), clock)
+    return DataStream(j_stream.uid("event-clock"))
+
+
+def transactions_watermarks(settings: Settings) -> Any:
+    """Each partition's watermark trails its newest record timestamp (the event time) by
+    ``out_of_orderness_ms``; a partition silent for ``idle_partition_ms`` stops holding the
+    others back."""
+    from pyflink.common import Duration, WatermarkStrategy
+
+    flink = settings.flink
+    return WatermarkStrategy.for_bounded_out_of_orderness(
+        Duration.of_millis(flink.out_of_orderness_ms)
+    ).with_idleness(Duration.of_millis(flink.idle_partition_ms))
+
+
 def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
     """Validated transactions' JSON in; each with its features and the champion model's base
     score, packed for the decision, out (``io.fraudguard.flink.PackForDecision``). A retried
@@ -82,9 +108,10 @@ def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
 
     # Nested classes: Py4J names them Outer$Inner. The merchant step is an operator of its own,
     # not a function: it writes its state behind a cache, at checkpoints (see MerchantStep).
-    card = getattr(flink, "FeatureSteps$Card")(spec, settings.flink.dedupe_ttl_ms)
-    merchant = flink.MerchantStep(spec, settings.flink.merchant_state_cache)
-    device = getattr(flink, "FeatureSteps$Device")(spec)
+    ordered = settings.flink.event_time_order
+    card = getattr(flink, "FeatureSteps$Card")(spec, settings.flink.dedupe_ttl_ms, ordered)
+    merchant = flink.MerchantStep(spec, settings.flink.merchant_state_cache, ordered)
+    device = getattr(flink, "FeatureSteps$Device")(spec, ordered)
     stream = keyed_step(stream, "card", "card-features", lambda s: s.process(card, enriched))
     stream = keyed_step(
         stream,

@@ -5,6 +5,7 @@ import io.fraudguard.features.FeatureSpec;
 import io.fraudguard.features.PackedState;
 import io.fraudguard.features.RawEvents;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -14,28 +15,59 @@ import org.apache.flink.util.Collector;
 /**
  * The card and device steps of the job (the merchant's is {@link MerchantStep}): the feature
  * kernel ({@code io.fraudguard.features}) with each entity's state in checkpointed Flink state.
- * Each step applies the kernel to its entity's transactions in arrival order and writes that
- * entity's features into the record; a transaction that arrives after a later one of the same
- * entity is marked late.
+ * Each step applies the kernel to its entity's transactions and writes that entity's features
+ * into the record. In event-time order (the default) a transaction waits in keyed state until
+ * the watermark passes it ({@link EventTimeOrder}, {@link EventClock}), so the features do not
+ * depend on how partitions and parallel steps interleave; one already behind the watermark is
+ * applied at once and marked late. In arrival order (for one partition whose producer keeps
+ * order) each is applied as it comes, and one older than its entity's newest is marked late.
  */
 public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched, Enriched> {
     private static final long serialVersionUID = 1L;
     private final String specJson;
+    private final boolean inEventTimeOrder;
     protected transient FeatureKernel kernel;
     private transient ValueState<Long> newest;
+    private transient ListState<Enriched> pending;
 
-    protected FeatureSteps(String specJson) {
+    protected FeatureSteps(String specJson, boolean inEventTimeOrder) {
         this.specJson = specJson;
+        this.inEventTimeOrder = inEventTimeOrder;
     }
 
     @Override
     public void open(OpenContext context) throws Exception {
         kernel = new FeatureKernel(FeatureSpec.parse(specJson));
         newest = getRuntimeContext().getState(new ValueStateDescriptor<>("newest", Types.LONG));
+        pending = getRuntimeContext().getListState(EventTimeOrder.pendingState());
         openState();
     }
 
     protected abstract void openState();
+
+    /** The kernel's step for one transaction, in processing order. */
+    protected abstract void apply(Enriched e, Collector<Enriched> out) throws Exception;
+
+    @Override
+    public void processElement(Enriched e, Context ctx, Collector<Enriched> out) throws Exception {
+        if (inEventTimeOrder) {
+            if (e.tsMs > ctx.timerService().currentWatermark()) {
+                pending.add(e);
+                ctx.timerService().registerEventTimeTimer(e.tsMs);
+                return;
+            }
+            e.late = true;
+        }
+        apply(e, out);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Enriched> out)
+            throws Exception {
+        for (Enriched e : EventTimeOrder.takeDue(pending, ctx.timerService().currentWatermark())) {
+            apply(e, out);
+        }
+    }
 
     /** Remembers the key's newest event time; true when {@code tsMs} is older than it. */
     protected boolean arrivedLate(long tsMs) throws Exception {
@@ -59,8 +91,8 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         private transient ValueState<FeatureKernel.CardState> card;
         private transient long[] seen; // reused: previous sightings at merchant and terminal
 
-        public Card(String specJson, long dedupeTtlMs) {
-            super(specJson);
+        public Card(String specJson, long dedupeTtlMs, boolean inEventTimeOrder) {
+            super(specJson, inEventTimeOrder);
             this.dedupeTtlMs = dedupeTtlMs;
         }
 
@@ -71,7 +103,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         }
 
         @Override
-        public void processElement(Enriched e, Context ctx, Collector<Enriched> out) throws Exception {
+        protected void apply(Enriched e, Collector<Enriched> out) throws Exception {
             FeatureKernel.CardState state = card.value();
             if (state == null) {
                 state = kernel.newCardState(dedupeTtlMs);
@@ -82,7 +114,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
             e.seenAtMerchantMs = seen[0];
             e.seenAtTerminalMs = seen[1];
             card.update(state);
-            e.late = arrivedLate(e.tsMs);
+            e.late = arrivedLate(e.tsMs) || e.late;
             out.collect(e);
         }
     }
@@ -92,8 +124,8 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         private static final long serialVersionUID = 1L;
         private transient ValueState<RawEvents> device;
 
-        public Device(String specJson) {
-            super(specJson);
+        public Device(String specJson, boolean inEventTimeOrder) {
+            super(specJson, inEventTimeOrder);
         }
 
         @Override
@@ -103,6 +135,15 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
 
         @Override
         public void processElement(Enriched e, Context ctx, Collector<Enriched> out) throws Exception {
+            if (e.deviceId == null) {
+                apply(e, out); // no state, so no order to keep
+            } else {
+                super.processElement(e, ctx, out);
+            }
+        }
+
+        @Override
+        protected void apply(Enriched e, Collector<Enriched> out) throws Exception {
             if (e.deviceId == null) {
                 kernel.device(null, e.txn(), e.features);
             } else {

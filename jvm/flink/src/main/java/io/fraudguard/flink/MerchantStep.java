@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -15,14 +16,19 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
  * Keyed by merchant: merchant and terminal features from time buckets, with the card's previous
- * sightings here as the card step found them; a transaction older than the merchant's newest is
- * marked late.
+ * sightings here as the card step found them; in event-time order or arrival order and late as
+ * in {@link FeatureSteps}.
  *
  * <p>The states of busy merchants are kept as objects in a bounded cache (least recently used
  * first out) and written to Flink's keyed state only when they leave the cache and at every
@@ -33,12 +39,13 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * from it is exact; what the cache held after the barrier is replayed from Kafka.
  */
 public class MerchantStep extends AbstractStreamOperator<Enriched>
-        implements OneInputStreamOperator<Enriched, Enriched> {
+        implements OneInputStreamOperator<Enriched, Enriched>, Triggerable<String, VoidNamespace> {
     private static final long serialVersionUID = 1L;
     private static final long NONE = Long.MIN_VALUE;
 
     private final String specJson;
     private final int cacheSize;
+    private final boolean inEventTimeOrder;
 
     /** One merchant's state as objects, and which parts changed since they were written. */
     private static final class Cached {
@@ -59,13 +66,16 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
     private transient MapState<String, BucketWindows> terminals;
     private transient ValueState<Long> newest;
     private transient LinkedHashMap<String, Cached> cache;
+    private transient ListState<Enriched> pending;
+    private transient InternalTimerService<VoidNamespace> timers;
 
-    public MerchantStep(String specJson, int cacheSize) {
+    public MerchantStep(String specJson, int cacheSize, boolean inEventTimeOrder) {
         if (cacheSize < 1) {
             throw new IllegalArgumentException("the merchant cache needs room for one merchant");
         }
         this.specJson = specJson;
         this.cacheSize = cacheSize;
+        this.inEventTimeOrder = inEventTimeOrder;
     }
 
     @Override
@@ -79,11 +89,35 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
                 "terminals", StringSerializer.INSTANCE, new KernelStateSerializer.Buckets()));
         newest = getRuntimeContext().getState(new ValueStateDescriptor<>("newest", Types.LONG));
         cache = new LinkedHashMap<>(2 * cacheSize, 0.75f, true);
+        pending = getRuntimeContext().getListState(EventTimeOrder.pendingState());
+        timers = getInternalTimerService("release", VoidNamespaceSerializer.INSTANCE, this);
     }
 
     @Override
     public void processElement(StreamRecord<Enriched> record) throws Exception {
         Enriched e = record.getValue();
+        if (inEventTimeOrder) {
+            if (e.tsMs > timers.currentWatermark()) {
+                pending.add(e);
+                timers.registerEventTimeTimer(VoidNamespace.INSTANCE, e.tsMs);
+                return;
+            }
+            e.late = true;
+        }
+        apply(e);
+    }
+
+    @Override
+    public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        for (Enriched e : EventTimeOrder.takeDue(pending, timers.currentWatermark())) {
+            apply(e);
+        }
+    }
+
+    @Override
+    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {}
+
+    private void apply(Enriched e) throws Exception {
         String key = (String) getCurrentKey();
         Cached c = cache.get(key);
         if (c == null) {
@@ -112,7 +146,7 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
             c.newestDirty = true;
         }
         e.late = late || e.late;
-        output.collect(record);
+        output.collect(new StreamRecord<>(e));
     }
 
     /** The current key's state from Flink's keyed state (terminals are read when met). */
