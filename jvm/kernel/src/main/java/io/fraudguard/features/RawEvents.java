@@ -18,6 +18,8 @@ import java.util.Arrays;
  * twice as many values as there are live events, plus 16.
  */
 public final class RawEvents implements PackedState<RawEvents> {
+    /** The layout {@link #pack} writes; {@link #unpack(Unpacker, int)} reads 1 to it. */
+    public static final int LAYOUT = 1;
     /** {@link #code}: the value is in no event's column. */
     static final int ABSENT = -1;
 
@@ -325,6 +327,12 @@ public final class RawEvents implements PackedState<RawEvents> {
     }
 
     public static RawEvents unpack(Unpacker u) {
+        return unpack(u, LAYOUT);
+    }
+
+    /** The events {@link #pack} wrote in {@code layout}. */
+    public static RawEvents unpack(Unpacker u, int layout) {
+        Unpacker.checkLayout("events", layout, LAYOUT);
         long horizonMs = u.varLong();
         int columns = u.varInt();
         int n = u.varInt();

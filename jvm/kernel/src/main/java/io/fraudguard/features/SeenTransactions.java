@@ -60,7 +60,9 @@ public final class SeenTransactions {
         }
     }
 
-    public static SeenTransactions unpack(Unpacker u) {
+    /** The ids {@link #pack} wrote, in the card's {@code layout}. */
+    public static SeenTransactions unpack(Unpacker u, int layout) {
+        Unpacker.checkLayout("retried ids", layout, FeatureKernel.CardState.LAYOUT);
         SeenTransactions s = new SeenTransactions(u.varLong());
         s.maxTs = u.varLong();
         int n = u.varInt();

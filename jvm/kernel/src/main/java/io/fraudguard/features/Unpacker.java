@@ -88,6 +88,14 @@ public final class Unpacker {
         return s;
     }
 
+    /** Refuses a {@code layout} outside 1 to {@code current}: no reader of it exists here. */
+    static void checkLayout(String state, int layout, int current) {
+        if (layout < 1 || layout > current) {
+            throw new IllegalArgumentException(
+                    "no reader of layout " + layout + " of " + state + " (1 to " + current + ")");
+        }
+    }
+
     /** True when every byte was read: a state that leaves bytes over was read wrongly. */
     public boolean done() {
         return pos == limit;
