@@ -161,4 +161,24 @@ class KernelStateSerializerTest {
             assertEquals(1, ((KernelStateSerializer<?>) read.restoreSerializer()).layout());
         }
     }
+
+    @Test
+    void aStateOfAnOlderLayoutIsMigratedByAReaderOfThatLayout() throws Exception {
+        TypeSerializerSnapshot<FeatureKernel.CardState> old =
+                TypeSerializerSnapshot.readVersionedSnapshot(new DataInputDeserializer(
+                        storedSnapshot(KernelStateSerializer.CardSnapshot.class, 3, null)),
+                        getClass().getClassLoader());
+        KernelStateSerializer.Card current = new KernelStateSerializer.Card();
+        assertTrue(FeatureKernel.CardState.LAYOUT > 1);
+        assertTrue(current.snapshotConfiguration().resolveSchemaCompatibility(old)
+                .isCompatibleAfterMigration());
+        KernelStateSerializer<FeatureKernel.CardState> reader =
+                (KernelStateSerializer<FeatureKernel.CardState>) old.restoreSerializer();
+        assertEquals(new KernelStateSerializer.Card(1), reader);
+        assertThrows(UnsupportedOperationException.class,
+                () -> written(reader, kernel.newCardState(DAY)));
+        // The other way, a newer layout than the restoring code's, is never compatible.
+        assertTrue(old.resolveSchemaCompatibility(current.snapshotConfiguration())
+                .isIncompatible());
+    }
 }

@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every golden savepoint of a feature step (written by earlier code, in its layout: see
  * {@code src/test/resources/state-snapshots/README.md}) restored with this code, on either
  * backend, then fed the payments after it: the features are those of the kernel run straight
- * over all the payments, and the step's output is that of a run never interrupted.
+ * over all the payments, and the step's output is that of a run never interrupted; so is the
+ * output of the step restored from a savepoint taken right after the first restore.
  */
 class StateUpgradeTest {
     private static String spec;
@@ -55,6 +56,13 @@ class StateUpgradeTest {
         return cases.stream();
     }
 
+    /** The card kernel as it stands after the payments the savepoints saw. */
+    private static BuildFeatures.Offline afterSplit(String step, int size) throws Exception {
+        var upstream = new BuildFeatures.Offline(kernel, StepHarness.DEDUPE_TTL_MS);
+        StepHarness.inputs(step, upstream, size, payments, 0, StepHarness.SPLIT);
+        return upstream;
+    }
+
     @ParameterizedTest(name = "{0} restored on {1}")
     @MethodSource("savepoints")
     void aRestoredStepGoesOnAsIfNeverStopped(String file, StepHarness.Backend backend)
@@ -65,13 +73,20 @@ class StateUpgradeTest {
         OperatorSubtaskState saved = OperatorSnapshotUtil.readStateHandle(
                 folder().resolve(file).toString());
 
-        var upstream = new BuildFeatures.Offline(kernel, StepHarness.DEDUPE_TTL_MS);
-        StepHarness.inputs(step, upstream, size, payments, 0, split); // what the savepoint saw
-        List<Enriched> after = StepHarness.inputs(step, upstream, size, payments, split,
-                payments.size());
+        List<Enriched> after = StepHarness.inputs(step, afterSplit(step, size), size, payments,
+                split, payments.size());
         List<Enriched> restored;
+        OperatorSubtaskState resaved;
         try (var harness = StepHarness.open(step, spec, backend, saved)) {
+            resaved = StepHarness.savepoint(harness);
             restored = StepHarness.process(harness, after);
+        }
+        // Saved again at once, before any key was written: every state must have been
+        // rewritten in the current layout, which the new savepoint says it holds.
+        List<Enriched> restoredTwice;
+        try (var harness = StepHarness.open(step, spec, backend, resaved)) {
+            restoredTwice = StepHarness.process(harness, StepHarness.inputs(step,
+                    afterSplit(step, size), size, payments, split, payments.size()));
         }
 
         var straight = new BuildFeatures.Offline(kernel, StepHarness.DEDUPE_TTL_MS);
@@ -94,12 +109,15 @@ class StateUpgradeTest {
         }
 
         assertEquals(expected.size(), restored.size(), "one record per answered payment");
+        assertEquals(restored.size(), restoredTwice.size());
         int written = 0;
         for (int k = 0; k < restored.size(); k++) {
             Enriched e = restored.get(k);
             assertEquals(uninterrupted.get(k).txnId, e.txnId);
             assertEquals(uninterrupted.get(k).late, e.late, e.txnId + " late");
             assertArrayEquals(uninterrupted.get(k).features, e.features, e.txnId);
+            assertArrayEquals(e.features, restoredTwice.get(k).features, e.txnId + " resaved");
+            assertEquals(e.late, restoredTwice.get(k).late, e.txnId + " resaved late");
             for (int j = 0; j < size; j++) {
                 if (!Double.isNaN(e.features[j])) { // a feature this step writes
                     written++;

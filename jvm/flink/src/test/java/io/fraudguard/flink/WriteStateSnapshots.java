@@ -1,8 +1,10 @@
 package io.fraudguard.flink;
 
+import io.fraudguard.features.BucketWindows;
 import io.fraudguard.features.BuildFeatures;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.features.RawEvents;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,6 +49,10 @@ class WriteStateSnapshots {
 
     /** The layout version this code writes {@code step}'s state in. */
     private static int layout(String step) {
-        return 1;
+        return switch (step) {
+            case "card" -> FeatureKernel.CardState.LAYOUT;
+            case "merchant" -> BucketWindows.LAYOUT;
+            default -> RawEvents.LAYOUT;
+        };
     }
 }

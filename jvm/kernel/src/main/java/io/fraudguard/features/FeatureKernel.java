@@ -44,7 +44,7 @@ public final class FeatureKernel {
          * The layout {@link #pack} writes; layout n holds the retried ids and the history each
          * in their layout n ({@link SeenTransactions}, {@link RawEvents}).
          */
-        public static final int LAYOUT = 1;
+        public static final int LAYOUT = 2;
         public final SeenTransactions seen;
         public final RawEvents history;
 
