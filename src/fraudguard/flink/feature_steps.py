@@ -16,12 +16,6 @@ from fraudguard.config import Settings
 from fraudguard.features.spec import feature_spec
 from fraudguard.models.registry import serving_layout
 
-STATE_LAYOUT = 5
-"""Part of each feature step's uid. Raised whenever a step's state changes shape, so a checkpoint
-of the old shape is refused at start (the job runner then says to start ``--fresh``) instead of
-being misread."""
-
-
 CHAMPION_CHECK_MS = 1000
 """How often the job reads the champion pointer again: a promotion reaches it within this."""
 
@@ -104,7 +98,9 @@ def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
 
     def keyed_step(stream: Any, key: str, name: str, apply: Any) -> Any:
         step = apply(stream.keyBy(flink.EntityKey(key)))
-        return step.name(name).uid(f"{name}-{STATE_LAYOUT}")
+        # Fixed forever: a savepoint maps state to operators by uid. A change of a state's
+        # layout gets a new serializer version instead (docs/operations.md, State and upgrades).
+        return step.name(name).uid(name)
 
     # Nested classes: Py4J names them Outer$Inner. The merchant step is an operator of its own,
     # not a function: it writes its state behind a cache, at checkpoints (see MerchantStep).

@@ -7,8 +7,9 @@ import io.fraudguard.features.Packer;
 import io.fraudguard.features.RawEvents;
 import io.fraudguard.features.Unpacker;
 import java.io.IOException;
-import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
+import java.util.function.IntFunction;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
@@ -21,12 +22,36 @@ import org.apache.flink.core.memory.DataOutputView;
  * at each checkpoint and deep-copies a state touched while a checkpoint is being written. Kryo
  * did both by reflection, with reference tracking and one stream call per number; measured in
  * the job, the checkpoint thread was the largest consumer after the JIT.
+ *
+ * <p>Versioned: a state class's packed form has a layout number ({@code LAYOUT} in the kernel),
+ * which the serializer's snapshot records in every checkpoint and savepoint ({@link
+ * LayoutSnapshot}). A serializer reads one layout; it writes only the current one. Restored from
+ * an older layout, the snapshot's restore serializer reads the old blocks and Flink rewrites them
+ * in the current layout (RocksDB at restore, the heap backend at the next checkpoint), so an
+ * upgrade keeps the state and the operator uids never change.
  */
 public abstract class KernelStateSerializer<T extends PackedState<T>> extends TypeSerializer<T> {
     private static final long serialVersionUID = 1L;
     private static final ThreadLocal<Packer> PACKER = ThreadLocal.withInitial(Packer::new);
+    private final int layout;
 
-    protected abstract T unpack(Unpacker u);
+    /** The serializer of {@code layout}, from 1 to {@link #currentLayout}. */
+    protected KernelStateSerializer(int layout) {
+        if (layout < 1 || layout > currentLayout()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": no layout " + layout);
+        }
+        this.layout = layout;
+    }
+
+    /** The layout this code writes: the kernel class's {@code LAYOUT}. */
+    protected abstract int currentLayout();
+
+    protected abstract T unpack(Unpacker u, int layout);
+
+    /** The layout this serializer reads. */
+    public int layout() {
+        return layout;
+    }
 
     @Override
     public T copy(T from) {
@@ -60,6 +85,11 @@ public abstract class KernelStateSerializer<T extends PackedState<T>> extends Ty
 
     @Override
     public void serialize(T value, DataOutputView target) throws IOException {
+        if (layout != currentLayout()) {
+            // A restore serializer only reads: what it read is written in the current layout.
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " of layout "
+                    + layout + " reads old states; states are written in layout " + currentLayout());
+        }
         Packer p = PACKER.get().reset();
         value.pack(p);
         target.writeInt(p.length());
@@ -71,7 +101,7 @@ public abstract class KernelStateSerializer<T extends PackedState<T>> extends Ty
         byte[] block = new byte[source.readInt()];
         source.readFully(block);
         Unpacker u = new Unpacker(block, block.length);
-        T value = unpack(u);
+        T value = unpack(u, layout);
         if (!u.done()) {
             throw new IOException(getClass().getSimpleName() + ": bytes left over in a state");
         }
@@ -92,26 +122,40 @@ public abstract class KernelStateSerializer<T extends PackedState<T>> extends Ty
 
     @Override
     public boolean equals(Object obj) {
-        return obj != null && obj.getClass() == getClass();
+        return obj != null && obj.getClass() == getClass()
+                && ((KernelStateSerializer<?>) obj).layout == layout;
     }
 
     @Override
     public int hashCode() {
-        return getClass().hashCode();
+        return 31 * getClass().hashCode() + layout;
     }
 
     /** A card's retried ids and history. */
     public static final class Card extends KernelStateSerializer<FeatureKernel.CardState> {
         private static final long serialVersionUID = 1L;
 
+        public Card() {
+            this(FeatureKernel.CardState.LAYOUT);
+        }
+
+        public Card(int layout) {
+            super(layout);
+        }
+
         @Override
-        protected FeatureKernel.CardState unpack(Unpacker u) {
-            return FeatureKernel.CardState.unpack(u);
+        protected int currentLayout() {
+            return FeatureKernel.CardState.LAYOUT;
+        }
+
+        @Override
+        protected FeatureKernel.CardState unpack(Unpacker u, int layout) {
+            return FeatureKernel.CardState.unpack(u, layout);
         }
 
         @Override
         public TypeSerializerSnapshot<FeatureKernel.CardState> snapshotConfiguration() {
-            return new CardSnapshot();
+            return new CardSnapshot(layout());
         }
     }
 
@@ -119,14 +163,27 @@ public abstract class KernelStateSerializer<T extends PackedState<T>> extends Ty
     public static final class Events extends KernelStateSerializer<RawEvents> {
         private static final long serialVersionUID = 1L;
 
+        public Events() {
+            this(RawEvents.LAYOUT);
+        }
+
+        public Events(int layout) {
+            super(layout);
+        }
+
         @Override
-        protected RawEvents unpack(Unpacker u) {
-            return RawEvents.unpack(u);
+        protected int currentLayout() {
+            return RawEvents.LAYOUT;
+        }
+
+        @Override
+        protected RawEvents unpack(Unpacker u, int layout) {
+            return RawEvents.unpack(u, layout);
         }
 
         @Override
         public TypeSerializerSnapshot<RawEvents> snapshotConfiguration() {
-            return new EventsSnapshot();
+            return new EventsSnapshot(layout());
         }
     }
 
@@ -134,33 +191,143 @@ public abstract class KernelStateSerializer<T extends PackedState<T>> extends Ty
     public static final class Buckets extends KernelStateSerializer<BucketWindows> {
         private static final long serialVersionUID = 1L;
 
+        public Buckets() {
+            this(BucketWindows.LAYOUT);
+        }
+
+        public Buckets(int layout) {
+            super(layout);
+        }
+
         @Override
-        protected BucketWindows unpack(Unpacker u) {
-            return BucketWindows.unpack(u);
+        protected int currentLayout() {
+            return BucketWindows.LAYOUT;
+        }
+
+        @Override
+        protected BucketWindows unpack(Unpacker u, int layout) {
+            return BucketWindows.unpack(u, layout);
         }
 
         @Override
         public TypeSerializerSnapshot<BucketWindows> snapshotConfiguration() {
-            return new BucketsSnapshot();
+            return new BucketsSnapshot(layout());
         }
     }
 
-    public static final class CardSnapshot
-            extends SimpleTypeSerializerSnapshot<FeatureKernel.CardState> {
+    /**
+     * The snapshot of a kernel state's serializer: the layout its states were written in. Its
+     * format version 4 writes the layout as an int; version 3 is the format of Flink's
+     * {@link org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot}, which these
+     * classes extended before states had layouts: no body, and states in layout 1. The class
+     * names are in every savepoint: they must never change.
+     */
+    public abstract static class LayoutSnapshot<T extends PackedState<T>>
+            implements TypeSerializerSnapshot<T> {
+        static final int UNVERSIONED_FORMAT = 3;
+        static final int FORMAT = 4;
+        private final String state;
+        private final int currentLayout;
+        private final IntFunction<KernelStateSerializer<T>> serializers;
+        private int layout;
+
+        /**
+         * The snapshot of {@code state}'s serializer (the name is for messages) of
+         * {@code layout}, with the current layout and each layout's serializer.
+         */
+        protected LayoutSnapshot(String state, int currentLayout,
+                IntFunction<KernelStateSerializer<T>> serializers, int layout) {
+            this.state = state;
+            this.currentLayout = currentLayout;
+            this.serializers = serializers;
+            this.layout = layout;
+        }
+
+        /** The layout the snapshotted serializer's states are in. */
+        public int layout() {
+            return layout;
+        }
+
+        @Override
+        public int getCurrentVersion() {
+            return FORMAT;
+        }
+
+        @Override
+        public void writeSnapshot(DataOutputView out) throws IOException {
+            out.writeInt(layout);
+        }
+
+        @Override
+        public void readSnapshot(int readVersion, DataInputView in, ClassLoader classLoader)
+                throws IOException {
+            if (readVersion == UNVERSIONED_FORMAT) {
+                layout = 1;
+            } else if (readVersion == FORMAT) {
+                layout = in.readInt();
+            } else {
+                throw new IOException("the " + state + " state's serializer snapshot is in format "
+                        + readVersion + ", which this code cannot read (it reads formats "
+                        + UNVERSIONED_FORMAT + " and " + FORMAT + "): it was written by newer "
+                        + "FraudGuard code; restore it with that code or newer");
+            }
+            if (layout < 1 || layout > currentLayout) {
+                throw new IOException("the " + state + " state is in layout " + layout
+                        + ", which this code cannot read (it reads layouts 1 to " + currentLayout
+                        + "): it was written by newer FraudGuard code; restore it with that code"
+                        + " or newer");
+            }
+        }
+
+        @Override
+        public TypeSerializer<T> restoreSerializer() {
+            return serializers.apply(layout);
+        }
+
+        /** Called on the new serializer's snapshot with the restored one. */
+        @Override
+        public TypeSerializerSchemaCompatibility<T> resolveSchemaCompatibility(
+                TypeSerializerSnapshot<T> oldSnapshot) {
+            if (oldSnapshot.getClass() != getClass()) {
+                return TypeSerializerSchemaCompatibility.incompatible();
+            }
+            int old = ((LayoutSnapshot<T>) oldSnapshot).layout;
+            if (old == layout) {
+                return TypeSerializerSchemaCompatibility.compatibleAsIs();
+            }
+            return old < layout
+                    ? TypeSerializerSchemaCompatibility.compatibleAfterMigration()
+                    : TypeSerializerSchemaCompatibility.incompatible();
+        }
+    }
+
+    public static final class CardSnapshot extends LayoutSnapshot<FeatureKernel.CardState> {
         public CardSnapshot() {
-            super(Card::new);
+            this(FeatureKernel.CardState.LAYOUT);
+        }
+
+        CardSnapshot(int layout) {
+            super("card", FeatureKernel.CardState.LAYOUT, Card::new, layout);
         }
     }
 
-    public static final class EventsSnapshot extends SimpleTypeSerializerSnapshot<RawEvents> {
+    public static final class EventsSnapshot extends LayoutSnapshot<RawEvents> {
         public EventsSnapshot() {
-            super(Events::new);
+            this(RawEvents.LAYOUT);
+        }
+
+        EventsSnapshot(int layout) {
+            super("device", RawEvents.LAYOUT, Events::new, layout);
         }
     }
 
-    public static final class BucketsSnapshot extends SimpleTypeSerializerSnapshot<BucketWindows> {
+    public static final class BucketsSnapshot extends LayoutSnapshot<BucketWindows> {
         public BucketsSnapshot() {
-            super(Buckets::new);
+            this(BucketWindows.LAYOUT);
+        }
+
+        BucketsSnapshot(int layout) {
+            super("merchant or terminal", BucketWindows.LAYOUT, Buckets::new, layout);
         }
     }
 }

@@ -3,10 +3,12 @@ package io.fraudguard.flink;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fraudguard.features.BucketWindows;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.features.PackedState;
 import io.fraudguard.features.Txn;
 import java.io.IOException;
 import java.util.List;
@@ -96,5 +98,87 @@ class KernelStateSerializerTest {
                     new DataInputDeserializer(out.getCopyOfBuffer()), getClass().getClassLoader());
             assertEquals(serializer, read.restoreSerializer());
         }
+    }
+
+    @Test
+    void aSnapshotGoesThroughFlinksVersionedFormatAndIsCompatibleAsIs() throws Exception {
+        for (KernelStateSerializer<?> serializer : List.of(new KernelStateSerializer.Card(),
+                new KernelStateSerializer.Events(), new KernelStateSerializer.Buckets())) {
+            assertCompatibleAsIs(serializer);
+        }
+    }
+
+    private static <T extends PackedState<T>> void assertCompatibleAsIs(
+            KernelStateSerializer<T> serializer) throws Exception {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        TypeSerializerSnapshot.writeVersionedSnapshot(out, serializer.snapshotConfiguration());
+        TypeSerializerSnapshot<T> read = TypeSerializerSnapshot.readVersionedSnapshot(
+                new DataInputDeserializer(out.getCopyOfBuffer()), KernelStateSerializerTest.class.getClassLoader());
+        assertEquals(serializer, read.restoreSerializer());
+        assertTrue(serializer.snapshotConfiguration().resolveSchemaCompatibility(read)
+                .isCompatibleAsIs());
+    }
+
+    /** A snapshot as Flink stores it: the class, the format version, then the body. */
+    private static byte[] storedSnapshot(Class<?> snapshot, int format, Integer layout)
+            throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        out.writeUTF(snapshot.getName());
+        out.writeInt(format);
+        if (layout != null) {
+            out.writeInt(layout);
+        }
+        return out.getCopyOfBuffer();
+    }
+
+    private static IOException refused(byte[] stored) {
+        return assertThrows(IOException.class, () -> TypeSerializerSnapshot.readVersionedSnapshot(
+                new DataInputDeserializer(stored), KernelStateSerializerTest.class.getClassLoader()));
+    }
+
+    @Test
+    void aLayoutNewerThanTheCodeIsRefusedWithTheReason() throws Exception {
+        int next = FeatureKernel.CardState.LAYOUT + 1;
+        IOException e = refused(storedSnapshot(KernelStateSerializer.CardSnapshot.class, 4, next));
+        assertEquals("the card state is in layout " + next + ", which this code cannot read (it"
+                + " reads layouts 1 to " + FeatureKernel.CardState.LAYOUT + "): it was written by"
+                + " newer FraudGuard code; restore it with that code or newer", e.getMessage());
+        e = refused(storedSnapshot(KernelStateSerializer.BucketsSnapshot.class, 5, 1));
+        assertTrue(e.getMessage().startsWith("the merchant or terminal state's serializer snapshot"
+                + " is in format 5, which this code cannot read"), e.getMessage());
+    }
+
+    @Test
+    void aLayoutOneSnapshotOfTheFormatBeforeLayoutsReadsAsLayoutOne() throws Exception {
+        // What SimpleTypeSerializerSnapshot wrote (format 3, no body) for every layout-1 state.
+        for (Class<?> snapshot : List.of(KernelStateSerializer.CardSnapshot.class,
+                KernelStateSerializer.EventsSnapshot.class,
+                KernelStateSerializer.BucketsSnapshot.class)) {
+            TypeSerializerSnapshot<?> read = TypeSerializerSnapshot.readVersionedSnapshot(
+                    new DataInputDeserializer(storedSnapshot(snapshot, 3, null)),
+                    getClass().getClassLoader());
+            assertEquals(1, ((KernelStateSerializer.LayoutSnapshot<?>) read).layout());
+            assertEquals(1, ((KernelStateSerializer<?>) read.restoreSerializer()).layout());
+        }
+    }
+
+    @Test
+    void aStateOfAnOlderLayoutIsMigratedByAReaderOfThatLayout() throws Exception {
+        TypeSerializerSnapshot<FeatureKernel.CardState> old =
+                TypeSerializerSnapshot.readVersionedSnapshot(new DataInputDeserializer(
+                        storedSnapshot(KernelStateSerializer.CardSnapshot.class, 3, null)),
+                        getClass().getClassLoader());
+        KernelStateSerializer.Card current = new KernelStateSerializer.Card();
+        assertTrue(FeatureKernel.CardState.LAYOUT > 1);
+        assertTrue(current.snapshotConfiguration().resolveSchemaCompatibility(old)
+                .isCompatibleAfterMigration());
+        KernelStateSerializer<FeatureKernel.CardState> reader =
+                (KernelStateSerializer<FeatureKernel.CardState>) old.restoreSerializer();
+        assertEquals(new KernelStateSerializer.Card(1), reader);
+        assertThrows(UnsupportedOperationException.class,
+                () -> written(reader, kernel.newCardState(DAY)));
+        // The other way, a newer layout than the restoring code's, is never compatible.
+        assertTrue(old.resolveSchemaCompatibility(current.snapshotConfiguration())
+                .isIncompatible());
     }
 }

@@ -10,6 +10,8 @@ import java.util.HashSet;
  * answers it ({@link FeatureKernel#card}), so a busy merchant keeps nothing per card.
  */
 public final class BucketWindows implements PackedState<BucketWindows> {
+    /** The layout {@link #pack} writes; {@link #unpack(Unpacker, int)} reads 1 to it. */
+    public static final int LAYOUT = 1;
     final BucketSeries[] series;
     // What events of the newest millisecond added, so a simultaneous event leaves them out.
     long peerTs = -(1L << 62);
@@ -65,6 +67,12 @@ public final class BucketWindows implements PackedState<BucketWindows> {
 
     /** The state {@link #pack} wrote. */
     public static BucketWindows unpack(Unpacker u) {
+        return unpack(u, LAYOUT);
+    }
+
+    /** The state {@link #pack} wrote in {@code layout}. */
+    public static BucketWindows unpack(Unpacker u, int layout) {
+        Unpacker.checkLayout("buckets", layout, LAYOUT);
         BucketSeries[] s = new BucketSeries[u.varInt()];
         for (int w = 0; w < s.length; w++) {
             s[w] = BucketSeries.unpack(u);

@@ -40,6 +40,11 @@ public final class FeatureKernel {
 
     /** Everything kept per card: the ids already answered and the card's recent payments. */
     public static final class CardState implements PackedState<CardState> {
+        /**
+         * The layout {@link #pack} writes; layout n holds the retried ids and the history each
+         * in their layout n ({@link SeenTransactions}, {@link RawEvents}).
+         */
+        public static final int LAYOUT = 2;
         public final SeenTransactions seen;
         public final RawEvents history;
 
@@ -60,7 +65,12 @@ public final class FeatureKernel {
         }
 
         public static CardState unpack(Unpacker u) {
-            return new CardState(SeenTransactions.unpack(u), RawEvents.unpack(u));
+            return unpack(u, LAYOUT);
+        }
+
+        /** The state {@link #pack} wrote in {@code layout}. */
+        public static CardState unpack(Unpacker u, int layout) {
+            return new CardState(SeenTransactions.unpack(u, layout), RawEvents.unpack(u, layout));
         }
     }
 

@@ -121,6 +121,43 @@ public final class Packer {
         buf[pos++] = (byte) v;
     }
 
+    /**
+     * {@code s} after {@code previous}: how many leading chars the two share, then the rest of
+     * {@code s} as a {@link #string}. Neighbours in sorted order, and ids numbered by one
+     * system, share most of their chars; a shared run never ends inside a surrogate pair, so
+     * the rest is always whole UTF-8.
+     */
+    public void frontCoded(String previous, String s) {
+        int shared = 0;
+        if (previous != null && s != null) {
+            int most = Math.min(previous.length(), s.length());
+            while (shared < most && previous.charAt(shared) == s.charAt(shared)) {
+                shared++;
+            }
+            if (shared > 0 && Character.isHighSurrogate(s.charAt(shared - 1))) {
+                shared--;
+            }
+        }
+        varInt(shared);
+        if (s == null) {
+            string(null);
+            return;
+        }
+        int n = s.length() - shared;
+        room(5 + n);
+        int mark = pos;
+        varInt(n + 1); // the length of the rest, right if it is ASCII (ids usually are)
+        for (int i = shared; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                pos = mark; // not ASCII: encoded as any string
+                string(s.substring(shared));
+                return;
+            }
+            buf[pos++] = (byte) c;
+        }
+    }
+
     /** Null is length 0; a string of n bytes is n + 1. */
     public void string(String s) {
         if (s == null) {

@@ -54,18 +54,23 @@ public final class SeenTransactions {
         p.varLong(ttlMs);
         p.varLong(maxTs);
         p.varInt(seen.size());
+        String previous = null; // ids of one card often share a prefix (the sender's numbering)
         for (Map.Entry<String, Long> e : seen.entrySet()) {
-            p.string(e.getKey());
+            p.frontCoded(previous, e.getKey());
             p.varLong(maxTs - e.getValue());
+            previous = e.getKey();
         }
     }
 
-    public static SeenTransactions unpack(Unpacker u) {
+    /** The ids {@link #pack} wrote, in the card's {@code layout}. */
+    public static SeenTransactions unpack(Unpacker u, int layout) {
+        Unpacker.checkLayout("retried ids", layout, FeatureKernel.CardState.LAYOUT);
         SeenTransactions s = new SeenTransactions(u.varLong());
         s.maxTs = u.varLong();
         int n = u.varInt();
+        String id = null;
         for (int i = 0; i < n; i++) {
-            String id = u.string();
+            id = layout == 1 ? u.string() : u.frontCoded(id);
             s.seen.put(id, s.maxTs - u.varLong());
         }
         return s;

@@ -88,6 +88,42 @@ public final class Unpacker {
         return s;
     }
 
+    /** Refuses a {@code layout} outside 1 to {@code current}: no reader of it exists here. */
+    static void checkLayout(String state, int layout, int current) {
+        if (layout < 1 || layout > current) {
+            throw new IllegalArgumentException(
+                    "no reader of layout " + layout + " of " + state + " (1 to " + current + ")");
+        }
+    }
+
+    /** A string {@link Packer#frontCoded} wrote after {@code previous}. */
+    public String frontCoded(String previous) {
+        int shared = varInt();
+        if (shared == 0) {
+            return string();
+        }
+        if (previous == null || shared < 0 || shared > previous.length()) {
+            throw new IllegalStateException("a packed string shares more than the one before it");
+        }
+        int n = varInt() - 1;
+        if (n < 0 || pos + n > limit) {
+            throw new IllegalStateException("a packed kernel state ends early");
+        }
+        char[] chars = new char[shared + n];
+        previous.getChars(0, shared, chars, 0);
+        for (int i = 0; i < n; i++) {
+            byte b = buf[pos + i];
+            if (b < 0) { // not ASCII: decoded as any string
+                String rest = new String(buf, pos, n, StandardCharsets.UTF_8);
+                pos += n;
+                return previous.substring(0, shared).concat(rest);
+            }
+            chars[shared + i] = (char) b;
+        }
+        pos += n;
+        return new String(chars);
+    }
+
     /** True when every byte was read: a state that leaves bytes over was read wrongly. */
     public boolean done() {
         return pos == limit;

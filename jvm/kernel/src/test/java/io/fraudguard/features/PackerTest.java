@@ -48,6 +48,39 @@ class PackerTest {
     }
 
     @Test
+    void frontCodedStringsReadBackWholeAndShareTheirPrefix() {
+        // null, a prefix of the one before, a surrogate pair split by the shared run, no share
+        String[] values = {null, "m0182-t1", "m0182-t12", "m0182-t1", "", "x\uD83D\uDE00a",
+                "x\uD83D\uDE01b", "m0358", null, "Zürich", "Zürich 東京"};
+        Packer p = new Packer();
+        String previous = null;
+        for (String v : values) {
+            p.frontCoded(previous, v);
+            previous = v;
+        }
+        Unpacker u = new Unpacker(p.bytes(), p.length());
+        previous = null;
+        for (String v : values) {
+            previous = u.frontCoded(previous);
+            assertEquals(v, previous);
+        }
+        assertTrue(u.done());
+        Packer plain = new Packer();
+        plain.string("m0182-t12");
+        p.reset().frontCoded("m0182-t1", "m0182-t12");
+        assertEquals(3, p.length(), "the shared count, the rest's length, one char");
+        assertTrue(p.length() < plain.length());
+    }
+
+    @Test
+    void aFrontCodedStringSharingMoreThanTheOneBeforeIsRejected() {
+        Packer p = new Packer();
+        p.frontCoded("abcdef", "abcdxy");
+        Unpacker u = new Unpacker(p.bytes(), p.length());
+        assertThrows(IllegalStateException.class, () -> u.frontCoded("ab"));
+    }
+
+    @Test
     void numbersAndStringsReadBack() {
         Packer p = new Packer();
         long[] longs = {0, 1, -1, 63, -64, 64, Long.MAX_VALUE, Long.MIN_VALUE};
