@@ -25,10 +25,11 @@ final class EventTimeOrder {
     }
 
     /**
-     * Takes out of {@code pending} the payments at or before {@code watermarkMs}, in processing
-     * order; the others stay. Empty when none is due (a timer of a payment already released).
+     * Takes out of {@code pending} the payments at or before {@code timerMs}, in processing
+     * order; the others stay. Called from the timer of each payment's event time, as the
+     * watermark passes them in order, so a step's output is in event-time order too.
      */
-    static List<Enriched> takeDue(ListState<Enriched> pending, long watermarkMs) throws Exception {
+    static List<Enriched> takeDue(ListState<Enriched> pending, long timerMs) throws Exception {
         List<Enriched> due = new ArrayList<>();
         List<Enriched> waiting = new ArrayList<>();
         Iterable<Enriched> all = pending.get();
@@ -36,7 +37,7 @@ final class EventTimeOrder {
             return due;
         }
         for (Enriched e : all) {
-            (e.tsMs <= watermarkMs ? due : waiting).add(e);
+            (e.tsMs <= timerMs ? due : waiting).add(e);
         }
         if (due.isEmpty()) {
             return due;

@@ -64,7 +64,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Enriched> out)
             throws Exception {
-        for (Enriched e : EventTimeOrder.takeDue(pending, ctx.timerService().currentWatermark())) {
+        for (Enriched e : EventTimeOrder.takeDue(pending, timestamp)) {
             apply(e, out);
         }
     }

@@ -109,7 +109,7 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
 
     @Override
     public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
-        for (Enriched e : EventTimeOrder.takeDue(pending, timers.currentWatermark())) {
+        for (Enriched e : EventTimeOrder.takeDue(pending, timer.getTimestamp())) {
             apply(e);
         }
     }

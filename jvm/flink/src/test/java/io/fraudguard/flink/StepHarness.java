@@ -29,6 +29,12 @@ final class StepHarness {
     static final int MERCHANT_CACHE = 2;
     static final List<String> STEPS = List.of("card", "merchant", "device");
     private static final int MAX_PARALLELISM = 128;
+    /**
+     * In arrival order, as the savepoints were written: their payments include one arriving
+     * after a later one of its card, which must stay late ({@code EventTimeOrderTest} covers
+     * the event-time order).
+     */
+    private static final boolean IN_EVENT_TIME_ORDER = false;
 
     /** The state backends the savepoints are written with: the job's default, and the heap. */
     enum Backend {
@@ -55,10 +61,19 @@ final class StepHarness {
     static KeyedOneInputStreamOperatorTestHarness<String, Enriched, Enriched> open(
             String step, String specJson, Backend backend, OperatorSubtaskState restored)
             throws Exception {
+        return open(step, specJson, backend, restored, IN_EVENT_TIME_ORDER);
+    }
+
+    /** The same, in event-time order or not. */
+    static KeyedOneInputStreamOperatorTestHarness<String, Enriched, Enriched> open(
+            String step, String specJson, Backend backend, OperatorSubtaskState restored,
+            boolean inEventTimeOrder) throws Exception {
         OneInputStreamOperator<Enriched, Enriched> operator = switch (step) {
-            case "card" -> new KeyedProcessOperator<>(new FeatureSteps.Card(specJson, DEDUPE_TTL_MS));
-            case "merchant" -> new MerchantStep(specJson, MERCHANT_CACHE);
-            default -> new KeyedProcessOperator<>(new FeatureSteps.Device(specJson));
+            case "card" -> new KeyedProcessOperator<>(
+                    new FeatureSteps.Card(specJson, DEDUPE_TTL_MS, inEventTimeOrder));
+            case "merchant" -> new MerchantStep(specJson, MERCHANT_CACHE, inEventTimeOrder);
+            default -> new KeyedProcessOperator<>(
+                    new FeatureSteps.Device(specJson, inEventTimeOrder));
         };
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 operator, new EntityKey(step), Types.STRING, MAX_PARALLELISM, 1, 0);
