@@ -20,6 +20,7 @@ from fraudguard.config import Settings
 from fraudguard.features import FEATURE_NAMES, build_features
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.ops.jobrunner import JobRunner
+from fraudguard.stack import create_topics, delete_topics
 from fraudguard.streams.kafka import assigned_consumer, make_producer, produce_waiting
 from fraudguard.wire.transactions import Transaction
 
@@ -125,10 +126,20 @@ def test_stream_and_offline_features_are_identical_on_50k_out_of_order_transacti
     # A minute of allowed disorder: the stream has a payment every 13 s on average, so sending
     # each up to 59 s late reorders a good share of every partition, and of every merchant.
     flink = isolated_settings.flink.model_copy(
-        update={"parallelism": 2, "out_of_orderness_ms": 60_000}
+        update={"parallelism": 2, "event_time_order": True, "out_of_orderness_ms": 60_000}
     )
-    settings, count = isolated_settings.model_copy(update={"flink": flink}), 50_000
-    assert settings.topics.transactions.partitions == 6
+    source = isolated_settings.topics.transactions
+    transactions = source.model_copy(update={"name": f"{source.name}-6p", "partitions": 6})
+    topics = isolated_settings.topics.model_copy(update={"transactions": transactions})
+    settings = isolated_settings.model_copy(update={"flink": flink, "topics": topics})
+    create_topics(settings)
+    try:
+        parity_on_50k_out_of_order(settings, 50_000)
+    finally:
+        delete_topics(settings, [transactions.name])
+
+
+def parity_on_50k_out_of_order(settings: Settings, count: int) -> None:
     config = generated(settings, count, cards=4000, days=7.5, disorder_ms=59_000)
     runner = JobRunner(settings)
     reader = DecisionReader(settings)

@@ -66,11 +66,14 @@ def test_the_job_serves_its_metrics_and_flinks_for_prometheus(
     for raw in (b"{not json", b"[]", b"{also not json", b'{"txn_id": 7}'):
         producer.produce(settings.topics.transactions.name, raw, key=b"card1")
     # A card's payment stamped a minute before its newest: decided, and late.
-    late = {"txn_id": "m-late", "event_time": format_event_time(int(time.time() * 1000) - 60_000),
+    stamped = int(time.time() * 1000) - 60_000
+    late = {"txn_id": "m-late", "event_time": format_event_time(stamped),
             "card_id": "card5", "customer_id": "cust-late", "merchant_id": "m9",
             "terminal_id": "m9-t1", "amount": 12.5, "currency": "EUR", "mcc": "5411",
             "country": "FR", "channel": "online", "device_id": None}  # fmt: skip
-    producer.produce(settings.topics.transactions.name, orjson.dumps(late), key="card5")
+    producer.produce(
+        settings.topics.transactions.name, orjson.dumps(late), key="card5", timestamp=stamped
+    )
     producer.flush(30)
     ids.append(late["txn_id"])
 

@@ -30,7 +30,7 @@ def produce_transactions(settings: Settings, count: int, prefix: str) -> list[st
         txn_id = f"{prefix}{i:07d}"
         doc = {
             "txn_id": txn_id,
-            "event_time": format_event_time(now - (count - i) * 5),
+            "event_time": format_event_time(ts_ms := now - (count - i) * 5),
             "card_id": f"card{i % 997}",
             "customer_id": f"cust{i % 997}",
             "merchant_id": f"m{i % 50}",
@@ -42,7 +42,11 @@ def produce_transactions(settings: Settings, count: int, prefix: str) -> list[st
             "channel": "online" if i % 3 else "card_present",
             "device_id": f"d{i % 997}" if i % 3 else None,
         }
-        producer.produce(settings.topics.transactions.name, orjson.dumps(doc), key=doc["card_id"])
+        # The record timestamp is the event time: the job's watermarks come from it.
+        producer.produce(
+            settings.topics.transactions.name, orjson.dumps(doc), key=doc["card_id"],
+            timestamp=ts_ms,
+        )  # fmt: skip
         ids.append(txn_id)
         if i % 5000 == 0:
             producer.poll(0)
@@ -94,18 +98,24 @@ def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
         producer.produce(settings.topics.transactions.name, raw, key=b"card1")
     # A payment system retrying: the same transaction sent again must not be decided twice.
     retry = {"txn_id": ids[10]}
-    for msg in read_topic(settings, settings.topics.transactions.name, max_messages=11):
+    for msg in read_topic(settings, settings.topics.transactions.name, max_messages=len(ids)):
         if orjson.loads(msg.value())["txn_id"] == retry["txn_id"]:
-            producer.produce(settings.topics.transactions.name, msg.value(), key=msg.key())
+            _, stamped = msg.timestamp()
+            producer.produce(
+                settings.topics.transactions.name, msg.value(), key=msg.key(), timestamp=stamped
+            )
     # Out of order: a card's payment stamped a minute before its newest, and a new card's first
     # payment a minute before its merchant's newest. Both are decided, and marked late.
     late = {"a-late-card": ("card5", "m9"), "a-late-merchant": ("card-new", "m7")}
     for txn_id, (card, merchant) in late.items():
-        doc = {"txn_id": txn_id, "event_time": format_event_time(int(time.time() * 1000) - 60_000),
+        stamped = int(time.time() * 1000) - 60_000
+        doc = {"txn_id": txn_id, "event_time": format_event_time(stamped),
                "card_id": card, "customer_id": "cust-late", "merchant_id": merchant,
                "terminal_id": f"{merchant}-t1", "amount": 12.5, "currency": "EUR", "mcc": "5411",
                "country": "FR", "channel": "online", "device_id": None}  # fmt: skip
-        producer.produce(settings.topics.transactions.name, orjson.dumps(doc), key=card)
+        producer.produce(
+            settings.topics.transactions.name, orjson.dumps(doc), key=card, timestamp=stamped
+        )
     producer.flush(30)
     ids += list(late)
 
