@@ -77,10 +77,9 @@ def test_a_killed_taskmanager_loses_and_repeats_no_decision(
     ids = backlog.produce(settings, count, "c")
     cluster, job = FlinkCluster(settings), ClusterJob(settings)
     progress = DecisionTally(settings, expected=ids, isolation="read_uncommitted")
-    submission = job.submit(fresh=True)
+    submission, _ = job.start(fresh=True, timeout_s=180)
     job_id = submission.job_id
     try:
-        job.wait_running(job_id, timeout_s=180)
         # Part-way, after a completed checkpoint: SIGKILL the TaskManager's JVM, no cancel.
         deadline = time.monotonic() + 120
         while progress.decided < 3000 and time.monotonic() < deadline:
@@ -168,9 +167,8 @@ def test_an_upgrade_through_a_savepoint_keeps_the_state_and_every_decision(
     half = count // 2
     job = ClusterJob(settings)
     tally = DecisionTally(settings, id_prefix=config.txn_id_prefix)
-    submission = job.submit(fresh=True)
+    submission, _ = job.start(fresh=True, timeout_s=180)
     try:
-        job.wait_running(submission.job_id, timeout_s=180)
         send(settings, records[:half])
         wait_until("the first half is decided", lambda: read_up_to(tally, half), 240)
         started = time.monotonic()

@@ -63,11 +63,10 @@ def submit(settings: Settings, fresh: bool, restore_from: Path | None, timeout: 
     if fresh and restore_from is not None:
         raise click.UsageError("--fresh and --from exclude each other")
     cluster_job = ClusterJob(settings)
-    submission = cluster_job.submit(fresh=fresh, restore_from=restore_from)
+    submission, chk = cluster_job.start(fresh=fresh, restore_from=restore_from, timeout_s=timeout)
     restored = submission.restored_from or "nothing (fresh start)"
     name = settings.flink.job_name
     click.echo(f"job {name} submitted ({submission.job_id}), restoring {restored}")
-    chk = cluster_job.wait_running(submission.job_id, timeout_s=timeout)
     click.echo(f"running: checkpoint {chk.name} completed; log {cluster_job.log_path}")
 
 

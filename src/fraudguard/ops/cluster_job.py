@@ -65,6 +65,10 @@ def latest_state(settings: Settings, since: float = 0.0) -> Path | None:
     return max(fresh, key=lambda meta: meta.stat().st_mtime).parent
 
 
+class StartUpHung(JobError):
+    """A submitted job's Python operators never finished setting up their interpreter."""
+
+
 @dataclass(frozen=True)
 class Submission:
     job_id: str
@@ -167,10 +171,9 @@ class ClusterJob:
             if state == "RUNNING" and latest is not None and latest[0] > after_checkpoint:
                 return local_path(latest[1])
             if time.monotonic() >= stuck_at and self.start_up_hung():
-                raise JobError(
+                raise StartUpHung(
                     f"job {self.name} ({job_id}) shows the start-up hang (a Python operator "
-                    "still setting up its interpreter; docs/operations.md, known problems): "
-                    "cancel it with `fraudguard job stop --cancel` and submit it again"
+                    "still setting up its interpreter; docs/operations.md, known problems)"
                 )
             time.sleep(0.5)
         cause = self.rest.root_exception(job_id) or "no exception recorded"
@@ -178,6 +181,33 @@ class ClusterJob:
             f"job {self.name} ({job_id}) is {state} without a new checkpoint after "
             f"{timeout_s:.0f} s; last failure: {cause}; logs in {self.cluster.paths.log_dir}"
         )
+
+    def start(
+        self,
+        fresh: bool = False,
+        restore_from: Path | None = None,
+        timeout_s: float = 180.0,
+        restarts: int = 2,
+    ) -> tuple[Submission, Path]:
+        """Submit the job and wait until it runs (:meth:`submit`, :meth:`wait_running`); the
+        submission and its first checkpoint. A run showing the start-up hang is cancelled and
+        submitted again from the same state, at most ``restarts`` times, as
+        :meth:`JobRunner.wait_running <fraudguard.ops.jobrunner.JobRunner.wait_running>`
+        does on the mini-cluster; each time is written to the job's log."""
+        submission = self.submit(fresh=fresh, restore_from=restore_from)
+        while True:
+            try:
+                return submission, self.wait_running(submission.job_id, timeout_s)
+            except StartUpHung as exc:
+                if restarts == 0:
+                    raise
+                restarts -= 1
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.log_path, "a") as log:
+                    log.write(f"=== {exc}: cancelling it and submitting it again\n")
+                self.cancel()
+                # A fresh start has written nothing to resume since; a restore resumes again.
+                submission = self.submit(restore_from=submission.restored_from)
 
     def start_up_hung(self) -> bool:
         """Whether a TaskManager's task thread is still inside a Python operator's set-up."""
@@ -214,9 +244,8 @@ class ClusterJob:
         """Stop the job with a savepoint and submit the code as it is now from it; the
         savepoint and the new submission, running (a checkpoint completed)."""
         savepoint = self.stop(timeout_s)
-        submission = self.submit(restore_from=savepoint)
         try:
-            self.wait_running(submission.job_id, timeout_s)
+            submission, _ = self.start(restore_from=savepoint, timeout_s=timeout_s)
         except JobError as exc:
             raise JobError(
                 f"the new code did not start from savepoint {savepoint}: {exc}. The savepoint "

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from fraudguard.config import Settings
+from fraudguard.config import ENV_PREFIX, Settings
 from fraudguard.errors import StackError
 from fraudguard.jvm import reporter_jars
 from fraudguard.stack.flink_rest import FlinkRest, JobOverview, TaskManagerInfo
@@ -325,8 +325,9 @@ class FlinkCluster:
                 self.write_configuration(text)
                 ports = ((self.cluster.rest_port, "REST"), (self.cluster.rpc_port, "RPC"))
                 for port, what in ports:
-                    check_port(port, self.cluster.host, f"Flink JobManager {what}", set(),
-                               self.paths.home, setting=f"cluster.{what.lower()}_port")  # fmt: skip
+                    setting = f"{ENV_PREFIX}CLUSTER__{what}_PORT"
+                    service = f"Flink JobManager {what}"
+                    check_port(port, self.cluster.host, service, set(), paths.home, setting=setting)
                 log.info("starting the Flink JobManager on %s", self.cluster.rest_url)
                 jm = self._start("jobmanager.sh", "jobmanager.out", *self._metrics_args(1))
             self._wait_rest(jm, deadline)

@@ -13,7 +13,7 @@ from fraudguard.config import Settings
 from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root
 from fraudguard.ops import cluster_job
-from fraudguard.ops.cluster_job import ClusterJob, latest_state, savepoint_root
+from fraudguard.ops.cluster_job import ClusterJob, Submission, latest_state, savepoint_root
 
 
 def _state(folder: Path, mtime: float) -> Path:
@@ -98,3 +98,46 @@ def test_a_failed_flink_run_is_a_job_error_with_its_output(
     flink_run.returncode = 31
     with pytest.raises(JobError, match="(?s)exit 31.*ProgramAbortException: boom"):
         job.submit()
+
+
+def test_a_start_up_hang_is_cancelled_and_submitted_again_from_the_same_state(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    job = ClusterJob(Settings(home=tmp_path))
+    savepoint = tmp_path / "savepoint-1"
+    submitted: list[Path | None] = []
+    cancelled: list[str] = []
+    waits = iter([cluster_job.StartUpHung("hung"), tmp_path / "chk-1"])
+
+    def submit(fresh: bool = False, restore_from: Path | None = None) -> Submission:
+        submitted.append(restore_from)
+        return Submission(f"job{len(submitted)}", restore_from)
+
+    def wait_running(job_id: str, timeout_s: float) -> Path:
+        outcome = next(waits)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(job, "submit", submit)
+    monkeypatch.setattr(job, "wait_running", wait_running)
+    monkeypatch.setattr(job, "cancel", lambda: cancelled.append("x"))
+    submission, chk = job.start(restore_from=savepoint)
+    assert (submission.job_id, chk.name) == ("job2", "chk-1")
+    assert submitted == [savepoint, savepoint] and cancelled == ["x"]
+    assert "hung: cancelling it and submitting it again" in job.log_path.read_text()
+
+
+def test_a_start_up_hang_that_stays_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    job = ClusterJob(Settings(home=tmp_path))
+
+    def hung(job_id: str, timeout_s: float) -> Path:
+        raise cluster_job.StartUpHung("hung")
+
+    monkeypatch.setattr(job, "submit", lambda **kw: Submission("j", None))
+    monkeypatch.setattr(job, "wait_running", hung)
+    monkeypatch.setattr(job, "cancel", lambda: None)
+    with pytest.raises(cluster_job.StartUpHung):
+        job.start(restarts=1)
