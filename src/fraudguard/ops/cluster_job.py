@@ -25,6 +25,7 @@ from fraudguard.jvm import ensure_built
 from fraudguard.ops.jobrunner import (
     JOB_SCRIPT,
     STUCK_AFTER_S,
+    JobRunner,
     prune_old_runs,
     python_operators_opening,
     thread_dump,
@@ -102,6 +103,9 @@ class ClusterJob:
         stay, but are no longer resumed from)."""
         if (running := self.current()) is not None:
             raise JobError(f"job {self.name} already runs on the cluster ({running.job_id})")
+        if (pid := JobRunner(self.settings).pid()) is not None:
+            # Both would write the same checkpoints and Kafka transactions.
+            raise JobError(f"job {self.name} runs on the local mini-cluster (pid {pid})")
         ensure_built(self.settings)
         self.job_dir.mkdir(parents=True, exist_ok=True)
         fresh_marker = self.job_dir / "fresh_at"

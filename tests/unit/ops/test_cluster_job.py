@@ -141,3 +141,14 @@ def test_a_start_up_hang_that_stays_is_an_error(
     monkeypatch.setattr(job, "cancel", lambda: None)
     with pytest.raises(cluster_job.StartUpHung):
         job.start(restarts=1)
+
+
+def test_submit_refuses_while_the_job_runs_on_the_mini_cluster(
+    submitting: tuple[ClusterJob, FlinkRun],
+) -> None:
+    job, flink_run = submitting
+    job.job_dir.mkdir(parents=True)
+    (job.job_dir / "pid").write_text(str(os.getpid()))  # a live process
+    with pytest.raises(JobError, match="runs on the local mini-cluster"):
+        job.submit()
+    assert flink_run.commands == []
