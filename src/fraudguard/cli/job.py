@@ -102,12 +102,20 @@ def stop(settings: Settings, cancel: bool) -> None:
 @click.pass_obj
 def status(settings: Settings) -> None:
     """Show whether the job runs (locally or on the cluster), and its last checkpoint."""
-    click.echo(str(JobRunner(settings).status()))
+    local = JobRunner(settings).status()
     cluster_job = _cluster_job(settings)
-    if cluster_job is not None:
-        running = cluster_job.current()
-        where = f"{running.state} ({running.job_id})" if running else "not running"
-        click.echo(f"  on the cluster at {settings.cluster.rest_url}: {where}")
+    running = None if cluster_job is None or local.running else cluster_job.current()
+    if cluster_job is None or running is None:
+        click.echo(str(local))
+        if cluster_job is not None:
+            resume = cluster_job.resume_point() or "nothing (a fresh start)"
+            click.echo(f"  `job submit` to {settings.cluster.rest_url} resumes from {resume}")
+        return
+    click.echo(f"job {local.name}: {running.state} on the cluster at {settings.cluster.rest_url} "
+               f"({running.job_id})")  # fmt: skip
+    click.echo(f"  last checkpoint: {local.latest_checkpoint or 'none'}")
+    cluster_logs = cluster_job.cluster.paths.log_dir
+    click.echo(f"  log: {cluster_job.log_path} (the cluster's: {cluster_logs})")
 
 
 COMMANDS: list[click.Command] = [job]

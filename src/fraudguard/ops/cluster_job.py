@@ -97,6 +97,13 @@ class ClusterJob:
         active = [job for job in self.rest.jobs() if job.name == self.name and job.active]
         return active[0] if active else None
 
+    def resume_point(self) -> Path | None:
+        """The state a submission without ``fresh`` resumes from: the newest checkpoint or
+        savepoint written since the last fresh start."""
+        marker = self.job_dir / "fresh_at"
+        since = float(marker.read_text()) if marker.exists() else 0.0
+        return latest_state(self.settings, since)
+
     def submit(self, fresh: bool = False, restore_from: Path | None = None) -> Submission:
         """Submit the job, resuming from ``restore_from``, else from the newest state it left
         since its last fresh start, unless ``fresh`` (which deletes its checkpoints; savepoints
@@ -114,8 +121,7 @@ class ClusterJob:
             fresh_marker.write_text(str(time.time()))
             restore = restore_from
         else:
-            since = float(fresh_marker.read_text()) if fresh_marker.exists() else 0.0
-            restore = restore_from or latest_state(self.settings, since)
+            restore = restore_from or self.resume_point()
             prune_old_runs(self.settings, keep=restore)
         settings_file = self.job_dir / "settings.json"
         settings_file.write_text(self.settings.model_dump_json(indent=2))
