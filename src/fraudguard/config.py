@@ -259,6 +259,47 @@ class FlinkSettings(_Frozen):
         )
 
 
+class ClusterSettings(_Frozen):
+    """The local Flink session cluster (``fraudguard cluster up``): one JobManager and one
+    TaskManager from the Flink distribution the pinned PyFlink ships, on loopback, with its
+    configuration, logs and pid files under the home (docs/operations.md, on a Flink cluster)."""
+
+    name: str = "local"
+    """Names the cluster's folders under the home (``flink/cluster/<name>``,
+    ``logs/flink-cluster/<name>``), so a test can run a cluster of its own beside this one."""
+    host: str = "127.0.0.1"
+    """Loopback only: every port of the JobManager and the TaskManager binds here."""
+    rest_port: int = Field(default=8081, ge=1, le=65535)
+    """The JobManager's REST API and web UI; ``job submit`` and ``cluster status`` use it."""
+    rpc_port: int = Field(default=6123, ge=1, le=65535)
+    """The JobManager's RPC port, where the TaskManager registers."""
+    slots: int = Field(default=2, ge=1)
+    """Task slots of the TaskManager: ``flink.parallelism`` must fit in them."""
+    jobmanager_memory: str = "1024m"
+    taskmanager_memory: str = "4096m"
+    """Total process memory of the TaskManager (``taskmanager.memory.process.size``); the job's
+    embedded Python interpreters live in it too, outside Flink's accounting."""
+    heartbeat_interval_ms: int = Field(default=2_000, ge=100)
+    """How often the JobManager asks the TaskManager whether it lives: a killed TaskManager is
+    noticed after two failed asks (Flink's ``heartbeat.rpc-failure-threshold``), about 4 s
+    instead of Flink's default 20 s, and the job restarts that much sooner."""
+    heartbeat_timeout_ms: int = Field(default=30_000, ge=1_000)
+    """A TaskManager silent this long (alive but stalled) is given up."""
+    metrics_port: int | None = Field(default=9250, ge=1, le=65534)
+    """The TaskManager's Prometheus reporter (the job's metrics), the JobManager's on the next
+    port (checkpoints, restarts); None starts no reporter."""
+    start_timeout_s: float = Field(default=120.0, gt=0)
+    """Longest ``cluster up`` waits for the JobManager's REST API and a registered TaskManager."""
+
+    @property
+    def rest_url(self) -> str:
+        """
+        >>> ClusterSettings().rest_url
+        'http://127.0.0.1:8081'
+        """
+        return f"http://{self.host}:{self.rest_port}"
+
+
 class MetricsSettings(_Frozen):
     """The local job's Prometheus endpoint: Flink's Prometheus reporter, serving Flink's own
     metrics and the job's (docs/operations.md, metrics). A job on a Flink cluster reports
@@ -403,6 +444,7 @@ class Settings(_Frozen):
     redis: RedisSettings = RedisSettings()
     postgres: PostgresSettings = PostgresSettings()
     flink: FlinkSettings = FlinkSettings()
+    cluster: ClusterSettings = ClusterSettings()
     metrics: MetricsSettings = MetricsSettings()
     validation: ValidationSettings = ValidationSettings()
     exploration: ExplorationSettings = ExplorationSettings()
@@ -432,6 +474,11 @@ class Settings(_Frozen):
     @property
     def checkpoint_dir(self) -> Path:
         return self.home / "flink" / "checkpoints"
+
+    @property
+    def savepoint_dir(self) -> Path:
+        """Savepoints of cluster jobs (``job stop``, ``job upgrade``), one folder per job name."""
+        return self.home / "flink" / "savepoints"
 
     @property
     def models_dir(self) -> Path:

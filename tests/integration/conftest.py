@@ -1,6 +1,7 @@
 """Helpers the job tests share: live payments with the decisions they get (the small registered
-model they score with is in the root conftest); the local PostgreSQL for the panel's store; and
-the panel itself, started as its own process."""
+model they score with is in the root conftest); a backlog of transactions and the checks of the
+crash tests (every decision once, redone decisions identical); the local PostgreSQL for the
+panel's store; and the panel itself, started as its own process."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafk
 from fraudguard.stack.health import debian_program
 from fraudguard.stack.postgres import PostgresServer
 from fraudguard.stack.process import tail
-from fraudguard.streams.kafka import assigned_consumer
+from fraudguard.streams.kafka import assigned_consumer, make_producer, read_topic
+from fraudguard.streams.tally import DecisionTally
+from fraudguard.wire.transactions import format_event_time
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -84,6 +87,92 @@ class LiveDecisions:
 @pytest.fixture
 def live_decisions() -> type[LiveDecisions]:
     return LiveDecisions
+
+
+class Backlog:
+    """Transactions sent before the job reads them, and the checks of a crash test on the
+    decisions they get. A fixture hands out the class: ``backlog.produce(settings, ...)``."""
+
+    @staticmethod
+    def produce(settings: Settings, count: int, prefix: str) -> list[str]:
+        """``count`` transactions of 997 cards and 50 merchants, event times 5 ms apart and
+        ending now, in order; their ids."""
+        producer = make_producer(settings)
+        now = int(time.time() * 1000)
+        ids = []
+        for i in range(count):
+            txn_id = f"{prefix}{i:07d}"
+            doc = {
+                "txn_id": txn_id,
+                "event_time": format_event_time(ts_ms := now - (count - i) * 5),
+                "card_id": f"card{i % 997}",
+                "customer_id": f"cust{i % 997}",
+                "merchant_id": f"m{i % 50}",
+                "terminal_id": f"m{i % 50}-t1",
+                "amount": round(5 + (i * 37) % 2500 + 0.99, 2),
+                "currency": "EUR",
+                "mcc": "5411",
+                "country": "FR",
+                "channel": "online" if i % 3 else "card_present",
+                "device_id": f"d{i % 997}" if i % 3 else None,
+            }
+            topic = settings.topics.transactions.name
+            # The record timestamp is the event time: the job's watermarks come from it.
+            producer.produce(topic, orjson.dumps(doc), key=doc["card_id"], timestamp=ts_ms)
+            ids.append(txn_id)
+            if i % 5000 == 0:
+                producer.poll(0)
+        producer.flush(30)
+        return ids
+
+    @staticmethod
+    def wait_for(tally: DecisionTally, expected: int, timeout_s: float) -> None:
+        """Read until ``expected`` transactions are decided or ``timeout_s`` passed."""
+        deadline = time.monotonic() + timeout_s
+        while tally.decided < expected and time.monotonic() < deadline:
+            tally.poll(0.5)
+        # Keep reading a moment longer: a duplicate would arrive after the last first-decision.
+        settle = time.monotonic() + 3
+        while time.monotonic() < settle:
+            tally.poll(0.5)
+
+    @staticmethod
+    def assert_redone_identically(settings: Settings, topic: str) -> int:
+        """The fast answer (docs/operations.md): a payment system reading uncommitted takes the
+        first decision of each txn_id. That holds only if the decisions a crash aborted are the
+        ones the restored job wrote again, field for field but the wall-clock time of deciding.
+        Returns how many were written again (a crash test needs some)."""
+
+        def written(
+            isolation: Literal["read_committed", "read_uncommitted"],
+        ) -> list[dict[str, Any]]:
+            records = [orjson.loads(m.value()) for m in read_topic(settings, topic, isolation)]
+            for record in records:
+                del record["decided_at_ms"]
+            return records
+
+        final = {record["txn_id"]: record for record in written("read_committed")}
+        first: dict[str, dict[str, Any]] = {}
+        redone = 0
+        for record in written("read_uncommitted"):
+            if record["txn_id"] in first:
+                redone += 1
+                before = first[record["txn_id"]]
+                changed = sorted(
+                    k for k in record.keys() | before.keys() if record.get(k) != before.get(k)
+                )
+                txn_id = record["txn_id"]
+                assert not changed, f"{txn_id} decided differently after the crash: {changed}"
+            else:
+                first[record["txn_id"]] = record
+        assert redone > 0, "the crash aborted no decision: nothing was compared"
+        assert first == final
+        return redone
+
+
+@pytest.fixture
+def backlog() -> type[Backlog]:
+    return Backlog
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import orjson
 import pytest
 from click.testing import CliRunner
-from tests.integration.test_scoring_job import produce_transactions, wait_for
 
 from fraudguard import cli as root
 from fraudguard.config import Settings
@@ -26,6 +26,9 @@ from fraudguard.stack.process import PROC
 from fraudguard.streams.kafka import make_producer, read_topic
 from fraudguard.streams.tally import DecisionTally
 from fraudguard.wire.transactions import format_event_time
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Backlog
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +56,7 @@ def scrape_until(
 
 
 def test_the_job_serves_its_metrics_and_flinks_for_prometheus(
-    isolated_settings: Settings, register_model: Callable[..., None]
+    isolated_settings: Settings, register_model: Callable[..., None], backlog: type[Backlog]
 ) -> None:
     settings = isolated_settings
     assert settings.metrics.port == 0  # any free port: each test's job has its own
@@ -61,7 +64,7 @@ def test_the_job_serves_its_metrics_and_flinks_for_prometheus(
     register_model(registry, "xgb-metrics-1", seed=5)
     registry.promote("xgb-metrics-1")
 
-    ids = produce_transactions(settings, 1500, "m")
+    ids = backlog.produce(settings, 1500, "m")
     producer = make_producer(settings)
     for raw in (b"{not json", b"[]", b"{also not json", b'{"txn_id": 7}'):
         producer.produce(settings.topics.transactions.name, raw, key=b"card1")
@@ -89,7 +92,7 @@ def test_the_job_serves_its_metrics_and_flinks_for_prometheus(
         addresses = listening_addresses(port)
         assert addresses and addresses <= {"127.0.0.1", "::ffff:127.0.0.1"}, addresses
 
-        wait_for(tally, len(ids), timeout_s=180)
+        backlog.wait_for(tally, len(ids), timeout_s=180)
         assert tally.decided == len(ids) and tally.duplicates == 0
         job = settings.flink.job_name
         samples, summary = scrape_until(

@@ -7,7 +7,7 @@ it, never from the job's own bookkeeping.
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING
 
 import orjson
 import pytest
@@ -19,39 +19,10 @@ from fraudguard.streams.kafka import make_producer, read_topic
 from fraudguard.streams.tally import DecisionTally
 from fraudguard.wire.transactions import format_event_time
 
+if TYPE_CHECKING:
+    from tests.integration.conftest import Backlog
+
 pytestmark = pytest.mark.integration
-
-
-def produce_transactions(settings: Settings, count: int, prefix: str) -> list[str]:
-    producer = make_producer(settings)
-    now = int(time.time() * 1000)
-    ids = []
-    for i in range(count):
-        txn_id = f"{prefix}{i:07d}"
-        doc = {
-            "txn_id": txn_id,
-            "event_time": format_event_time(ts_ms := now - (count - i) * 5),
-            "card_id": f"card{i % 997}",
-            "customer_id": f"cust{i % 997}",
-            "merchant_id": f"m{i % 50}",
-            "terminal_id": f"m{i % 50}-t1",
-            "amount": round(5 + (i * 37) % 2500 + 0.99, 2),
-            "currency": "EUR",
-            "mcc": "5411",
-            "country": "FR",
-            "channel": "online" if i % 3 else "card_present",
-            "device_id": f"d{i % 997}" if i % 3 else None,
-        }
-        # The record timestamp is the event time: the job's watermarks come from it.
-        producer.produce(
-            settings.topics.transactions.name, orjson.dumps(doc), key=doc["card_id"],
-            timestamp=ts_ms,
-        )  # fmt: skip
-        ids.append(txn_id)
-        if i % 5000 == 0:
-            producer.poll(0)
-    producer.flush(30)
-    return ids
 
 
 def java_arguments(group: int) -> list[str]:
@@ -61,24 +32,14 @@ def java_arguments(group: int) -> list[str]:
     return (cmdline(jvm) or "").split(" ")
 
 
-def wait_for(tally: DecisionTally, expected: int, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while tally.decided < expected and time.monotonic() < deadline:
-        tally.poll(0.5)
-    # Keep reading a moment longer: a duplicate would arrive after the last first-decision.
-    settle = time.monotonic() + 3
-    while time.monotonic() < settle:
-        tally.poll(0.5)
-
-
-def run_until_decided(settings: Settings, ids: list[str]) -> DecisionTally:
+def run_until_decided(settings: Settings, ids: list[str], backlog: type[Backlog]) -> DecisionTally:
     """Runs the job until every id is decided (or 180 s), then stops it; each decided once."""
     runner = JobRunner(settings)
     runner.start(detached=True, fresh=True)
     tally = DecisionTally(settings, expected=ids)
     try:
         runner.wait_running(timeout_s=180)
-        wait_for(tally, len(ids), timeout_s=180)
+        backlog.wait_for(tally, len(ids), timeout_s=180)
     finally:
         runner.stop()
         tally.close()
@@ -88,10 +49,10 @@ def run_until_decided(settings: Settings, ids: list[str]) -> DecisionTally:
 
 
 def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
-    isolated_settings: Settings,
+    isolated_settings: Settings, backlog: type[Backlog]
 ) -> None:
     settings = isolated_settings
-    ids = produce_transactions(settings, 3000, "a")
+    ids = backlog.produce(settings, 3000, "a")
     producer = make_producer(settings)
     bad = [b"{not json", b'{"txn_id": 7}', b"\xff\xfe", b"[]"]
     for raw in bad:
@@ -119,7 +80,7 @@ def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
     producer.flush(30)
     ids += list(late)
 
-    tally = run_until_decided(settings, ids)
+    tally = run_until_decided(settings, ids, backlog)
     assert sum(tally.by_decision.values()) == len(ids)
     assert tally.unkeyed == 0  # every decision is keyed by its txn_id
     decisions = [orjson.loads(m.value()) for m in read_topic(settings, tally.topic)]
@@ -133,10 +94,10 @@ def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
 
 
 def test_a_killed_job_resumes_from_its_checkpoint_without_loss_or_duplicates(
-    isolated_settings: Settings,
+    isolated_settings: Settings, backlog: type[Backlog]
 ) -> None:
     settings = isolated_settings
-    ids = produce_transactions(settings, 30_000, "k")
+    ids = backlog.produce(settings, 30_000, "k")
     runner = JobRunner(settings)
     tally = DecisionTally(settings, expected=ids, isolation="read_uncommitted")
     runner.start(detached=True, fresh=True)
@@ -156,7 +117,7 @@ def test_a_killed_job_resumes_from_its_checkpoint_without_loss_or_duplicates(
         assert "chk-" in restored, "the restart did not resume from a checkpoint"
         runner.wait_running(timeout_s=180)
         committed = DecisionTally(settings, expected=ids)
-        wait_for(committed, len(ids), timeout_s=240)
+        backlog.wait_for(committed, len(ids), timeout_s=240)
     finally:
         runner.stop()
         tally.close()
@@ -165,41 +126,20 @@ def test_a_killed_job_resumes_from_its_checkpoint_without_loss_or_duplicates(
     assert committed.duplicates == 0 and committed.unkeyed == 0
 
     # The fast answer (docs/operations.md): a payment system reading uncommitted takes the
-    # first decision of each txn_id. That holds only if the decisions the crash aborted are the
-    # ones the restored job wrote again, field for field but the wall-clock time of deciding.
-    def written(isolation: Literal["read_committed", "read_uncommitted"]) -> list[dict[str, Any]]:
-        records = [orjson.loads(m.value()) for m in read_topic(settings, tally.topic, isolation)]
-        for record in records:
-            del record["decided_at_ms"]
-        return records
-
-    final = {record["txn_id"]: record for record in written("read_committed")}
-    first: dict[str, dict[str, Any]] = {}
-    redone = 0
-    for record in written("read_uncommitted"):
-        if record["txn_id"] in first:
-            redone += 1
-            before = first[record["txn_id"]]
-            changed = sorted(
-                k for k in record.keys() | before.keys() if record.get(k) != before.get(k)
-            )
-            assert not changed, f"{record['txn_id']} decided differently after the crash: {changed}"
-        else:
-            first[record["txn_id"]] = record
-    assert redone > 0, "the crash aborted no decision: nothing was compared"
-    assert first == final
+    # first decision of each txn_id.
+    backlog.assert_redone_identically(settings, tally.topic)
 
 
 def test_decisions_go_on_while_the_online_store_is_unreachable(
-    isolated_settings: Settings,
+    isolated_settings: Settings, backlog: type[Backlog]
 ) -> None:
     # Nothing listens on port 1: every flush of the online store fails; no decision may wait
     # for it or be lost.
     settings = isolated_settings.model_copy(
         update={"redis": isolated_settings.redis.model_copy(update={"port": 1})}
     )
-    ids = produce_transactions(settings, 3000, "r")
-    run_until_decided(settings, ids)
+    ids = backlog.produce(settings, 3000, "r")
+    run_until_decided(settings, ids, backlog)
     # The Java writer logs through Flink's own log (the JVM's, beside the job's).
     flink_logs = JobRunner(settings).flink_log_dir.glob("*.log")
     assert any("online store flush failed" in log.read_text() for log in flink_logs)

@@ -21,6 +21,7 @@ def _register() -> None:
     # Subcommand modules import click and the library only; registering here keeps one root.
     from fraudguard.cli import (
         backtest,
+        cluster,
         demo,
         features,
         generate,
@@ -38,8 +39,8 @@ def _register() -> None:
     )
 
     modules = (
-        stack, job, generate, features, train, model, reranker, log, thresholds, panel, replay,
-        backtest, outcomes, retrain, demo,
+        stack, cluster, job, generate, features, train, model, reranker, log, thresholds, panel,
+        replay, backtest, outcomes, retrain, demo,
     )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 
 import click
 
@@ -29,6 +30,22 @@ def _show_progress() -> None:
     logger.setLevel(logging.INFO)
 
 
+def start_and_show(start: Callable[[], object]) -> None:
+    """Run ``start`` with its progress shown, then print what it returns and how long it took."""
+    _show_progress()
+    started = time.monotonic()
+    click.echo(str(start()))
+    click.echo(f"ready in {time.monotonic() - started:.1f} s")
+
+
+def echo_stopped(stopped: Sequence[object], nothing: str) -> None:
+    """One line per process stopped, or ``nothing`` when none ran."""
+    for item in stopped:
+        click.echo(str(item))
+    if not stopped:
+        click.echo(nothing)
+
+
 @click.group("stack")
 def stack() -> None:
     """Run the local Kafka broker and Redis server (all files under .fraudguard/)."""
@@ -38,11 +55,7 @@ def stack() -> None:
 @click.pass_obj
 def up(settings: Settings) -> None:
     """Start Kafka and Redis and create the topics; harmless when already running."""
-    _show_progress()
-    started = time.monotonic()
-    status = LocalStack(settings).up()
-    click.echo(str(status))
-    click.echo(f"ready in {time.monotonic() - started:.1f} s")
+    start_and_show(LocalStack(settings).up)
 
 
 @stack.command()
@@ -50,11 +63,7 @@ def up(settings: Settings) -> None:
 def down(settings: Settings) -> None:
     """Stop whatever was started from the home folder (the job too), then Redis and Kafka."""
     _show_progress()
-    stopped = LocalStack(settings).down()
-    for item in stopped:
-        click.echo(str(item))
-    if not stopped:
-        click.echo("nothing was running")
+    echo_stopped(LocalStack(settings).down(), "nothing was running")
 
 
 @stack.command()

@@ -69,15 +69,28 @@ def flink_configuration(settings: Settings, restore_from: Path | None = None) ->
         # edge (each 2 KB decision, each transaction with its features).
         "pipeline.object-reuse": "true",
     }
-    if flink.remote is None:
+    if flink.remote is None or on_this_machine(flink.remote):
         # Thread mode embeds the interpreter in the JVM, which does not see a virtualenv's
         # site-packages unless told: without this the job dies on `No module named 'pemja'`.
+        # A cluster on loopback (`fraudguard cluster up`) runs on this machine and sees them.
         conf["python.pythonpath"] = os.pathsep.join(local_python_path())
-        if settings.metrics.enabled:  # a cluster reports through its own configuration
-            conf.update(reporter_configuration(settings.metrics))
+    if flink.remote is None and settings.metrics.enabled:
+        # A cluster reports through its own configuration.
+        conf.update(reporter_configuration(settings.metrics))
     if restore_from is not None:
         conf["execution.state-recovery.path"] = restore_from.resolve().as_uri()
     return conf
+
+
+def on_this_machine(address: str) -> bool:
+    """Whether a cluster's ``host:port`` is on loopback, so its TaskManagers see this
+    machine's virtualenv and sources.
+
+    >>> on_this_machine("127.0.0.1:8081"), on_this_machine("jobmanager:8081")
+    (True, False)
+    """
+    host = address.rsplit(":", 1)[0]
+    return host in {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def reporter_configuration(metrics: MetricsSettings, name: str = "prom") -> dict[str, str]:

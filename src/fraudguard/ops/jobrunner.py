@@ -190,7 +190,7 @@ class JobRunner:
         if fresh:
             shutil.rmtree(checkpoint_root(self.settings), ignore_errors=True)
         else:
-            self._prune_old_runs(keep=restore)
+            prune_old_runs(self.settings, keep=restore)
         self.job_dir.mkdir(parents=True, exist_ok=True)
         self.settings.logs_dir.mkdir(parents=True, exist_ok=True)
         settings_file = self.job_dir / "settings.json"
@@ -316,17 +316,20 @@ class JobRunner:
         _signal_group(pid, signal.SIGKILL)
         _wait_gone(pid, 10)
 
-    def _prune_old_runs(self, keep: Path | None) -> None:
-        # Each run writes checkpoints under a new job id; keep the run we resume from and
-        # anything newer, drop older runs so the folder does not grow without bound.
-        root = checkpoint_root(self.settings)
-        if keep is None or not root.exists():
-            return
-        keep_run = keep.parent
-        cutoff = keep_run.stat().st_mtime
-        for run in root.iterdir():
-            if run.is_dir() and run != keep_run and run.stat().st_mtime < cutoff:
-                shutil.rmtree(run, ignore_errors=True)
+
+def prune_old_runs(settings: Settings, keep: Path | None) -> None:
+    """Delete the checkpoint folders of runs older than the one ``keep`` belongs to.
+
+    Each run writes checkpoints under a new job id; the run a start resumes from and anything
+    newer stay, so the folder does not grow without bound."""
+    root = checkpoint_root(settings)
+    if keep is None or not root.exists() or root not in keep.parents:
+        return
+    keep_run = keep.parent
+    cutoff = keep_run.stat().st_mtime
+    for run in root.iterdir():
+        if run.is_dir() and run != keep_run and run.stat().st_mtime < cutoff:
+            shutil.rmtree(run, ignore_errors=True)
 
 
 def running_jobs(settings: Settings) -> list[str]:

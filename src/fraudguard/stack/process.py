@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -133,8 +133,11 @@ def service_pid(pidfile: Path, home: Path, ours: Callable[[int], bool]) -> int |
     return found[0] if found else None
 
 
-def spawn_detached(argv: Sequence[str], log_path: Path, cwd: Path) -> int:
-    """Start ``argv`` in a session of its own, output appended to ``log_path``; return its pid."""
+def spawn_detached(
+    argv: Sequence[str], log_path: Path, cwd: Path, env: Mapping[str, str] | None = None
+) -> int:
+    """Start ``argv`` in a session of its own, output appended to ``log_path``; return its pid.
+    ``env`` replaces this process's environment when given."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(
@@ -145,6 +148,7 @@ def spawn_detached(argv: Sequence[str], log_path: Path, cwd: Path) -> int:
             timeout=30,
             start_new_session=True,
             check=True,
+            env=None if env is None else dict(env),
         )
         return int(done.stdout.strip())
     except (OSError, subprocess.SubprocessError, ValueError) as exc:

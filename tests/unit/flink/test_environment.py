@@ -114,3 +114,17 @@ def test_the_latency_profile_shortens_every_wait_and_keeps_what_was_set(tmp_path
     )
     assert (env.flink.batch_delay_ms, env.flink.buffer_timeout_ms) == (7, 2)
     assert env.flink.with_profile("throughput").buffer_timeout_ms == 100
+
+
+def test_a_cluster_on_loopback_sees_this_machines_python_and_one_elsewhere_does_not(
+    settings: Settings,
+) -> None:
+    def on(remote: str) -> dict[str, str]:
+        flink = settings.flink.model_copy(update={"remote": remote})
+        return flink_configuration(settings.model_copy(update={"flink": flink}))
+
+    assert (
+        on("127.0.0.1:8081")["python.pythonpath"]
+        == flink_configuration(settings)["python.pythonpath"]
+    )
+    assert "python.pythonpath" not in on("jobmanager:8081")
