@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the Kafka client is imported only when producing
 PROGRESS_EVERY_S = 1.0
 _UNPACED_STEP = 5_000
 TruthRoute = Literal["ground_truth", "labels"]
+_NO_MARK = -(2**63)
 
 
 class _Stopped(Exception):
@@ -103,7 +104,7 @@ def produce_to_kafka(
             if hindsight:
                 queue.push(batch.labels)
             if truth is not None:
-                truth.start_batch(batch.txn_ids, batch.labels)
+                truth.start_batch(batch.txn_ids, batch.labels, int(batch.ts_ms[0]) - 1)
             values, keys, ts = batch.encoded(), batch.card_id, batch.ts_ms
             i = 0
             while i < len(batch):
@@ -173,11 +174,17 @@ class _TruthSender:
         self.topic = topic
         self.on_delivery: Any = None
         self._rows: dict[int, GroundTruthLabel] = {}
-        self._marked = -1
+        self._marked = _NO_MARK
 
-    def start_batch(self, txn_ids: list[str], labels: list[GroundTruthLabel]) -> None:
+    def start_batch(
+        self, txn_ids: list[str], labels: list[GroundTruthLabel], before_ms: int
+    ) -> None:
+        """A batch's truth, by row; the run's first batch starts with a mark just before its
+        first payment, which moves a reader's mark back from where an earlier run left it."""
         row = {txn_id: k for k, txn_id in enumerate(txn_ids)}
         self._rows = {row[label.txn_id]: label for label in labels}
+        if self._marked == _NO_MARK:
+            self._send_mark(before_ms)
 
     def send_rows(self, first: int, stop: int, ts: np.ndarray) -> int:
         """The truth of rows ``[first, stop)`` of the batch; how many records."""
@@ -195,10 +202,13 @@ class _TruthSender:
 
     def mark(self, through_ms: int) -> None:
         """Say that every payment at or before ``through_ms`` has had its truth sent (when
-        that says more than the last mark)."""
+        that says more than the last mark; nothing before the run's first batch)."""
+        if self._marked != _NO_MARK and through_ms > self._marked:
+            self._send_mark(through_ms)
+
+    def _send_mark(self, through_ms: int) -> None:
         from fraudguard.streams.kafka import produce_waiting
 
-        if through_ms > self._marked:
-            produce_waiting(self.producer, self.topic, encode_mark(through_ms), MARK_KEY,
-                            self.on_delivery, max(through_ms, 0))  # fmt: skip
-            self._marked = through_ms
+        produce_waiting(self.producer, self.topic, encode_mark(through_ms), MARK_KEY,
+                        self.on_delivery, max(through_ms, 0))  # fmt: skip
+        self._marked = through_ms

@@ -108,7 +108,10 @@ class OutcomesState:
             self.counts["bad_truth"] += 1
         elif isinstance(record, TruthMark):
             self.counts["truth_marks"] += 1
-            self.truth_through = max(self.truth_through, record.through_ms)
+            # The newest mark wins, even a lower one: a new generator run starts with a mark
+            # before its first payment, so none of its payments is taken for legitimate
+            # before its truth is in (an older run's truth came before that mark).
+            self.truth_through = record.through_ms
         elif not record.fraud:  # a payment without fraud truth is legitimate anyway
             self.counts["truth_legit"] += 1
         elif record.txn_id not in self._frauds:

@@ -174,6 +174,17 @@ def test_ground_truth_goes_with_each_payment_and_marks_vouch_for_what_was_sent()
     assert marks > 10 and marked == HISTORY.end_ms
 
 
+def test_a_run_starts_with_a_mark_just_before_its_first_payment():
+    """A reader's mark may stand further on, left by an earlier run: this one moves it back
+    before sending any truth."""
+    clock = FakeClock(LATER)
+    producer, _ = _produce(HISTORY, clock, limit=10)
+    first_truth = producer.topic(TRUTH)[0]
+    first_payment = parse_transaction(producer.topic(TXNS)[0][1])
+    assert first_truth[0] == MARK_KEY
+    assert parse_ground_truth(first_truth[1]) == TruthMark(first_payment.ts_ms - 1)
+
+
 def test_a_stopped_stream_marks_what_it_sent_and_no_further():
     clock = FakeClock(LATER)
     producer, report = _produce(HISTORY, clock, limit=3_000)

@@ -231,3 +231,20 @@ def test_the_changelog_keeps_only_what_is_live():
         f"p/{x.txn_id}" for x in state.pending_labels()
     }
     assert not {k for k in live if k[:2] in ("r/", "t/")}
+
+
+def test_a_new_run_s_first_mark_moves_the_truth_s_mark_back():
+    """An earlier run's mark stood at 10 days; the new run starts at day 2 with a mark before
+    its first payment: its fraud decided before its truth is read waits, it is not taken for
+    legitimate."""
+    state = OutcomesState(settings(), [0])
+    state.take_truth(TruthMark(10 * DAY_MS))
+    state.take_truth(TruthMark(2 * DAY_MS - 1))
+    fraud = DecisionFacts("t1", "c1", "approve", False, 1.0, 2 * DAY_MS, 1.0)
+    state.take_decision(0, 0, fraud, 0.0)
+    state.step(0.0)
+    assert state.waiting == 1
+    state.take_truth(Truth("t1", True, 2 * DAY_MS))
+    state.take_truth(TruthMark(2 * DAY_MS))
+    state.step(0.0)
+    assert state.waiting == 0 and [x.source for x in state.pending_labels()] == ["chargeback"]
