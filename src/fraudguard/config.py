@@ -351,7 +351,8 @@ class OutcomesServiceSettings(_Frozen):
     review_order_window_s: float = Field(default=600.0, ge=0)
     """Reviews wait until the stream's clock is this far past them before they take the day's
     review capacity, in event-time order as the file path gives it; decisions out of order by
-    more than this are counted ``late``. Below the shortest verdict delay, it delays none."""
+    more than this are counted ``late_reviews``. Below the shortest verdict delay, it delays
+    none."""
     truth_ttl_hours: float = Field(default=24.0, gt=0)
     """Fraud truth whose decision has not come when the stream's clock is this far past it is
     counted ``truth_unmatched`` (its payment was refused or never decided) and forgotten."""

@@ -3,11 +3,14 @@
 A label is held until this clock reaches its report time, as the generator's ``LabelQueue``
 holds hindsight labels until its simulated clock does: nobody learns of a chargeback before
 the stream has got to its day. The clock reads the event times of the decisions the service
-has taken in, on every partition of ``decisions``, and stands at the slowest partition still
-being read: each partition comes roughly in event-time order, so everything older than that is
-in on every partition. A partition counts once it has given a decision or reported its end; a
-partition at its end, with nothing left to take in, stops holding the clock back (all of them
-at their end: the newest decision). The clock never goes back.
+has taken in, on every partition of ``decisions``, and stands at the slowest partition: each
+partition comes roughly in event-time order, so everything older than that is in on every
+partition. A partition that has given decisions holds the clock even while it has nothing new
+(the job writes to every partition at every checkpoint, and a reader that catches up with one
+partition a moment before the others must not run ahead of them: in a catch-up, event time
+moves thousands of seconds per second). One that has never given a decision counts once it does,
+or is left out once it is read to its end (a topic with more partitions than decisions). The
+clock never goes back.
 
 >>> clock = StreamClock([0, 1])
 >>> clock.observe(0, 500)
@@ -16,12 +19,20 @@ True
 >>> clock.observe(1, 300)
 >>> clock.now
 300
->>> clock.set_idle(1, True)              # at its end: 0 alone holds the clock
+>>> clock.set_idle(1, True)              # at its end for now: it still holds the clock
+>>> clock.now
+300
+>>> clock.observe(1, 900)
 >>> clock.now
 500
 >>> clock.observe(1, 200)                # a late decision does not move it back
 >>> clock.now
 500
+>>> empty = StreamClock([0, 1])
+>>> empty.observe(0, 40)
+>>> empty.set_idle(1, True)              # never a decision, and read to its end: left out
+>>> empty.now
+40
 """
 
 from __future__ import annotations
@@ -57,7 +68,8 @@ class StreamClock:
         self._advance()
 
     def set_idle(self, partition: int, idle: bool) -> None:
-        """``partition`` is at its end with nothing left to take in (or no longer)."""
+        """``partition`` is at its end with nothing left to take in (or no longer); only a
+        partition that never gave a decision is left out for it."""
         if idle:
             self._idle.add(partition)
         else:
@@ -65,15 +77,10 @@ class StreamClock:
         self._advance()
 
     def _advance(self) -> None:
-        active = [p for p in self.partitions if p not in self._idle]
-        if active:
-            if any(p not in self.maxima for p in active):
-                return
-            candidate = min(self.maxima[p] for p in active)
-        elif self.maxima:
-            candidate = max(self.maxima.values())
-        else:
+        counted = [p for p in self.partitions if p in self.maxima or p not in self._idle]
+        if not counted or any(p not in self.maxima for p in counted):
             return
+        candidate = min(self.maxima[p] for p in counted)
         if self._now is None or candidate > self._now:
             self._now = candidate
 

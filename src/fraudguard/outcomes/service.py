@@ -301,7 +301,7 @@ def _facts(value: bytes | None, partition: int, offset: int) -> DecisionFacts | 
         return None
 
 
-PROBLEMS = ("no_truth", "bad_decisions", "bad_truth", "truth_unmatched", "late")
+PROBLEMS = ("no_truth", "bad_decisions", "bad_truth", "truth_unmatched", "late_reviews")
 """Counters of records the service could not use as it should; never silently dropped."""
 
 

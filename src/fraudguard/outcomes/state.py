@@ -163,8 +163,12 @@ class OutcomesState:
 
     def _take(self, partition: int, facts: DecisionFacts) -> None:
         now = self.clock.now
-        if now is not None and facts.ts_ms < now - self._order_window_ms:
-            self.counts["late"] += 1
+        if (
+            facts.decision == "review"
+            and now is not None
+            and (facts.ts_ms < now - self._order_window_ms)
+        ):  # the day's capacity may already have gone to later reviews
+            self.counts["late_reviews"] += 1
         self.counts[f"decisions_{facts.decision}"] += 1
         fraud = self._frauds.pop(facts.txn_id, None) is not None
         if fraud:
