@@ -140,6 +140,7 @@ class OutcomesState:
         """Take in every decision whose truth is known (or waited long enough), then order
         the reviews the clock has passed and forget fraud truth too old to be matched."""
         wait_s = self.settings.service.truth_wait_s
+        without_truth = self.counts["no_truth"]
         for partition, queue in self._queues.items():
             while queue:
                 head = queue[0]
@@ -148,8 +149,6 @@ class OutcomesState:
                     if now_s - head.seen_s < wait_s:
                         break
                     self.counts["no_truth"] += 1
-                    log.warning("no ground truth for %s after %.0f s: no label",
-                                facts.txn_id, wait_s)  # fmt: skip
                     facts = None
                 elif facts is None:
                     self.counts["bad_decisions"] += 1
@@ -158,6 +157,9 @@ class OutcomesState:
                 queue.popleft()
                 self._offsets[partition] = head.offset + 1
             self.clock.set_idle(partition, not queue and partition in self._at_end)
+        if self.counts["no_truth"] > without_truth:  # once a step: a backlog may lack truth
+            log.warning("%d decisions without ground truth after %.0f s: no label",
+                        self.counts["no_truth"] - without_truth, wait_s)  # fmt: skip
         self._order_reviews()
         self._forget_old_truth()
 
