@@ -108,9 +108,16 @@ class OutcomesState:
             self.counts["bad_truth"] += 1
         elif isinstance(record, TruthMark):
             self.counts["truth_marks"] += 1
-            # The newest mark wins, even a lower one: a new generator run starts with a mark
-            # before its first payment, so none of its payments is taken for legitimate
-            # before its truth is in (an older run's truth came before that mark).
+            if record.through_ms < self.truth_through:
+                # A new generator run, starting before where the last one got to (the demo
+                # generates the days before now at each start): a new stream, whose clock
+                # starts again, or its fraud truth would be forgotten as too old and its
+                # reviews counted late. Labels not yet due stay held until it reaches them.
+                self.counts["truth_runs"] += 1
+                self.clock = StreamClock(self.clock.partitions)
+            # The newest mark wins, even a lower one: a new run starts with a mark before its
+            # first payment, so none of its payments is taken for legitimate before its truth
+            # is in (an older run's truth came before that mark).
             self.truth_through = record.through_ms
         elif not record.fraud:  # a payment without fraud truth is legitimate anyway
             self.counts["truth_legit"] += 1

@@ -248,3 +248,24 @@ def test_a_new_run_s_first_mark_moves_the_truth_s_mark_back():
     state.take_truth(TruthMark(2 * DAY_MS))
     state.step(0.0)
     assert state.waiting == 0 and [x.source for x in state.pending_labels()] == ["chargeback"]
+
+
+def test_a_new_run_going_back_in_time_starts_the_clock_again():
+    """The demo generates the days before now at each start: the second run's fraud truth
+    must not be forgotten as older than the first run's clock, nor its reviews counted late."""
+    state = OutcomesState(settings(), [0])
+    state.take_truth(TruthMark(10 * DAY_MS))
+    old = DecisionFacts("old", "c", "approve", False, 1.0, 10 * DAY_MS, 1.0)
+    state.take_decision(0, 0, old, 0.0)
+    state.step(0.0)
+    assert state.clock.now == 10 * DAY_MS
+    state.take_truth(TruthMark(2 * DAY_MS - 1))  # the second run starts 8 days earlier
+    state.take_truth(Truth("t1", True, 2 * DAY_MS))
+    state.take_truth(TruthMark(3 * DAY_MS))
+    for offset, (txn, kind) in enumerate((("t1", "approve"), ("t2", "review")), start=1):
+        facts = DecisionFacts(txn, "c", kind, False, 1.0, 2 * DAY_MS + offset, 1.0)
+        state.take_decision(0, offset, facts, 0.0)
+    state.step(0.0)
+    assert state.counts["truth_runs"] == 1 and state.clock.now == 2 * DAY_MS + 2
+    assert state.counts["truth_unmatched"] == 0 and state.counts["late_reviews"] == 0
+    assert {x.txn_id for x in state.pending_labels()} == {"t1"} and state.reviews_held == 1
