@@ -1,6 +1,7 @@
 """The outcomes service on the real Kafka: a generated stream's ground truth (sent by the
-generator itself) and decisions for its payments; the service killed with SIGKILL twice while
-it works, restarted each time; then the labels counted against the file path's.
+generator itself) and decisions for its payments; the service killed with SIGKILL three times
+while it works (once while decisions are still arriving), restarted each time; then the labels
+counted against the file path's.
 
 The decisions are not the scoring job's: a seeded rule decides each payment (fraud more often
 reviewed or blocked, a share of would-be blocks released as explored approvals), so that every
@@ -16,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -142,7 +144,7 @@ class Service:
             self.process.wait(30)
 
 
-def test_killed_twice_the_service_gives_the_file_path_s_labels_once(
+def test_killed_three_times_the_service_gives_the_file_path_s_labels_once(
     isolated_settings: Settings, tmp_path: Path
 ) -> None:
     settings = isolated_settings
@@ -195,6 +197,12 @@ def test_killed_twice_the_service_gives_the_file_path_s_labels_once(
             producer.produce(settings.topics.decisions.name, bad, key="bad")
         producer.commit_transaction(30)
 
+    def trickle(chunk: list[DecisionFacts], parts: int = 40) -> None:
+        size = len(chunk) // parts + 1
+        for at in range(0, len(chunk), size):
+            send(chunk[at : at + size])
+            time.sleep(0.1)
+
     third = len(facts) // 3
     chunks = [facts[:third], facts[third : 2 * third], facts[2 * third :]]
     service = Service(settings, tmp_path / "outcomes.log")
@@ -203,14 +211,23 @@ def test_killed_twice_the_service_gives_the_file_path_s_labels_once(
         send(chunks[0], BAD_RECORDS[0])
         service.start("--from-beginning")
         first = service.kill_once(lambda s: taken(s) >= third // 2)
-        send(chunks[1], BAD_RECORDS[1])
         service.start()
-        second = service.kill_once(lambda s: taken(s) >= third + third // 2)
+        # The second part arrives while the service works, in 40 transactions: the clock
+        # moves on every partition together and labels come out round after round.
+        sender = threading.Thread(target=trickle, args=(chunks[1],))
+        sender.start()
+        second = service.kill_once(lambda s: s["labels"] >= first["labels"] + 20)
+        killed_while_sending = sender.is_alive()
+        sender.join()
+        send([], BAD_RECORDS[1])
+        service.start()
         send(chunks[2])
+        third_run = service.kill_once(lambda s: taken(s) >= 2 * third + third // 3)
         service.start("--until-idle", "5")
         assert service.wait() == 0, tail(service.log)
     finally:
         service.stop()
+    kills = (first, second, third_run)
     service_s = time.monotonic() - started - inputs_s
     final = orjson.loads(status_path(settings).read_bytes())
 
@@ -231,8 +248,9 @@ def test_killed_twice_the_service_gives_the_file_path_s_labels_once(
     print(
         f"\noutcomes kill test: {len(facts)} decisions, {len(frauds)} frauds, expected "
         f"{len(expected)} labels ({len(due)} due by the stream's end); killed after "
-        f"{taken(first)} and {taken(second)} decisions taken in, {first['labels']} and "
-        f"{second['labels']} labels committed; labels on the topic "
+        f"{[taken(k) for k in kills]} decisions taken in and {[k['labels'] for k in kills]} "
+        f"labels committed (the second while decisions were still arriving: "
+        f"{killed_while_sending}); labels on the topic "
         f"{len(labels)}, pending {len(pending)}, duplicates {duplicates}, lost {len(lost)}; "
         f"counts {final['counts']}; inputs {inputs_s:.0f} s, service {service_s:.0f} s"
     )
