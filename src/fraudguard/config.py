@@ -71,11 +71,22 @@ class TopicsSettings(_Frozen):
     )
     """The re-ranker learner's guard window (its recent accepted labels), key = the labels
     topic; compacted, so the newest state per key is all that is kept."""
+    ground_truth: TopicSpec = TopicSpec(
+        name="ground_truth", partitions=1, retention_ms=40 * 86_400_000
+    )
+    """The generator's ground truth, for evaluation and the outcomes service only: nothing
+    that trains, decides or computes features reads it. One partition, so that its progress
+    marks follow the truth they vouch for; retention as long as the transactions'."""
+    outcomes_state: TopicSpec = TopicSpec(
+        name="outcomes.state", partitions=1, retention_ms=-1, cleanup_policy="compact"
+    )
+    """The outcomes service's changelog (labels not yet due, reviews waiting for their day's
+    order, unmatched fraud truth, counters), key = entry; compacted, rebuilt at each start."""
 
     def all(self) -> list[TopicSpec]:
         return [
             self.transactions, self.decisions, self.dlq, self.labels, self.labels_dlq,
-            self.control, self.reranker_state,
+            self.control, self.reranker_state, self.ground_truth, self.outcomes_state,
         ]  # fmt: skip
 
 
@@ -366,6 +377,29 @@ class ExplorationSettings(_Frozen):
     window_ms: int = Field(default=3_600_000, gt=0)
 
 
+class OutcomesServiceSettings(_Frozen):
+    """The streaming outcomes service (``fraudguard outcomes run``): how it reads, waits and
+    commits (docs/training.md, outcomes as a service)."""
+
+    round_s: float = Field(default=1.0, gt=0)
+    """One Kafka transaction (labels, changelog and input offsets) at most this often: a label
+    reaches ``labels`` this long after the stream's clock made it due, at most."""
+    round_records: int = Field(default=5_000, ge=1)
+    """Most decisions read per round."""
+    truth_wait_s: float = Field(default=60.0, gt=0)
+    """How long a decision waits (wall time) for the ground truth's progress mark to pass its
+    event time; after that it is counted ``no_truth`` and gets no label (the generator was not
+    sending its truth, or the payment was not generated)."""
+    review_order_window_s: float = Field(default=600.0, ge=0)
+    """Reviews wait until the stream's clock is this far past them before they take the day's
+    review capacity, in event-time order as the file path gives it; decisions out of order by
+    more than this are counted ``late_reviews``. Below the shortest verdict delay, it delays
+    none."""
+    truth_ttl_hours: float = Field(default=24.0, gt=0)
+    """Fraud truth whose decision has not come when the stream's clock is this far past it is
+    counted ``truth_unmatched`` (its payment was refused or never decided) and forgotten."""
+
+
 class OutcomesSettings(_Frozen):
     """What a bank learns of its decisions, and when (``fraudguard outcomes``): the simulation
     that turns the generator's ground truth into the labels a bank would have."""
@@ -392,6 +426,7 @@ class OutcomesSettings(_Frozen):
     label_window_days: float = Field(default=60.0, gt=0)
     """An approved payment without a label this long after it counts as legitimate in
     training; younger unlabelled approvals are not known either way."""
+    service: OutcomesServiceSettings = OutcomesServiceSettings()
 
     @model_validator(mode="after")
     def _ordered(self) -> OutcomesSettings:

@@ -42,12 +42,13 @@ UI_TIMEOUT_MS = 15_000
 
 
 def pay(settings: Settings, count: int, seed: int, days: float, labels: bool) -> None:
-    """``count`` payments of a stream ending now (the oldest first), with their labels as they
-    fall due when ``labels``."""
+    """``count`` payments of a stream ending now (the oldest first), with their labels on
+    ``labels`` as they fall due when ``labels`` (hindsight labels: the panel's pages need
+    labelled decisions, not the outcomes service)."""
     config = GeneratorConfig(seed=seed, cards=400, merchants=100, days=days, fraud_rate=0.02,
                              txn_id_prefix=f"b{uuid.uuid4().hex[:6]}-")  # fmt: skip
     stream = PaymentStream(config.ending_at(int(time.time() * 1000)))
-    report = produce_to_kafka(settings, stream, limit=count, labels=labels)
+    report = produce_to_kafka(settings, stream, limit=count, labels=labels, truth_to="labels")
     assert report.transactions == count and report.failed == 0
 
 

@@ -60,7 +60,11 @@ def _config(**fields: Any) -> Any:
     default=None,
     help="Labels file [default: next to --out, e.g. txns.labels.parquet].",
 )
-@click.option("--kafka", is_flag=True, help="Produce to the transactions and labels topics.")
+@click.option(
+    "--kafka",
+    is_flag=True,
+    help="Produce to the transactions topic, and the ground truth to the ground_truth topic.",
+)
 @click.option(
     "--rate",
     type=float,
@@ -75,6 +79,13 @@ def _config(**fields: Any) -> Any:
     help="With --kafka: after catching up with now, keep going in real time.",
 )
 @click.option("--no-labels", is_flag=True, help="Write or send no labels.")
+@click.option(
+    "--hindsight-labels",
+    is_flag=True,
+    help="With --kafka: send the labels to the labels topic as they fall due, every fraud "
+    "whatever was decided (for tests and tools; a bank never has them), instead of the ground "
+    "truth to ground_truth for `fraudguard outcomes run`.",
+)
 @click.option(
     "--id-prefix",
     default=None,
@@ -97,6 +108,7 @@ def generate(
     limit: int | None,
     follow: bool,
     no_labels: bool,
+    hindsight_labels: bool,
     id_prefix: str | None,
 ) -> None:
     """Generate card payments with labelled fraud, to a file (--out) or to Kafka (--kafka)."""
@@ -108,8 +120,8 @@ def generate(
         raise ConfigError("--limit must be at least 1")
     fields = dict(seed=seed, cards=cards, merchants=merchants, days=days, fraud_rate=fraud_rate)
     if out is not None:
-        if rate or follow:
-            raise ConfigError("--rate and --follow only apply with --kafka")
+        if rate or follow or hindsight_labels:
+            raise ConfigError("--rate, --follow and --hindsight-labels only apply with --kafka")
         if labels_out is not None and no_labels:
             raise ConfigError("--labels-out and --no-labels contradict each other")
         stream = PaymentStream(_config(**fields, start=start, txn_id_prefix=id_prefix))
@@ -122,6 +134,8 @@ def generate(
         raise ConfigError("--start and --labels-out are for file mode; a Kafka stream ends now")
     if rate < 0:
         raise ConfigError("--rate must be >= 0")
+    if hindsight_labels and no_labels:
+        raise ConfigError("--hindsight-labels and --no-labels contradict each other")
     if days > MAX_KAFKA_DAYS:
         raise ConfigError(
             f"--days must be at most {MAX_KAFKA_DAYS:g} with --kafka: the job "
@@ -146,9 +160,11 @@ def generate(
         limit=limit,
         on_progress=progress,
         labels=not no_labels,
+        truth_to="labels" if hindsight_labels else "ground_truth",
     )
+    truth_topic = settings.topics.labels if hindsight_labels else settings.topics.ground_truth
     topics = settings.topics.transactions.name + (
-        "" if no_labels else f" and {settings.topics.labels.name}"
+        "" if no_labels else f" and {truth_topic.name}"
     )
     failed = f", {report.failed:,} NOT delivered" if report.failed else ""
     click.echo(f"sent {report.describe()} to {topics} ({report.stopped}{failed})")

@@ -1,7 +1,10 @@
-"""`fraudguard outcomes`: the labels a bank would learn of a backtest's decisions."""
+"""`fraudguard outcomes`: the labels a bank would learn, of a backtest's decisions (``outcomes
+DIR``) or of the committed decisions on Kafka, as a service (``outcomes run|stop|status``)."""
 
 from __future__ import annotations
 
+import logging
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,22 @@ from fraudguard.errors import ConfigError
 BANK_LABELS_FILE = "bank.labels.parquet"
 
 
-@click.command("outcomes")
+class _OutcomesGroup(click.Group):
+    """Subcommands, and ``outcomes SOURCE`` as short for ``outcomes file SOURCE``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["file", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("outcomes", cls=_OutcomesGroup)
+def outcomes() -> None:
+    """The labels a bank would learn of its decisions: `outcomes SOURCE` for a backtest's
+    decisions file, `outcomes run` as a service on the decisions and ground_truth topics."""
+
+
+@outcomes.command("file")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--truth",
@@ -37,7 +55,7 @@ BANK_LABELS_FILE = "bank.labels.parquet"
 @click.option("--review-error-rate", type=float, default=None,
               help="[default: outcomes.review_error_rate]")  # fmt: skip
 @click.pass_obj
-def outcomes(
+def outcomes_file(
     settings: Settings,
     source: Path,
     truth: Path | None,
@@ -73,6 +91,58 @@ def outcomes(
         chosen,
     )
     click.echo(report.summary())
+
+
+@outcomes.command("run")
+@click.option(
+    "--from-beginning",
+    is_flag=True,
+    help="On a first start, read what the topics hold [default: from their end].",
+)
+@click.option("--until-idle", type=click.FloatRange(0), default=None,
+              help="Stop once nothing new came for this many seconds.")  # fmt: skip
+@click.pass_obj
+def run(settings: Settings, from_beginning: bool, until_idle: float | None) -> None:
+    """Follow the committed decisions and the generator's ground truth, and write to the
+    labels topic only what the bank learns, when the stream's clock reaches it, exactly once
+    (one Kafka transaction per round holds the labels, the changelog and the positions).
+    Ctrl-C or SIGTERM stops after the current round."""
+    from fraudguard.outcomes.service import OutcomesService, describe
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stopping: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    service = OutcomesService(settings, from_beginning=from_beginning)
+    try:
+        status = service.run(stop=lambda: bool(stopping), until_idle_s=until_idle)
+    except KeyboardInterrupt:
+        status = service.status
+    click.echo(describe(status.to_dict()))
+
+
+@outcomes.command("stop")
+@click.pass_obj
+def stop(settings: Settings) -> None:
+    """Stop the background outcomes service (the one `make demo` starts)."""
+    from fraudguard.ops.outcomes_runner import OutcomesRunner
+
+    stopped = OutcomesRunner(settings).stop()
+    click.echo("outcomes service stopped" if stopped else "the outcomes service was not running")
+
+
+@outcomes.command("status")
+@click.pass_obj
+def status(settings: Settings) -> None:
+    """Whether the background service runs, and what it has done (its last round's status)."""
+    from fraudguard.ops.outcomes_runner import OutcomesRunner
+    from fraudguard.outcomes.service import describe
+
+    runner = OutcomesRunner(settings)
+    pid, last = runner.pid(), runner.status()
+    click.echo(f"outcomes service: {'running, pid ' + str(pid) if pid else 'not running'}")
+    if last is not None:
+        click.echo(f"  {describe(last)}")
+        click.echo(f"  counts: {last.get('counts', {})}")
 
 
 COMMANDS: list[click.Command] = [outcomes]

@@ -1,8 +1,10 @@
 """The demo: the whole loop on this machine, from generated payments to counted decisions.
 
-It starts the stack and the job if they are not running, streams a generated payment stream
-into ``transactions`` and follows ``decisions`` (read_committed) until every transaction of
-this run has its decision, reporting throughput and the count by decision as it goes.
+It starts the stack, the job, the panel and the outcomes service if they are not running,
+streams a generated payment stream into ``transactions`` (its ground truth to
+``ground_truth``, which only the outcomes service turns into labels) and follows
+``decisions`` (read_committed) until every transaction of this run has its decision,
+reporting throughput, the count by decision and the bank's labels as it goes.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, ProduceReport, produce_to_kafka
@@ -158,6 +160,42 @@ def start_panel(settings: Settings, on_status: Callable[[str], None]) -> None:
     )
 
 
+def start_outcomes(settings: Settings, on_status: Callable[[str], None]) -> Callable[[], str]:
+    """The outcomes service in the background, started before any payment is sent (a first
+    start reads from the topics' ends); a function giving its status for the status line."""
+    from fraudguard.ops.outcomes_runner import OutcomesRunner
+
+    runner = OutcomesRunner(settings)
+    running = runner.pid() is not None
+    runner.start()
+    on_status(
+        f"outcomes service {'running' if running else 'started'}: the bank's labels from the "
+        f"decisions and the ground truth (log: {runner.log_path}; `fraudguard outcomes stop` "
+        "stops it)"
+    )
+    return lambda: outcomes_summary(runner.status(), runner.pid() is not None)
+
+
+def outcomes_summary(status: dict[str, Any] | None, running: bool) -> str:
+    """The outcomes service's part of the demo's lines.
+
+    >>> outcomes_summary({"labels": 4, "counts": {"pending": 9, "no_truth": 1}}, True)
+    'bank_labels=4 labels_pending=9 outcomes_problems=1'
+    >>> outcomes_summary(None, False)
+    'outcomes=stopped'
+    """
+    if not running:
+        return "outcomes=stopped"
+    from fraudguard.outcomes.service import PROBLEMS
+
+    counts = (status or {}).get("counts", {})
+    problems = sum(counts.get(k, 0) for k in PROBLEMS)
+    return (
+        f"bank_labels={(status or {}).get('labels', 0)} labels_pending={counts.get('pending', 0)}"
+        f" outcomes_problems={problems}"
+    )
+
+
 def run_demo(
     settings: Settings,
     limit: int | None,
@@ -168,6 +206,7 @@ def run_demo(
     stop: threading.Event | None = None,
     bootstrap: bool = True,
     panel: bool = True,
+    outcomes: bool = True,
 ) -> DemoSummary:
     """Run the loop; ``on_status`` receives a status line about once a second."""
     stop = stop or threading.Event()
@@ -182,6 +221,7 @@ def run_demo(
         runner.wait_running(timeout_s=180)  # fails fast, with the reason, if it cannot start
     if panel:
         start_panel(settings, on_status)
+    outcomes_line = start_outcomes(settings, on_status) if outcomes else None
 
     config = demo_generator_config(limit, seed, int(time.time() * 1000))
     tally = DecisionTally.from_now(settings, id_prefix=config.txn_id_prefix)
@@ -214,7 +254,8 @@ def run_demo(
     thread.start()
     try:
         try:
-            _follow(tally, produced, done, stop, errors, started, timeout_s, on_status)
+            _follow(tally, produced, done, stop, errors, started, timeout_s, on_status,
+                    outcomes_line)  # fmt: skip
         except KeyboardInterrupt:
             # Ctrl-C ends an endless demo: stop producing, then report what was decided.
             stop.set()
@@ -228,6 +269,7 @@ def run_demo(
         tally.close()
     elapsed = time.monotonic() - started
     dlq = sum(end_offsets(settings, settings.topics.dlq.name).values()) - dlq_start
+    extra = dict(pair.split("=", 1) for pair in outcomes_line().split()) if outcomes_line else {}
     return DemoSummary(
         transactions=produced["count"],
         decisions=tally.decided,
@@ -239,6 +281,7 @@ def run_demo(
         explored=tally.explored,
         job_started=job_started,
         fraud=produced["fraud"],
+        extra=extra,
     )
 
 
@@ -251,6 +294,7 @@ def _follow(
     started: float,
     timeout_s: float,
     on_status: Callable[[str], None],
+    outcomes_line: Callable[[], str] | None = None,
 ) -> None:
     last_status, last_decided = 0.0, 0
     while time.monotonic() - started < timeout_s:
@@ -259,7 +303,8 @@ def _follow(
         if now - last_status >= 1.0:
             tps = (tally.decided - last_decided) / (now - last_status) if last_status else 0.0
             last_status, last_decided = now, tally.decided
-            on_status(_status_line(produced["count"], tally, tps, now - started))
+            line = _status_line(produced["count"], tally, tps, now - started)
+            on_status(line + (f" {outcomes_line()}" if outcomes_line else ""))
         if errors:
             raise errors[0]
         if done.is_set() and (tally.decided >= produced["count"] or stop.is_set()):

@@ -2,14 +2,13 @@
 the demo its first users.
 
 The panel runs as its own process (``python -m fraudguard panel``), output in
-``logs/panel.log``, its pid in ``run/panel.pid``; it is recognised by its command line, like the
-stack's services, so a stale pid file never stops the wrong process.
+``logs/panel.log``, its pid in ``run/panel.pid`` (:class:`~fraudguard.ops.background.
+BackgroundCommand`).
 """
 
 from __future__ import annotations
 
 import secrets
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +16,8 @@ from pathlib import Path
 
 from fraudguard.config import Settings
 from fraudguard.errors import StackError
-from fraudguard.stack.process import cmdline, read_pid, spawn_detached, tail, terminate, write_pid
+from fraudguard.ops.background import BackgroundCommand
+from fraudguard.stack.process import cmdline, tail
 
 COMMAND = ("-m", "fraudguard", "panel")
 DEMO_USERS = (
@@ -30,27 +30,19 @@ DEMO_USERS = (
 """Two leads, so a proposal can be approved by a second pair of eyes."""
 
 
-class PanelRunner:
+class PanelRunner(BackgroundCommand):
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.pidfile = settings.run_dir / "panel.pid"
-        self.log_path = settings.logs_dir / "panel.log"
+        super().__init__(settings, "panel", COMMAND)
 
     @property
     def url(self) -> str:
         return f"http://{self.settings.panel.host}:{self.settings.panel.port}/"
 
-    def pid(self) -> int | None:
-        pid = read_pid(self.pidfile)
-        line = cmdline(pid) if pid is not None else None
-        return pid if line is not None and " ".join(COMMAND) in line else None
-
     def start(self, timeout_s: float = 60.0) -> int:
         """Start the panel unless it runs, then wait until it answers; its pid."""
         pid = self.pid()
         if pid is None:
-            pid = spawn_detached([sys.executable, *COMMAND], self.log_path, self.settings.home)
-            write_pid(self.pidfile, pid)
+            pid = self.spawn()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.answers():
@@ -66,15 +58,6 @@ class PanelRunner:
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False
-
-    def stop(self) -> bool:
-        """Stop the panel; False when it was not running."""
-        pid = self.pid()
-        if pid is None:
-            return False
-        terminate([pid], timeout_s=15)
-        self.pidfile.unlink(missing_ok=True)
-        return True
 
 
 def ensure_demo_users(settings: Settings) -> tuple[Path, dict[str, str]]:

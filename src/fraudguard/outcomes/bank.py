@@ -35,16 +35,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, NamedTuple
 
 from fraudguard.config import OutcomesSettings
 from fraudguard.decision.exploration import draw
-from fraudguard.wire.transactions import format_event_time
+from fraudguard.wire.transactions import format_event_time, parse_event_time
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
+DECISIONS = ("approve", "review", "block")
 CHARGEBACK = "chargeback"
 INVESTIGATION = "investigation"
 UNKNOWN_SCENARIO = "unknown"
@@ -65,6 +67,29 @@ class DecisionFacts(NamedTuple):
     ts_ms: int
     """The payment's event time."""
     amount: float
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> DecisionFacts:
+        """The facts of a decision record of the ``decisions`` topic (docs/formats.md);
+        ``KeyError``, ``TypeError``, ``ValueError`` or ``InvalidTransaction`` (its event
+        time) when it is not one.
+
+        >>> DecisionFacts.from_record({"txn_id": "t1", "card_id": "c1", "decision": "review",
+        ...     "event_time": "2026-11-23T10:00:00Z", "propensity": 0.99, "amount": 5})
+        DecisionFacts(txn_id='t1', card_id='c1', decision='review', explored=False, \
+propensity=0.99, ts_ms=1795428000000, amount=5.0)
+        """
+        decision = record["decision"]
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+        txn_id, card_id = record["txn_id"], record["card_id"]
+        if not (isinstance(txn_id, str) and txn_id and isinstance(card_id, str)):
+            raise TypeError("txn_id and card_id must be strings")
+        return cls(
+            txn_id, card_id, decision, bool(record.get("explored", False)),
+            float(record.get("propensity", 1.0)), parse_event_time(record["event_time"]),
+            float(record.get("amount", 0.0)),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,10 +78,11 @@ from fraudguard.reranker.model import (
 from fraudguard.reranker.window import MAX_WINDOW_RECORD, decode_window, encode_window
 from fraudguard.streams.kafka import (
     TopicTail,
+    abort_quietly,
     assigned_consumer,
     committed_offsets,
-    make_producer,
     read_topic,
+    transactional_producer,
 )
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,9 @@ class RerankerLearner:
         """Learn until ``stop()`` (or, with ``once``, until every label on the topic is read)."""
         topics = self.settings.topics
         group = learner_group(self.settings)
-        self._producer = self._transactional_producer(group)
+        # One transactional id per labels topic: a second learner started on the same topic
+        # fences the first instead of both writing dead letters and positions.
+        self._producer = transactional_producer(self.settings, group, "learner")
         control = TopicTail(assigned_consumer(self.settings, topics.control.name))
         decisions = TopicTail(assigned_consumer(self.settings, topics.decisions.name))
         labels: TopicTail | None = None
@@ -383,22 +386,8 @@ class RerankerLearner:
             f"{self.settings.topics.labels.name!r}, it fences this one."
         )
 
-    def _transactional_producer(self, group: str) -> Producer:
-        # One transactional id per labels topic: a second learner started on the same topic
-        # fences the first instead of both writing dead letters and positions.
-        producer = make_producer(self.settings, **{"transactional.id": group})
-        try:
-            producer.init_transactions(30)
-        except KafkaException as exc:
-            raise StackError(f"could not start the learner's Kafka transactions: {exc}") from exc
-        return producer
-
     def _abort(self) -> None:
-        try:
-            if self._producer is not None:
-                self._producer.abort_transaction(10)
-        except KafkaException as exc:  # none open, or the broker is gone: nothing to undo
-            log.debug("no transaction to abort: %s", exc)
+        abort_quietly(self._producer)
 
     # Starting points
 

@@ -6,22 +6,37 @@ Producers are idempotent so a client retry never duplicates a transaction; reade
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, Literal, Protocol
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 
 from fraudguard.config import Settings
 from fraudguard.errors import StackError
+
+log = logging.getLogger(__name__)
 
 
 class ProducerLike(Protocol):
     """What sending needs of a producer (a real one, or a test's stand-in)."""
 
     def produce(
-        self, topic: str, value: bytes, key: str, on_delivery: Any = None, timestamp: int = 0
+        self,
+        topic: str,
+        value: bytes | None,
+        key: str,
+        on_delivery: Any = None,
+        timestamp: int = 0,
     ) -> None: ...
 
     def poll(self, timeout: float = ...) -> int: ...
@@ -32,13 +47,13 @@ class ProducerLike(Protocol):
 def produce_waiting(
     producer: ProducerLike,
     topic: str,
-    value: bytes,
+    value: bytes | None,
     key: str,
     on_delivery: Any = None,
     timestamp_ms: int = 0,
 ) -> None:
-    """Produce one record, waiting for the client to drain its local queue when it is full
-    (``BufferError``) instead of dropping the record."""
+    """Produce one record (a ``None`` value is a tombstone), waiting for the client to drain
+    its local queue when it is full (``BufferError``) instead of dropping the record."""
     while True:
         try:
             producer.produce(
@@ -62,6 +77,27 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
     }
     config.update(overrides)
     return Producer(config)
+
+
+def transactional_producer(settings: Settings, transactional_id: str, who: str) -> Producer:
+    """A producer with Kafka transactions under ``transactional_id``, initialised: a second
+    process with the same id fences the first, and an open transaction a dead one left is
+    aborted. ``who`` names the process in the error."""
+    producer = make_producer(settings, **{"transactional.id": transactional_id})
+    try:
+        producer.init_transactions(30)
+    except KafkaException as exc:
+        raise StackError(f"could not start the {who}'s Kafka transactions: {exc}") from exc
+    return producer
+
+
+def abort_quietly(producer: Producer | None) -> None:
+    """Abort the open transaction of ``producer``, if there is one and the broker answers."""
+    try:
+        if producer is not None:
+            producer.abort_transaction(10)
+    except KafkaException as exc:  # none open, or the broker is gone: nothing to undo
+        log.debug("no transaction to abort: %s", exc)
 
 
 def make_consumer(
@@ -200,10 +236,17 @@ class TopicTail:
     def at_end(self) -> bool:
         return self._at_end == self.partitions
 
-    def poll(self, max_messages: int) -> list[tuple[int, int, bytes | None]]:
+    @property
+    def ended(self) -> frozenset[int]:
+        """The partitions read to their end (until a new message arrives on them)."""
+        return frozenset(self._at_end)
+
+    def poll(
+        self, max_messages: int, timeout_s: float = 0.2
+    ) -> list[tuple[int, int, bytes | None]]:
         """``(partition, offset, value)`` of up to ``max_messages`` messages (short wait)."""
         out = []
-        for msg in self.consumer.consume(num_messages=max_messages, timeout=0.2):
+        for msg in self.consumer.consume(num_messages=max_messages, timeout=timeout_s):
             err, partition = msg.error(), msg.partition() or 0
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:

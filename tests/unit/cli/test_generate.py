@@ -35,6 +35,8 @@ def test_file_mode_writes_both_files_and_one_summary_line(tmp_path):
         (("--kafka", "--start", "2025-01-01"), "file mode"),
         (("--kafka", "--days", "60"), "at most"),
         (("--out", "x.csv", "--rate", "10"), "only apply with --kafka"),
+        (("--out", "x.csv", "--hindsight-labels"), "only apply with --kafka"),
+        (("--kafka", "--hindsight-labels", "--no-labels"), "contradict"),
         (("--out", "x.csv", "--fraud-rate", "0.5"), "fraud_rate"),
         (("--out", "x.csv", "--cards", "3"), "cards"),
         (("--out", "x.xlsx"), "unknown file format"),

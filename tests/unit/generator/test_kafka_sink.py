@@ -1,5 +1,6 @@
 """Producing to Kafka, with a fake producer and a fake clock: pacing, never-in-the-future event
-times, labels released only once the simulated clock reaches them, limits and retries."""
+times, ground truth before its payment and marks after it, hindsight labels released only once
+the simulated clock reaches them, limits and retries."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pytest
 
 from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
+from fraudguard.wire.ground_truth import MARK_KEY, Truth, TruthMark, parse_ground_truth
 from fraudguard.wire.transactions import parse_transaction
 
 SETTINGS = Settings()
 TXNS, LABELS = SETTINGS.topics.transactions.name, SETTINGS.topics.labels.name
+TRUTH = SETTINGS.topics.ground_truth.name
 HISTORY = GeneratorConfig(seed=4, cards=400, merchants=100, days=10, fraud_rate=0.01)
 LATER = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
 
@@ -74,7 +77,7 @@ def _produce(config, clock, **kwargs):
 
 def test_history_is_sent_whole_keyed_by_card_with_labels_known_by_its_end():
     clock = FakeClock(LATER)
-    producer, report = _produce(HISTORY, clock)
+    producer, report = _produce(HISTORY, clock, truth_to="labels")
     stream = PaymentStream(HISTORY)
     expected = [v for b in stream.batches() for v in b.encoded()]
     sent = producer.topic(TXNS)
@@ -83,6 +86,7 @@ def test_history_is_sent_whole_keyed_by_card_with_labels_known_by_its_end():
     assert report.transactions == len(expected) and report.stopped == "end"
     assert report.fraud == sum(report.by_scenario.values()) > 0
     assert report.failed == 0
+    assert producer.topic(TRUTH) == []
 
     labels = [orjson.loads(value) for _, value, _ in producer.topic(LABELS)]
     known = [lab for b in stream.batches() for lab in b.labels if lab.reported_ms < HISTORY.end_ms]
@@ -96,7 +100,7 @@ def test_history_is_sent_whole_keyed_by_card_with_labels_known_by_its_end():
 
 def test_labels_never_arrive_before_the_simulated_clock_reaches_them():
     clock = FakeClock(LATER)
-    producer, _ = _produce(HISTORY, clock)
+    producer, _ = _produce(HISTORY, clock, truth_to="labels")
     sim_clock = 0
     for topic, _, value, _ in producer.sent:
         record = orjson.loads(value)
@@ -126,13 +130,66 @@ def test_rate_paces_the_sends():
     assert report.elapsed_s == pytest.approx(2.0, abs=0.25)
 
 
-def test_limit_sends_only_the_labels_of_what_was_sent():
+@pytest.mark.parametrize("route", ["labels", "ground_truth"])
+def test_limit_sends_only_the_labels_of_what_was_sent(route):
     clock = FakeClock(LATER)
-    producer, report = _produce(HISTORY, clock, limit=3_000)
+    producer, report = _produce(HISTORY, clock, limit=3_000, truth_to=route)
     sent = {orjson.loads(v)["txn_id"] for _, v, _ in producer.topic(TXNS)}
     assert len(sent) == 3_000
-    assert {orjson.loads(v)["txn_id"] for _, v, _ in producer.topic(LABELS)} <= sent
-    assert report.labels == len(producer.topic(LABELS))
+    topic = LABELS if route == "labels" else TRUTH
+    labels = [v for key, v, _ in producer.topic(topic) if key != MARK_KEY]
+    assert labels and {orjson.loads(v)["txn_id"] for v in labels} <= sent
+    assert report.labels == len(labels)
+
+
+def test_ground_truth_goes_with_each_payment_and_marks_vouch_for_what_was_sent():
+    """Every label of every payment sent is on ``ground_truth`` (none on ``labels``), before
+    its payment; a mark never passes a payment whose truth is still to come, and the last
+    one covers the whole stream."""
+    clock = FakeClock(LATER)
+    producer, report = _produce(HISTORY, clock, rate=5_000)
+    stream = PaymentStream(HISTORY)
+    assert producer.topic(LABELS) == []
+    truth_of = {lab.txn_id: lab for b in stream.batches() for lab in b.labels}
+    sent_truth: set[str] = set()
+    marked = -1
+    marks = 0
+    for topic, key, value, _ in producer.sent:
+        if topic == TXNS:
+            txn = parse_transaction(value)
+            assert txn.ts_ms > marked  # a mark never vouches for a payment not yet sent
+            if txn.txn_id in truth_of:
+                assert txn.txn_id in sent_truth  # its truth went first
+            continue
+        assert topic == TRUTH
+        record = parse_ground_truth(value)
+        if isinstance(record, TruthMark):
+            assert key == MARK_KEY and record.through_ms > marked
+            marked, marks = record.through_ms, marks + 1
+        else:
+            assert isinstance(record, Truth) and key == truth_of[record.txn_id].card_id
+            assert record.fraud == (truth_of[record.txn_id].label == "fraud")
+            sent_truth.add(record.txn_id)
+    assert sent_truth == set(truth_of) and report.labels == len(truth_of)
+    assert marks > 10 and marked == HISTORY.end_ms
+
+
+def test_a_run_starts_with_a_mark_just_before_its_first_payment():
+    """A reader's mark may stand further on, left by an earlier run: this one moves it back
+    before sending any truth."""
+    clock = FakeClock(LATER)
+    producer, _ = _produce(HISTORY, clock, limit=10)
+    first_truth = producer.topic(TRUTH)[0]
+    first_payment = parse_transaction(producer.topic(TXNS)[0][1])
+    assert first_truth[0] == MARK_KEY
+    assert parse_ground_truth(first_truth[1]) == TruthMark(first_payment.ts_ms - 1)
+
+
+def test_a_stopped_stream_marks_what_it_sent_and_no_further():
+    clock = FakeClock(LATER)
+    producer, report = _produce(HISTORY, clock, limit=3_000)
+    marks = [parse_ground_truth(v) for key, v, _ in producer.topic(TRUTH) if key == MARK_KEY]
+    assert marks[-1] == TruthMark(report.last_event_ms)
 
 
 def test_full_queue_is_retried_and_failures_are_counted():
