@@ -203,7 +203,8 @@ def run_the_scenario(
     seed = 100
     while reached_s is None and time.monotonic() - approved_at < 30:
         seed += 1
-        pay(settings, 20, seed=seed, days=0.1, labels=False)
+        # Half a day: a shorter stream ending at night may hold fewer than 20 payments.
+        pay(settings, 20, seed=seed, days=0.5, labels=False)
         for message in decisions.consume(num_messages=10_000, timeout=0.2):
             value = message.value()
             if message.error() or value is None or reached_s is not None:
