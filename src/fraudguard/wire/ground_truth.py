@@ -27,6 +27,7 @@ from typing import NamedTuple
 import orjson
 
 from fraudguard.errors import InvalidLabel, InvalidTransaction
+from fraudguard.wire.labels import label_fields, label_object
 from fraudguard.wire.transactions import format_event_time, parse_event_time
 
 MARK_KEY = "mark"
@@ -53,26 +54,18 @@ def encode_mark(through_ms: int) -> bytes:
 
 def parse_ground_truth(raw: bytes | None) -> Truth | TruthMark:
     """One ``ground_truth`` record; ``InvalidLabel`` (reason ``bad_truth``) says what is wrong."""
-    try:
-        doc = orjson.loads(raw or b"")
-    except orjson.JSONDecodeError as exc:
-        raise InvalidLabel("bad_truth", f"not JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise InvalidLabel("bad_truth", "must be a JSON object")
+    doc = label_object(raw, "bad_truth")
     if "through_ms" in doc:
         through = doc["through_ms"]
         if not isinstance(through, int) or isinstance(through, bool):
             raise InvalidLabel("bad_truth", "a mark's through_ms must be an integer")
         return TruthMark(through)
-    txn_id, label, event_time = doc.get("txn_id"), doc.get("label"), doc.get("event_time")
-    if not isinstance(txn_id, str) or not txn_id:
-        raise InvalidLabel("bad_truth", "txn_id must be a non-empty string")
-    if label not in ("fraud", "legit"):
-        raise InvalidLabel("bad_truth", f"label must be 'fraud' or 'legit', not {label!r}")
+    txn_id, fraud = label_fields(doc, "bad_truth")
+    event_time = doc.get("event_time")
     if not isinstance(event_time, str):
         raise InvalidLabel("bad_truth", "event_time must be a string")
     try:
         ts_ms = parse_event_time(event_time)
     except InvalidTransaction as exc:
         raise InvalidLabel("bad_truth", exc.detail) from None
-    return Truth(txn_id, label == "fraud", ts_ms)
+    return Truth(txn_id, fraud, ts_ms)
