@@ -13,12 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from fraudguard.config import Settings
-from fraudguard.flink.connectors import control_source, exactly_once_sink, transactions_source
+from fraudguard.flink.connectors import (
+    control_source,
+    control_watermarks,
+    exactly_once_sink,
+    transactions_source,
+)
 from fraudguard.flink.environment import make_environment
 from fraudguard.flink.feature_steps import (
     event_clock,
     feature_steps,
     micro_batches,
+    stopped_in_event_time_order,
     transactions_watermarks,
     unbatched,
 )
@@ -35,7 +41,6 @@ from fraudguard.flink.functions import (
 
 
 def build_pipeline(env: Any, settings: Settings) -> None:
-    from pyflink.common import WatermarkStrategy
     from pyflink.common.typeinfo import Types
 
     source = env.from_source(
@@ -54,8 +59,9 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     )
     with_features = feature_steps(unbatched(valid, "unbatch-valid"), settings)
     control = (
-        env.from_source(control_source(settings), WatermarkStrategy.no_watermarks(), "control")
+        env.from_source(control_source(settings), control_watermarks(), "control")
         .uid("control-source")
+        .set_parallelism(1)  # one partition: another reader would have no split to report on
         .broadcast(CONTROL_STATE)
     )
     decided = (
@@ -67,9 +73,11 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     )
     decisions = unbatched(decided, "unbatch-decisions")
     if settings.exploration.share > 0:
+        stopped = decided.get_side_output(STOPPED)
+        if settings.flink.event_time_order:
+            stopped = stopped_in_event_time_order(stopped)
         released = (
-            decided.get_side_output(STOPPED)
-            .key_by(exposure_key, key_type=Types.STRING())
+            stopped.key_by(exposure_key, key_type=Types.STRING())
             .process(ExploreStopped.from_settings(settings), BYTES)
             .name("exploration")
             .uid("exploration")

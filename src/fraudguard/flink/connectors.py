@@ -73,7 +73,8 @@ def transactions_source(settings: Settings) -> Any:
 
 def control_source(settings: Settings) -> Any:
     """The ``control`` topic from its beginning: every change is replayed at start, in order,
-    so the newest of each type is in force (and a restart restores it from the checkpoint)."""
+    so the newest of each type is in force (and a restart restores it from the checkpoint).
+    Read by one subtask (see :func:`control_watermarks`)."""
     from pyflink.common.serialization import ByteArraySchema
     from pyflink.datastream.connectors.kafka import KafkaOffsetsInitializer, KafkaSource
 
@@ -87,6 +88,24 @@ def control_source(settings: Settings) -> Any:
         .set_property("isolation.level", "read_committed")
         .set_property("partition.discovery.interval.ms", "30000")
         .build()
+    )
+
+
+CONTROL_IDLE_MS = 200
+"""A control topic silent for this long stops holding back the decision step's watermark."""
+
+
+def control_watermarks() -> Any:
+    """The control topic's watermark trails its newest message (stamped when published) and
+    the topic counts as idle after :data:`CONTROL_IDLE_MS` without one. The decision step's
+    watermark is the lesser of its two inputs', and the exploration step behind it orders the
+    stopped decisions by it: a control input without watermarks would hold it at the start
+    for ever. A message holds it back until the payments' event time passes the message's
+    time or the topic is idle again, whichever comes first."""
+    from pyflink.common import Duration, WatermarkStrategy
+
+    return WatermarkStrategy.for_monotonous_timestamps().with_idleness(
+        Duration.of_millis(CONTROL_IDLE_MS)
     )
 
 

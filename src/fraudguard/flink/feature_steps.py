@@ -65,6 +65,23 @@ def event_clock(source: Any, settings: Settings) -> Any:
     return DataStream(j_stream.uid("event-clock"))
 
 
+def stopped_in_event_time_order(stopped: Any) -> Any:
+    """The stopped decisions of every decision subtask, in processing order (event time, then
+    ``txn_id``) once the watermark passes them (``io.fraudguard.flink.StoppedInEventTimeOrder``):
+    the order the exposure caps are applied in offline."""
+    from pyflink.datastream import DataStream
+
+    flink = _jvm().io.fraudguard.flink
+    j_type = stopped._j_data_stream.getType()
+    ordered = (
+        stopped._j_data_stream.keyBy(getattr(flink, "StoppedInEventTimeOrder$OneKey")())
+        .process(flink.StoppedInEventTimeOrder(j_type), j_type)
+        .name("stopped-in-order")
+        .uid("stopped-in-order")
+    )
+    return DataStream(ordered)
+
+
 def transactions_watermarks(settings: Settings) -> Any:
     """Each partition's watermark trails its newest record timestamp (the event time) by
     ``out_of_orderness_ms``; a partition silent for ``idle_partition_ms`` stops holding the

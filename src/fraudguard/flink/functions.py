@@ -46,8 +46,12 @@ from fraudguard.wire.transactions import REASONS, Transaction, dead_letter, pars
 log = logging.getLogger(__name__)
 BYTES = Types.PRIMITIVE_ARRAY(Types.BYTE())
 DEAD_LETTERS = OutputTag("dead-letters", BYTES)
-STOPPED = OutputTag("stopped", Types.PICKLED_BYTE_ARRAY())
-"""Decisions the tiers made review or block: they pass the exploration step before the sink."""
+STOPPED = OutputTag(
+    "stopped", Types.TUPLE([Types.LONG(), Types.STRING(), Types.PICKLED_BYTE_ARRAY()])
+)
+"""Decisions the tiers made review or block, as ``(event time ms, txn_id, (decision record,
+amount in euro))``: they pass the exploration step before the sink. The Java side reads the
+first two to put them in processing order (``io.fraudguard.flink.StoppedInEventTimeOrder``)."""
 OUTCOMES = ("approve", "review", "block")
 
 
@@ -209,7 +213,7 @@ class DecideBatch(BroadcastProcessFunction):
             if self.measure_latency:
                 latencies.append(now_ms - txn.ts_ms)
             if self.explore and record.decision != "approve":
-                yield STOPPED, (record, txn.ts_ms, features["txn_amount_eur"])
+                yield STOPPED, (txn.ts_ms, txn.txn_id, (record, features["txn_amount_eur"]))
             else:
                 outcomes[record.decision] += 1
                 decided.append(record.to_json())
@@ -241,7 +245,7 @@ class ExploreStopped(KeyedProcessFunction):
         self.metrics.counter(metric.EXPLORED)
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[bytes]:
-        record, ts_ms, amount_eur = value
+        ts_ms, _txn_id, (record, amount_eur) = value
         state = self.exposure.value() or self.policy.new_state()
         outcome = self.policy.apply(state, record.decision, record.txn_id, ts_ms, amount_eur)
         self.exposure.update(state)

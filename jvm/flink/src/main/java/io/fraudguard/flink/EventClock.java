@@ -1,7 +1,13 @@
 package io.fraudguard.flink;
 
+import java.util.List;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.io.network.api.writer.ResultPartitionWriter;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -24,9 +30,13 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * {@code quietMs} otherwise (catching up, a pause may be a fetch under way, and releasing
  * early would make another partition's payments late). Quiet is counted only while the
  * output takes records (backpressure is no pause of the stream), and only once the source
- * has emitted a watermark, which it does once each of its partitions sent a record or went
- * idle. Nothing is checkpointed: after a restore the clock starts again from the replayed
- * records.
+ * has reported: emitted a watermark, which it does once each of its partitions sent a record
+ * or went idle, or reported all of them idle. A reader that has read nothing goes idle then.
+ *
+ * <p>The newest event time read is checkpointed (union state: after a restore every reader
+ * starts from the greatest of them). The payments waiting in the steps at a checkpoint were read
+ * before it, so none is newer than that; without it, a reader whose partitions hold nothing
+ * after the checkpoint would never release them.
  */
 public class EventClock<T> extends AbstractStreamOperator<T>
         implements OneInputStreamOperator<T, T>, ProcessingTimeCallback {
@@ -36,6 +46,7 @@ public class EventClock<T> extends AbstractStreamOperator<T>
     private final long quietMs;
     private final long intervalMs;
 
+    private transient ListState<Long> newestState;
     private transient long emitted;
     private transient long newestMs;
     private transient boolean idle;
@@ -58,10 +69,26 @@ public class EventClock<T> extends AbstractStreamOperator<T>
     }
 
     @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        newestState = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("newest-read", Types.LONG));
+        newestMs = Long.MIN_VALUE;
+        for (Long restored : newestState.get()) {
+            newestMs = Math.max(newestMs, restored);
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        newestState.update(List.of(newestMs));
+    }
+
+    @Override
     public void open() throws Exception {
         super.open();
         emitted = Long.MIN_VALUE;
-        newestMs = Long.MIN_VALUE;
         tickMs = now();
         schedule();
     }
@@ -95,9 +122,16 @@ public class EventClock<T> extends AbstractStreamOperator<T>
         }
     }
 
-    /** Idleness is this operator's own: the source's knows nothing of the quiet flush. */
+    /**
+     * Idleness is this operator's own (the source's knows nothing of the quiet release); the
+     * source going idle only says that it has reported.
+     */
     @Override
-    public void processWatermarkStatus(WatermarkStatus status) {}
+    public void processWatermarkStatus(WatermarkStatus status) {
+        if (status.isIdle()) {
+            sourceReported = true;
+        }
+    }
 
     @Override
     public void onProcessingTime(long time) throws Exception {
@@ -106,7 +140,12 @@ public class EventClock<T> extends AbstractStreamOperator<T>
         }
         tickMs = time;
         schedule();
-        if (idle || !sourceReported || newestMs == Long.MIN_VALUE) {
+        if (idle || !sourceReported) {
+            return;
+        }
+        if (newestMs == Long.MIN_VALUE) { // nothing read: hold no one back
+            idle = true;
+            output.emitWatermarkStatus(WatermarkStatus.IDLE);
             return;
         }
         long quiet = newestMs >= time - liveLagMs ? liveQuietMs : quietMs;

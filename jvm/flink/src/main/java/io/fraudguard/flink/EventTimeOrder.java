@@ -3,15 +3,23 @@ package io.fraudguard.flink;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.ListTypeInfo;
 
 /**
- * The keyed feature steps' buffer: an entity's payments wait in keyed state until the watermark
- * passes their event time, then leave in processing order, event time then transaction id, the
- * order of the offline path ({@code fraudguard.features.offline.processing_order}); equal ones
- * keep their arrival order. A payment already behind the watermark does not wait: it is late.
+ * The buffer of the steps that order records by event time: a key's records wait in keyed
+ * state, grouped by event time, until the watermark passes them; then the records of each event
+ * time leave in processing order, event time then transaction id, the order of the offline path
+ * ({@code fraudguard.features.offline.processing_order}); equal ones keep their arrival order. A
+ * record already behind the watermark does not wait: it is late.
+ *
+ * <p>Grouped by event time (a map state), so that the timer of one event time reads and removes
+ * only its own records: with one list per key, every timer read the key's whole list, and a key
+ * holding thousands of waiting records (the exploration step's single key, a busy merchant after
+ * a restore) took minutes to release them, holding back the checkpoint barrier.
  */
 final class EventTimeOrder {
     static final Comparator<Enriched> PROCESSING_ORDER =
@@ -19,34 +27,35 @@ final class EventTimeOrder {
 
     private EventTimeOrder() {}
 
-    /** The state of one step's waiting payments (a Flink POJO list, so any backend keeps it). */
-    static ListStateDescriptor<Enriched> pendingState() {
-        return new ListStateDescriptor<>("pending", TypeInformation.of(Enriched.class));
+    /** The state of one step's waiting records (Flink-serialised, so any backend keeps it). */
+    static <T> MapStateDescriptor<Long, List<T>> pendingState(TypeInformation<T> type) {
+        return new MapStateDescriptor<>("pending-by-time", Types.LONG, new ListTypeInfo<>(type));
+    }
+
+    /** Keeps {@code record} until the timer of its event time {@code tsMs} (the caller's). */
+    static <T> void hold(MapState<Long, List<T>> pending, long tsMs, T record) throws Exception {
+        List<T> at = pending.get(tsMs);
+        if (at == null) {
+            at = new ArrayList<>(1);
+        }
+        at.add(record);
+        pending.put(tsMs, at);
     }
 
     /**
-     * Takes out of {@code pending} the payments at or before {@code timerMs}, in processing
-     * order; the others stay. Called from the timer of each payment's event time, as the
-     * watermark passes them in order, so a step's output is in event-time order too.
+     * Takes out of {@code pending} the records of event time {@code timerMs}, in processing
+     * order. Called from the timer of each record's event time: Flink fires a key's timers in
+     * time order, so a step's output is in event-time order too.
      */
-    static List<Enriched> takeDue(ListState<Enriched> pending, long timerMs) throws Exception {
-        List<Enriched> due = new ArrayList<>();
-        List<Enriched> waiting = new ArrayList<>();
-        Iterable<Enriched> all = pending.get();
-        if (all == null) {
-            return due;
+    static <T> List<T> takeDue(MapState<Long, List<T>> pending, long timerMs, Comparator<T> order)
+            throws Exception {
+        List<T> due = pending.get(timerMs);
+        if (due == null) {
+            return List.of();
         }
-        for (Enriched e : all) {
-            (e.tsMs <= timerMs ? due : waiting).add(e);
-        }
-        if (due.isEmpty()) {
-            return due;
-        }
-        due.sort(PROCESSING_ORDER);
-        if (waiting.isEmpty()) {
-            pending.clear();
-        } else {
-            pending.update(waiting);
+        pending.remove(timerMs);
+        if (due.size() > 1) {
+            due.sort(order);
         }
         return due;
     }

@@ -5,9 +5,11 @@ import io.fraudguard.features.FeatureSpec;
 import io.fraudguard.features.PackedState;
 import io.fraudguard.features.RawEvents;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
+import java.util.List;
+import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -28,7 +30,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
     private final boolean inEventTimeOrder;
     protected transient FeatureKernel kernel;
     private transient ValueState<Long> newest;
-    private transient ListState<Enriched> pending;
+    private transient MapState<Long, List<Enriched>> pending;
 
     protected FeatureSteps(String specJson, boolean inEventTimeOrder) {
         this.specJson = specJson;
@@ -39,7 +41,8 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
     public void open(OpenContext context) throws Exception {
         kernel = new FeatureKernel(FeatureSpec.parse(specJson));
         newest = getRuntimeContext().getState(new ValueStateDescriptor<>("newest", Types.LONG));
-        pending = getRuntimeContext().getListState(EventTimeOrder.pendingState());
+        pending = getRuntimeContext().getMapState(
+                EventTimeOrder.pendingState(TypeInformation.of(Enriched.class)));
         openState();
     }
 
@@ -52,7 +55,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
     public void processElement(Enriched e, Context ctx, Collector<Enriched> out) throws Exception {
         if (inEventTimeOrder) {
             if (e.tsMs > ctx.timerService().currentWatermark()) {
-                pending.add(e);
+                EventTimeOrder.hold(pending, e.tsMs, e);
                 ctx.timerService().registerEventTimeTimer(e.tsMs);
                 return;
             }
@@ -64,7 +67,8 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Enriched> out)
             throws Exception {
-        for (Enriched e : EventTimeOrder.takeDue(pending, timestamp)) {
+        for (Enriched e :
+                EventTimeOrder.takeDue(pending, timestamp, EventTimeOrder.PROCESSING_ORDER)) {
             apply(e, out);
         }
     }

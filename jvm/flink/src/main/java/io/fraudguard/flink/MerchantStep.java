@@ -7,12 +7,13 @@ import io.fraudguard.features.Txn;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -66,7 +67,7 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
     private transient MapState<String, BucketWindows> terminals;
     private transient ValueState<Long> newest;
     private transient LinkedHashMap<String, Cached> cache;
-    private transient ListState<Enriched> pending;
+    private transient MapState<Long, List<Enriched>> pending;
     private transient InternalTimerService<VoidNamespace> timers;
 
     public MerchantStep(String specJson, int cacheSize, boolean inEventTimeOrder) {
@@ -89,7 +90,8 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
                 "terminals", StringSerializer.INSTANCE, new KernelStateSerializer.Buckets()));
         newest = getRuntimeContext().getState(new ValueStateDescriptor<>("newest", Types.LONG));
         cache = new LinkedHashMap<>(2 * cacheSize, 0.75f, true);
-        pending = getRuntimeContext().getListState(EventTimeOrder.pendingState());
+        pending = getRuntimeContext().getMapState(
+                EventTimeOrder.pendingState(TypeInformation.of(Enriched.class)));
         timers = getInternalTimerService("release", VoidNamespaceSerializer.INSTANCE, this);
     }
 
@@ -98,7 +100,7 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
         Enriched e = record.getValue();
         if (inEventTimeOrder) {
             if (e.tsMs > timers.currentWatermark()) {
-                pending.add(e);
+                EventTimeOrder.hold(pending, e.tsMs, e);
                 timers.registerEventTimeTimer(VoidNamespace.INSTANCE, e.tsMs);
                 return;
             }
@@ -109,7 +111,8 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
 
     @Override
     public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
-        for (Enriched e : EventTimeOrder.takeDue(pending, timer.getTimestamp())) {
+        for (Enriched e : EventTimeOrder.takeDue(
+                pending, timer.getTimestamp(), EventTimeOrder.PROCESSING_ORDER)) {
             apply(e);
         }
     }

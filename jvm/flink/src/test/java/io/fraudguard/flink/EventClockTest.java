@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
@@ -18,9 +19,17 @@ class EventClockTest {
     private static final long INTERVAL = 20;
 
     private static OneInputStreamOperatorTestHarness<byte[], byte[]> clock() throws Exception {
+        return clock(null);
+    }
+
+    private static OneInputStreamOperatorTestHarness<byte[], byte[]> clock(
+            OperatorSubtaskState restored) throws Exception {
         var harness = new OneInputStreamOperatorTestHarness<>(
                 new EventClock<byte[]>(LIVE_QUIET, LIVE_LAG, QUIET, INTERVAL));
         harness.setProcessingTime(0);
+        if (restored != null) {
+            harness.initializeState(restored);
+        }
         harness.open();
         return harness;
     }
@@ -82,6 +91,35 @@ class EventClockTest {
             h.processElement(new StreamRecord<>(new byte[] {1}, 100));
             advance(h, 3 * QUIET);
             assertEquals(List.of(), marks(h), "another partition has not sent yet");
+        }
+    }
+
+    @Test
+    void aReaderThatReadNothingGoesIdleOnceTheSourceIsIdle() throws Exception {
+        try (var h = clock()) {
+            advance(h, 3 * QUIET);
+            assertEquals(List.of(), marks(h), "the source has not reported yet");
+            h.processWatermarkStatus(WatermarkStatus.IDLE);
+            advance(h, h.getProcessingTime() + INTERVAL);
+            assertEquals(List.of("idle"), marks(h), "nothing to release, no one held back");
+        }
+    }
+
+    @Test
+    void afterARestoreTheNewestEventReadBeforeTheCheckpointIsReleased() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = clock()) {
+            h.processElement(new StreamRecord<>(new byte[] {1}, -60_000));
+            h.processWatermark(new Watermark(-60_200));
+            snapshot = h.snapshot(1, 0);
+        }
+        // Its partitions hold nothing after the checkpoint: the source only reports them idle.
+        try (var h = clock(snapshot)) {
+            h.processWatermarkStatus(WatermarkStatus.IDLE);
+            advance(h, QUIET - INTERVAL);
+            assertEquals(List.of(), marks(h), "a fetch may be under way");
+            advance(h, QUIET + INTERVAL);
+            assertEquals(List.of("wm -60000", "idle"), marks(h));
         }
     }
 }
