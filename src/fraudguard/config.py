@@ -53,12 +53,13 @@ class TopicSpec(_Frozen):
 
 class TopicsSettings(_Frozen):
     transactions: TopicSpec = TopicSpec(
-        name="transactions", partitions=1, retention_ms=40 * 86_400_000
+        name="transactions", partitions=6, retention_ms=40 * 86_400_000
     )
     """Key = card id. The record timestamp is the event time: the job's watermarks come from it.
-    One partition by default: with ``flink.event_time_order`` the feature steps order every
-    entity's payments by event time and the features do not depend on the number of partitions
-    (decisions/0009). Retention must outlast the 35 days of history accepted."""
+    Six partitions, so up to six source readers: with ``flink.event_time_order`` the feature
+    steps order every entity's payments by event time and the features do not depend on the
+    number of partitions (decisions/0009). Retention must outlast the 35 days of history
+    accepted."""
     decisions: TopicSpec = TopicSpec(name="decisions", partitions=4)
     dlq: TopicSpec = TopicSpec(name="transactions.dlq", partitions=1, retention_ms=30 * 86400000)
     labels: TopicSpec = TopicSpec(name="labels", partitions=1, retention_ms=-1)
@@ -144,15 +145,14 @@ waited (p99 at 200 tx/s 992 ms with RocksDB, 71 ms on the heap; docs/benchmarks.
 
 
 class FlinkSettings(_Frozen):
-    parallelism: int = Field(default=1, ge=1)
+    parallelism: int = Field(default=2, ge=1)
     """Subtasks of every operator; each takes a share of the ``transactions`` partitions."""
-    event_time_order: bool = False
+    event_time_order: bool = True
     """Each keyed feature step holds an entity's payments until the watermark passes them and
     applies them in event-time order, so features equal the offline path's whatever the
     interleaving of partitions and subtasks; a payment behind the watermark is applied at once
-    and marked late. False (the default until the crash test passes with it, decisions/0009)
-    applies them in arrival order, exact only with one partition, one subtask and producers
-    that keep order, and saves the wait."""
+    and marked late (decisions/0009). False applies them in arrival order, exact only with one
+    partition, one subtask and producers that keep order, and saves the wait."""
     out_of_orderness_ms: int = Field(default=200, ge=0)
     """How far a partition's payments may come out of event-time order: its watermark trails
     its newest record timestamp by this much, and every payment waits at least this long."""

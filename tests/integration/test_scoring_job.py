@@ -7,6 +7,7 @@ it, never from the job's own bookkeeping.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import orjson
@@ -32,18 +33,30 @@ def java_arguments(group: int) -> list[str]:
     return (cmdline(jvm) or "").split(" ")
 
 
-def run_until_decided(settings: Settings, ids: list[str], backlog: type[Backlog]) -> DecisionTally:
-    """Runs the job until every id is decided (or 180 s), then stops it; each decided once."""
+def run_until_decided(
+    settings: Settings,
+    ids: list[str],
+    backlog: type[Backlog],
+    then: Callable[[], list[str]] | None = None,
+) -> DecisionTally:
+    """Runs the job until every id is decided (or 180 s), then stops it; each decided once.
+    ``then`` sends more once those are decided, and returns their ids."""
     runner = JobRunner(settings)
     runner.start(detached=True, fresh=True)
     tally = DecisionTally(settings, expected=ids)
+    expected = len(ids)
     try:
         runner.wait_running(timeout_s=180)
-        backlog.wait_for(tally, len(ids), timeout_s=180)
+        backlog.wait_for(tally, expected, timeout_s=180)
+        if then is not None:
+            more = then()
+            tally.add_expected(more)
+            expected += len(more)
+            backlog.wait_for(tally, expected, timeout_s=120)
     finally:
         runner.stop()
         tally.close()
-    assert tally.decided == len(ids), f"missing {tally.missing()} decisions; see {runner.log_path}"
+    assert tally.decided == expected, f"missing {tally.missing()} decisions; see {runner.log_path}"
     assert tally.duplicates == 0
     return tally
 
@@ -65,22 +78,29 @@ def test_each_transaction_gets_one_decision_and_bad_input_goes_to_the_dlq(
             producer.produce(
                 settings.topics.transactions.name, msg.value(), key=msg.key(), timestamp=stamped
             )
-    # Out of order: a card's payment stamped a minute before its newest, and a new card's first
-    # payment a minute before its merchant's newest. Both are decided, and marked late.
-    late = {"a-late-card": ("card5", "m9"), "a-late-merchant": ("card-new", "m7")}
-    for txn_id, (card, merchant) in late.items():
-        stamped = int(time.time() * 1000) - 60_000
-        doc = {"txn_id": txn_id, "event_time": format_event_time(stamped),
-               "card_id": card, "customer_id": "cust-late", "merchant_id": merchant,
-               "terminal_id": f"{merchant}-t1", "amount": 12.5, "currency": "EUR", "mcc": "5411",
-               "country": "FR", "channel": "online", "device_id": None}  # fmt: skip
-        producer.produce(
-            settings.topics.transactions.name, orjson.dumps(doc), key=card, timestamp=stamped
-        )
     producer.flush(30)
-    ids += list(late)
 
-    tally = run_until_decided(settings, ids, backlog)
+    # Out of order, sent once the rest is decided, so behind the watermark: a card's payment
+    # stamped a minute before its newest, and a new card's first payment a minute before its
+    # merchant's newest. Both are decided at once, and marked late.
+    late = {"a-late-card": ("card5", "m9"), "a-late-merchant": ("card-new", "m7")}
+
+    def send_late() -> list[str]:
+        for txn_id, (card, merchant) in late.items():
+            stamped = int(time.time() * 1000) - 60_000
+            doc = {"txn_id": txn_id, "event_time": format_event_time(stamped),
+                   "card_id": card, "customer_id": "cust-late", "merchant_id": merchant,
+                   "terminal_id": f"{merchant}-t1", "amount": 12.5, "currency": "EUR",
+                   "mcc": "5411", "country": "FR", "channel": "online",
+                   "device_id": None}  # fmt: skip
+            producer.produce(
+                settings.topics.transactions.name, orjson.dumps(doc), key=card, timestamp=stamped
+            )
+        producer.flush(30)
+        return list(late)
+
+    tally = run_until_decided(settings, ids, backlog, then=send_late)
+    ids += list(late)
     assert sum(tally.by_decision.values()) == len(ids)
     assert tally.unkeyed == 0  # every decision is keyed by its txn_id
     decisions = [orjson.loads(m.value()) for m in read_topic(settings, tally.topic)]
