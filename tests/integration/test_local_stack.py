@@ -79,7 +79,8 @@ def test_status_shows_services_and_declared_topics(running: LocalStack) -> None:
     expected = {spec.name: spec.partitions for spec in running.settings.topics.all()}
     assert status.topics == expected
     text = str(status)
-    assert "kafka  running" in text and "transactions 1" in text
+    partitions = running.settings.topics.transactions.partitions
+    assert "kafka  running" in text and f"transactions {partitions}" in text
 
 
 def test_topics_carry_their_configs(running: LocalStack) -> None:
