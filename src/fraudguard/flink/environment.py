@@ -52,6 +52,9 @@ def flink_configuration(settings: Settings, restore_from: Path | None = None) ->
         "execution.checkpointing.timeout": "2 min",
         "state.backend.type": flink.state_backend,
         "execution.checkpointing.incremental": str(flink.state_backend == "rocksdb").lower(),
+        # The event-time timers of waiting payments: a few hundred milliseconds' worth at any
+        # time, set and fired once per payment in each step; on the heap, not in RocksDB.
+        "state.backend.rocksdb.timer-service.factory": "HEAP",
         "restart-strategy.type": "fixed-delay",
         "restart-strategy.fixed-delay.attempts": str(flink.restart_attempts),
         "restart-strategy.fixed-delay.delay": f"{flink.restart_delay_ms} ms",
