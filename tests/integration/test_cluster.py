@@ -165,22 +165,28 @@ def read_up_to(tally: DecisionTally, count: int) -> bool:
 def test_an_upgrade_through_a_savepoint_keeps_the_state_and_every_decision(
     cluster_settings: Settings,
 ) -> None:
-    settings, count = cluster_settings, 20_000
+    settings, count = cluster_settings, 40_000
     config = GeneratorConfig(
-        seed=29, cards=2000, merchants=200, days=6.0, fraud_rate=0.005,
+        seed=29, cards=2000, merchants=200, days=12.0, fraud_rate=0.005,
         txn_id_prefix=f"u{uuid.uuid4().hex[:6]}-",
     ).ending_at(int(time.time() * 1000))  # fmt: skip
     recorder = _Recorder()
     produce_to_kafka(settings, PaymentStream(config), limit=count, labels=False, producer=recorder)
     records = recorder.records
     assert len(records) == count
-    half = count // 2
     job = ClusterJob(settings)
     tally = DecisionTally(settings, id_prefix=config.txn_id_prefix)
+    progress = DecisionTally(
+        settings, id_prefix=config.txn_id_prefix, isolation="read_uncommitted"
+    )
+    # The whole stream waits for the job, which is upgraded mid-stream, under traffic. Sent in
+    # parts to a job whose partitions had all gone idle, a backlog of old events comes partly
+    # late, and then with other features (docs/decisions/0009: the source counts an idle
+    # partition out until its records arrive).
+    send(settings, records)
     submission, _ = job.start(fresh=True, timeout_s=180)
     try:
-        send(settings, records[:half])
-        wait_until("the first half is decided", lambda: read_up_to(tally, half), 240)
+        wait_until("the job is deciding", lambda: read_up_to(progress, count // 20), 240)
         started = time.monotonic()
         savepoint, upgraded = job.upgrade(timeout_s=180)
         upgrade_s = time.monotonic() - started
@@ -189,7 +195,6 @@ def test_an_upgrade_through_a_savepoint_keeps_the_state_and_every_decision(
         assert upgraded.restored_from == savepoint
         assert job.rest.restored_checkpoint(upgraded.job_id) is not None
         assert job.rest.job(submission.job_id).state == "FINISHED"
-        send(settings, records[half:])
         wait_until("every transaction is decided", lambda: read_up_to(tally, count), 300)
         for _ in range(6):  # a duplicate would come after the last first decision
             tally.poll(0.5)
@@ -197,14 +202,16 @@ def test_an_upgrade_through_a_savepoint_keeps_the_state_and_every_decision(
     finally:
         job.cancel()
         tally.close()
+        progress.close()
     print(
         f"upgraded through {savepoint.name} in {upgrade_s:.1f} s (stop, savepoint, submit, "
-        f"first checkpoint); decided {tally.decided} of {count}, duplicates {tally.duplicates}"
+        f"first checkpoint); decided {tally.decided} of {count}, duplicates {tally.duplicates}; "
+        f"the upgraded job decided {decided_metric:.0f}"
     )
     assert tally.decided == count and tally.duplicates == 0
-    # The cluster's TaskManager reports the job's own metrics on loopback (counted since the
-    # upgraded job started: at least the second half).
-    assert decided_metric >= count - half
+    # The cluster's TaskManager reports the job's own metrics on loopback, counted since the
+    # upgraded job started: it stopped the old one mid-stream, with the backlog still there.
+    assert 0 < decided_metric < count
 
     # The state crossed the savepoint: every decision, before and after the upgrade, carries
     # the features the offline path computes over the whole stream (a card's history reset
@@ -221,6 +228,8 @@ def test_an_upgrade_through_a_savepoint_keeps_the_state_and_every_decision(
     offline = {t.txn_id: f for t, f in build_features(txns, settings.flink.dedupe_ttl_ms)}
     wrong = [txn_id for txn_id, features in offline.items() if decided.get(txn_id) != features]
     assert not wrong, f"{len(wrong)} decisions differ from the offline features, e.g. {wrong[:3]}"
-    # Which the comparison can tell only for cards seen on both sides of the upgrade.
-    both = {t.card_id for t in txns[:half]} & {t.card_id for t in txns[half:]}
+    # Which the comparison can tell only for cards seen on both sides of the upgrade (the job
+    # decides in event-time order, the order of ``txns``).
+    before = count - int(decided_metric)
+    both = {t.card_id for t in txns[:before]} & {t.card_id for t in txns[before:]}
     assert len(both) > 100, f"only {len(both)} cards paid before and after the upgrade"
