@@ -73,9 +73,7 @@ def build_pipeline(env: Any, settings: Settings) -> None:
     )
     decisions = unbatched(decided, "unbatch-decisions")
     if settings.exploration.share > 0:
-        stopped = decided.get_side_output(STOPPED)
-        if settings.flink.event_time_order:
-            stopped = stopped_in_event_time_order(stopped)
+        stopped = stopped_in_event_time_order(decided.get_side_output(STOPPED), settings)
         released = (
             stopped.key_by(exposure_key, key_type=Types.STRING())
             .process(ExploreStopped.from_settings(settings), BYTES)

@@ -65,11 +65,15 @@ def event_clock(source: Any, settings: Settings) -> Any:
     return DataStream(j_stream.uid("event-clock"))
 
 
-def stopped_in_event_time_order(stopped: Any) -> Any:
+def stopped_in_event_time_order(stopped: Any, settings: Settings) -> Any:
     """The stopped decisions of every decision subtask, in processing order (event time, then
     ``txn_id``) once the watermark passes them (``io.fraudguard.flink.StoppedInEventTimeOrder``):
-    the order the exposure caps are applied in offline."""
+    the order the exposure caps are applied in offline. In arrival order
+    (``flink.event_time_order`` off) they pass as they come."""
     from pyflink.datastream import DataStream
+
+    if not settings.flink.event_time_order:
+        return stopped
 
     flink = _jvm().io.fraudguard.flink
     j_type = stopped._j_data_stream.getType()
