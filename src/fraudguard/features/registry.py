@@ -11,6 +11,8 @@ written twice.
 'merchant_distinct_card_id_7d_v2'
 >>> feature_name(HistoryFeature("card", "seconds_since_last"))
 'card_seconds_since_last'
+>>> feature_name(LabelFeature("terminal", "fraud_rate", "7d")), feature_name(CONFIRMED_FRAUD)
+('terminal_fraud_rate_7d', 'card_confirmed_fraud')
 >>> len(FEATURE_NAMES) == len(set(FEATURE_NAMES)) == len(FEATURES)
 True
 """
@@ -28,6 +30,7 @@ HistoryKind = Literal[
     "new_device_30d", "cross_border",
 ]  # fmt: skip
 TxnKind = Literal["amount_eur", "hour", "weekend", "night", "online", "has_device"]
+LabelKind = Literal["fraud_rate", "confirmed_fraud"]
 
 WINDOWS_MS: dict[str, int] = {
     "10m": 10 * 60_000,
@@ -49,6 +52,10 @@ the most a window can leave out at its old edge. Card and device windows keep ev
 
 HISTORY_MS = 30 * 86_400_000
 """How far back a card's history features (spread, home country, new device) look."""
+
+LABEL_BUCKET_MS = 3_600_000
+"""A label-fed fraud rate divides by the entity's payments in its window, counted per hour: the
+most the window can leave out at its old edge."""
 
 NO_PREVIOUS = -1.0
 """``seconds_since_last`` of a card's first transaction in 30 days."""
@@ -98,7 +105,27 @@ class TxnFeature:
     entity: Entity = "txn"
 
 
-Feature = WindowFeature | HistoryFeature | TxnFeature
+@dataclass(frozen=True, slots=True)
+class LabelFeature:
+    """What the bank has learnt of the entity's earlier payments, from the ``labels`` topic.
+
+    Only fraud labels reported before the payment's event time count, each payment once.
+    ``fraud_rate``: the merchant's or terminal's payments labelled fraud with the label reported
+    in the last ``window``, per payment of that entity in the same window (this one included).
+    ``confirmed_fraud``: how many of the card's payments were labelled fraud, ever.
+    """
+
+    entity: Entity
+    kind: LabelKind
+    window: str | None = None
+    version: int = 1
+
+    @property
+    def window_ms(self) -> int:
+        return WINDOWS_MS[self.window] if self.window else 0
+
+
+Feature = WindowFeature | HistoryFeature | TxnFeature | LabelFeature
 
 
 def feature_name(feature: Feature) -> str:
@@ -106,6 +133,8 @@ def feature_name(feature: Feature) -> str:
     if isinstance(feature, WindowFeature):
         what = "count" if feature.agg == "count" else f"{feature.agg}_{feature.column}"
         base = f"{feature.entity}_{what}_{feature.window}"
+    elif isinstance(feature, LabelFeature) and feature.window:
+        base = f"{feature.entity}_{feature.kind}_{feature.window}"
     else:
         base = f"{feature.entity}_{feature.kind}"
     return base if feature.version == 1 else f"{base}_v{feature.version}"
@@ -119,6 +148,8 @@ def _windows(entity: Entity, aggs: dict[str, str], windows: tuple[str, ...]) -> 
         for agg, column in aggs.items()
     ]
 
+
+CONFIRMED_FRAUD = LabelFeature("card", "confirmed_fraud")
 
 _AMOUNT = {"count": "*", "sum": "amount_eur", "mean": "amount_eur", "max": "amount_eur"}
 
@@ -148,6 +179,12 @@ FEATURES: tuple[Feature, ...] = (
     *_windows("terminal", {"count": "*", "sum": "amount_eur"}, ("1h", "24h", "7d")),
     *[WindowFeature("terminal", "distinct", "card_id", w) for w in ("1h", "24h", "7d")],
     *[WindowFeature("device", "distinct", "card_id", w) for w in ("24h", "7d")],
+    *[
+        LabelFeature(entity, "fraud_rate", window)
+        for entity in ("merchant", "terminal")
+        for window in ("24h", "7d", "30d")
+    ],
+    CONFIRMED_FRAUD,
 )
 """Every feature, in the order models see them."""
 

@@ -22,9 +22,11 @@ from fraudguard.features.registry import (
     BUCKET_MS,
     FEATURES,
     HISTORY_MS,
+    LABEL_BUCKET_MS,
     NO_PREVIOUS,
     Feature,
     HistoryFeature,
+    LabelFeature,
     WindowFeature,
     feature_name,
     feature_set_version,
@@ -42,6 +44,10 @@ def _declaration(feature: Feature) -> dict[str, Any]:
             column=feature.column,
             window_ms=feature.window_ms,
         )
+    elif isinstance(feature, LabelFeature):
+        out.update(
+            type="label", entity=feature.entity, kind=feature.kind, window_ms=feature.window_ms
+        )
     elif isinstance(feature, HistoryFeature):
         out.update(type="history", entity=feature.entity, kind=feature.kind)
     else:
@@ -57,6 +63,7 @@ def feature_spec(features: tuple[Feature, ...] = FEATURES) -> dict[str, Any]:
         "features": [_declaration(f) for f in features],
         "bucket_ms": {str(window): bucket for window, bucket in BUCKET_MS.items()},
         "history_ms": HISTORY_MS,
+        "label_bucket_ms": LABEL_BUCKET_MS,
         "no_previous": NO_PREVIOUS,
         "eur_rates": dict(EUR_RATES),
         "rates_version": RATES_VERSION,

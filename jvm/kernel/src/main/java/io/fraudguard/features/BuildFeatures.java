@@ -23,10 +23,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * The offline path on the JVM kernel: every transaction of a file with its features, in
  * processing order, retried ids once; {@code fraudguard.features.build_features} runs it.
  *
- * <p>Usage: {@code BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT [arrival]}.
- * Input lines are validated transactions (the fields of {@code Transaction}, {@code ts_ms}
- * included). They are processed in {@code (ts_ms, txn_id)} order, or with {@code arrival} in
- * the order of the file, as the job meets a stream. Writes {@code OUT.rows} (per row, the
+ * <p>Usage: {@code BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT
+ * [arrival | LABELS.jsonl]}. Input lines are validated transactions (the fields of
+ * {@code Transaction}, {@code ts_ms} included). They are processed in {@code (ts_ms, txn_id)}
+ * order, or with {@code arrival} in the order of the file, as the job meets a stream. Lines of
+ * {@code LABELS.jsonl} are fraud labels ({@code txn_id}, {@code reported_ms}, {@code card_id},
+ * {@code merchant_id}, {@code terminal_id}), applied in processing order among the payments:
+ * after the payments of their own millisecond. Writes {@code OUT.rows} (per row, the
  * input line it answers, little-endian int32) and {@code OUT.f64} (the features, row by row,
  * little-endian doubles in registry order), then one line of timings on stdout.
  */
@@ -43,6 +46,10 @@ public final class BuildFeatures {
         BucketWindows buckets(BucketWindows state) throws Exception;
 
         RawEvents events(RawEvents state) throws Exception;
+
+        default LabelWindows labels(LabelWindows state) throws Exception {
+            return state;
+        }
     }
 
     /**
@@ -59,6 +66,9 @@ public final class BuildFeatures {
         final Map<String, BucketWindows> merchants = new HashMap<>();
         final Map<String, BucketWindows> terminals = new HashMap<>();
         final Map<String, RawEvents> devices = new HashMap<>();
+        final Map<String, LabelWindows> cardLabels = new HashMap<>();
+        final Map<String, LabelWindows> merchantLabels = new HashMap<>();
+        final Map<String, LabelWindows> terminalLabels = new HashMap<>();
         final long[] seen = new long[2]; // the card's previous sightings, merchant and terminal
 
         public Offline(FeatureKernel kernel, long dedupeTtlMs) {
@@ -70,6 +80,42 @@ public final class BuildFeatures {
             this.entityKernel = new FeatureKernel(kernel.spec);
             this.dedupeTtlMs = dedupeTtlMs;
             this.hook = hook;
+        }
+
+        /** A fraud label, in processing order among the payments: for the card step's state
+         * ({@link #cardLabel}) and the merchant step's ({@link #entityLabel}). */
+        public void label(FraudLabel label) throws Exception {
+            cardLabel(label);
+            entityLabel(label);
+        }
+
+        /** A fraud label for the card's state (the card step's thread). */
+        public void cardLabel(FraudLabel label) throws Exception {
+            if (kernel.hasLabelFeatures("card")) {
+                LabelWindows card = cardLabels.computeIfAbsent(
+                        label.cardId(), k -> kernel.newLabelState("card"));
+                kernel.fraudLabel(card, label.txnId(), label.reportedMs());
+                if (hook != null) {
+                    cardLabels.put(label.cardId(), hook.labels(card));
+                }
+            }
+        }
+
+        /** A fraud label for the merchant's and terminal's states (the other steps' thread). */
+        public void entityLabel(FraudLabel label) throws Exception {
+            for (String entity : new String[] {"merchant", "terminal"}) {
+                if (entityKernel.hasLabelFeatures(entity)) {
+                    String key = entity.equals("merchant") ? label.merchantId() : label.terminalId();
+                    Map<String, LabelWindows> states =
+                            entity.equals("merchant") ? merchantLabels : terminalLabels;
+                    LabelWindows state = states.computeIfAbsent(
+                            key, k -> entityKernel.newLabelState(entity));
+                    entityKernel.fraudLabel(state, label.txnId(), label.reportedMs());
+                    if (hook != null) {
+                        states.put(key, hook.labels(state));
+                    }
+                }
+            }
         }
 
         /** The features of {@code txn}, or null for a retried id. Call in processing order. */
@@ -95,6 +141,9 @@ public final class BuildFeatures {
             if (hook != null) {
                 cards.put(txn.cardId(), hook.card(card));
             }
+            if (kernel.hasLabelFeatures("card")) {
+                kernel.labelFeatures("card", cardLabels.get(txn.cardId()), txn.tsMs(), out);
+            }
             return true;
         }
 
@@ -110,6 +159,8 @@ public final class BuildFeatures {
             RawEvents device = txn.deviceId() == null ? null
                     : devices.computeIfAbsent(txn.deviceId(), k -> entityKernel.newDeviceState());
             entityKernel.device(device, txn, out);
+            labelFeatures("merchant", merchantLabels, txn.merchantId(), txn.tsMs(), out);
+            labelFeatures("terminal", terminalLabels, txn.terminalId(), txn.tsMs(), out);
             if (hook != null) {
                 merchants.put(txn.merchantId(), hook.buckets(merchant));
                 terminals.put(txn.terminalId(), hook.buckets(terminal));
@@ -118,7 +169,45 @@ public final class BuildFeatures {
                 }
             }
         }
+
+        private void labelFeatures(String entity, Map<String, LabelWindows> states, String key,
+                long tsMs, double[] out) throws Exception {
+            if (!entityKernel.hasLabelFeatures(entity)) {
+                return;
+            }
+            LabelWindows state = states.get(key);
+            if (state == null && entityKernel.countsPayments(entity)) {
+                state = entityKernel.newLabelState(entity);
+                states.put(key, state);
+            }
+            entityKernel.labelFeatures(entity, state, tsMs, out);
+            if (hook != null && state != null) {
+                states.put(key, hook.labels(state));
+            }
+        }
     }
+
+    /** The fraud labels of a file, one JSON object a line, in processing order. */
+    public static List<FraudLabel> readLabels(Path file) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<FraudLabel> labels = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (!line.isBlank()) {
+                    JsonNode l = json.readTree(line);
+                    labels.add(new FraudLabel(l.get("txn_id").asText(), l.get("reported_ms").asLong(),
+                            l.get("card_id").asText(), l.get("merchant_id").asText(),
+                            l.get("terminal_id").asText()));
+                }
+            }
+        }
+        labels.sort(LABEL_ORDER);
+        return labels;
+    }
+
+    /** The order labels of one millisecond are applied in. */
+    public static final Comparator<FraudLabel> LABEL_ORDER =
+            Comparator.comparingLong(FraudLabel::reportedMs).thenComparing(FraudLabel::txnId);
 
     /** The transactions of a file of validated transactions, one JSON object a line. */
     public static List<Txn> read(FeatureSpec spec, Path file) throws IOException {
@@ -150,11 +239,13 @@ public final class BuildFeatures {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 4 || args.length > 5 || args.length == 5 && !args[4].equals("arrival")) {
-            System.err.println(
-                    "usage: BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT [arrival]");
+        if (args.length < 4 || args.length > 5) {
+            System.err.println("usage: BuildFeatures SPEC.json TRANSACTIONS.jsonl DEDUPE_TTL_MS OUT"
+                    + " [arrival | LABELS.jsonl]");
             System.exit(2);
         }
+        boolean arrival = args.length == 5 && args[4].equals("arrival");
+        List<FraudLabel> labels = args.length == 5 && !arrival ? readLabels(Path.of(args[4])) : List.of();
         FeatureSpec spec = FeatureSpec.read(Path.of(args[0]));
         long dedupeTtlMs = Long.parseLong(args[2]);
         long started = System.nanoTime();
@@ -163,7 +254,7 @@ public final class BuildFeatures {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        if (args.length == 4) {
+        if (!arrival) {
             // Stable, like Python's sorted: ties keep the input order, so a later retry is dropped.
             Comparator<Integer> byTime = Comparator.comparingLong(i -> txns.get(i).tsMs());
             Arrays.sort(order, byTime.thenComparing(i -> txns.get(i).txnId()));
@@ -173,8 +264,12 @@ public final class BuildFeatures {
         ByteBuffer rows = ByteBuffer.allocate(txns.size() * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer values = ByteBuffer.allocate(txns.size() * spec.size() * Double.BYTES)
                 .order(ByteOrder.LITTLE_ENDIAN);
-        int answered = 0;
+        int answered = 0, label = 0;
         for (int i : order) {
+            long ts = txns.get(i).tsMs();
+            for (; label < labels.size() && labels.get(label).reportedMs() < ts; label++) {
+                offline.label(labels.get(label));
+            }
             double[] out = offline.next(txns.get(i));
             if (out != null) {
                 answered++;

@@ -38,6 +38,26 @@ public final class FeatureKernel {
         }
     }
 
+    /**
+     * The label-fed features of one entity: where each goes, whether it is a fraud rate (else
+     * the count of confirmed fraud), its window (0: ever), and how long labels are kept.
+     */
+    record LabelPlan(int[] index, boolean[] rate, long[] windowMs, long horizonMs) {
+        boolean empty() {
+            return index.length == 0;
+        }
+
+        /** Whether a fraud rate needs the entity's payments counted. */
+        boolean countsPayments() {
+            for (boolean r : rate) {
+                if (r) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     /** Everything kept per card: the ids already answered and the card's recent payments. */
     public static final class CardState implements PackedState<CardState> {
         /**
@@ -85,6 +105,9 @@ public final class FeatureKernel {
     final BucketPlan terminalPlan;
     final long cardHorizonMs;
     final long deviceHorizonMs;
+    final LabelPlan merchantLabels;
+    final LabelPlan terminalLabels;
+    final LabelPlan cardLabels;
     private int[] scratch = new int[64]; // one kernel per operator: no thread shares it
     private long[] sortedCents = new long[64]; // the same
 
@@ -106,6 +129,9 @@ public final class FeatureKernel {
         txnKinds = txn.stream().map(i -> spec.features.get(i).kind()).toArray(String[]::new);
         historyIndex = history.stream().mapToInt(Integer::intValue).toArray();
         historyKinds = history.stream().map(i -> spec.features.get(i).kind()).toArray(String[]::new);
+        merchantLabels = labelPlan("merchant");
+        terminalLabels = labelPlan("terminal");
+        cardLabels = labelPlan("card");
         cardWindows = rawPlan("card", CARD_COLUMNS);
         deviceWindows = rawPlan("device", DEVICE_COLUMNS);
         merchantPlan = bucketPlan("merchant");
@@ -180,6 +206,40 @@ public final class FeatureKernel {
             slots[w++] = e.getValue();
         }
         return new BucketPlan(windows, slots);
+    }
+
+    private LabelPlan labelPlan(String entity) {
+        List<Integer> index = new ArrayList<>();
+        for (int i = 0; i < spec.features.size(); i++) {
+            FeatureSpec.Declaration f = spec.features.get(i);
+            if (f.type().equals("label") && f.entity().equals(entity)) {
+                boolean rate = f.kind().equals("fraud_rate");
+                if (!rate && !f.kind().equals("confirmed_fraud")) {
+                    throw new IllegalArgumentException(f.name() + ": unknown label feature " + f.kind());
+                }
+                if (rate == (f.windowMs() <= 0)) {
+                    throw new IllegalArgumentException(
+                            f.name() + ": a fraud rate has a window, confirmed fraud counts ever");
+                }
+                index.add(i);
+            }
+        }
+        int n = index.size();
+        int[] at = new int[n];
+        boolean[] rate = new boolean[n];
+        long[] window = new long[n];
+        long horizon = 0;
+        boolean ever = false;
+        for (int k = 0; k < n; k++) {
+            FeatureSpec.Declaration f = spec.features.get(index.get(k));
+            at[k] = index.get(k);
+            rate[k] = f.kind().equals("fraud_rate");
+            window[k] = f.windowMs();
+            horizon = Math.max(horizon, f.windowMs());
+            ever |= !rate[k];
+        }
+        // A count of confirmed fraud keeps its labels for ever (a card's are few).
+        return new LabelPlan(at, rate, window, ever ? 0 : horizon + spec.labelBucketMs);
     }
 
     private static int op(FeatureSpec.Declaration f) {
@@ -367,6 +427,62 @@ public final class FeatureKernel {
                     window.aggs(), out);
         }
         state.add(t, 0.0, own);
+    }
+
+    // -- labels: what the bank learnt of earlier payments -------------------------------------
+
+    /** Whether {@code entity} ("card", "merchant" or "terminal") has label-fed features. */
+    public boolean hasLabelFeatures(String entity) {
+        return labelPlan(entity, true) != null;
+    }
+
+    /** A new state of the labels of {@code entity}. */
+    public LabelWindows newLabelState(String entity) {
+        LabelPlan plan = labelPlan(entity, false);
+        return new LabelWindows(plan.horizonMs(), spec.labelBucketMs);
+    }
+
+    /**
+     * A fraud label of payment {@code txnId}, reported at {@code reportedMs}, for one of the
+     * payment's entities; false when that payment was already labelled fraud there.
+     */
+    public boolean fraudLabel(LabelWindows state, String txnId, long reportedMs) {
+        return state.addLabel(txnId, reportedMs);
+    }
+
+    /**
+     * The label-fed features of {@code entity} for a payment at {@code tsMs}; a state of null
+     * (an entity no label has named) reads as no label. An entity with fraud rates counts the
+     * payment in its state first (the state must then not be null).
+     */
+    public void labelFeatures(String entity, LabelWindows state, long tsMs, double[] out) {
+        LabelPlan plan = labelPlan(entity, false);
+        if (plan.countsPayments()) {
+            state.addPayment(tsMs);
+        }
+        for (int k = 0; k < plan.index().length; k++) {
+            long window = plan.windowMs()[k];
+            int fraud = state == null ? 0 : state.fraudLabels(tsMs, window);
+            out[plan.index()[k]] = plan.rate()[k]
+                    ? PyMath.round((double) fraud / state.payments(tsMs, window), 6)
+                    : fraud;
+        }
+    }
+
+    /** Whether the fraud rates of {@code entity} count its payments (its state then always
+     * exists once it is paid at). */
+    public boolean countsPayments(String entity) {
+        return labelPlan(entity, false).countsPayments();
+    }
+
+    private LabelPlan labelPlan(String entity, boolean nullWhenEmpty) {
+        LabelPlan plan = switch (entity) {
+            case "card" -> cardLabels;
+            case "merchant" -> merchantLabels;
+            case "terminal" -> terminalLabels;
+            default -> throw new IllegalArgumentException("labels feed no " + entity + " feature");
+        };
+        return nullWhenEmpty && plan.empty() ? null : plan;
     }
 
     // -- merchant and terminal: buckets, bounded ---------------------------------------------

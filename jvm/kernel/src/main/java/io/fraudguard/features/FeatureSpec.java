@@ -28,6 +28,8 @@ public final class FeatureSpec {
     public final List<Declaration> features;
     public final TreeMap<Long, Long> bucketMs;
     public final long historyMs;
+    /** The width of the buckets a label-fed fraud rate counts payments in. */
+    public final long labelBucketMs;
     public final double noPrevious;
     public final Map<String, Double> eurRates;
 
@@ -46,6 +48,7 @@ public final class FeatureSpec {
         root.get("bucket_ms").fields().forEachRemaining(
                 e -> bucketMs.put(Long.parseLong(e.getKey()), e.getValue().asLong()));
         historyMs = root.get("history_ms").asLong();
+        labelBucketMs = root.path("label_bucket_ms").asLong(3_600_000L);
         noPrevious = root.get("no_previous").asDouble();
         eurRates = new HashMap<>();
         root.get("eur_rates").fields().forEachRemaining(

@@ -19,11 +19,14 @@ import java.util.Set;
  * itself; card and device windows exactly, merchant and terminal windows over whole buckets
  * (from the bucket after the one holding {@code t - W}), the card's history over its previous
  * 30 days. It keeps every transaction it is shown, by entity, and scans all of an entity's
- * for every value: slow, plainly right, and sharing no code with the kernel.
+ * for every value: slow, plainly right, and sharing no code with the kernel. Label-fed features
+ * count the distinct payments of the entity labelled fraud by a label shown earlier and reported
+ * before {@code t} (in the window), per payment of the entity in the window's whole buckets.
  */
 final class NaiveFeatures {
     private final FeatureSpec spec;
     private final Map<String, List<Txn>> shown = new HashMap<>(); // by "entity:key"
+    private final List<FraudLabel> labels = new ArrayList<>();
 
     NaiveFeatures(FeatureSpec spec) {
         this.spec = spec;
@@ -41,10 +44,46 @@ final class NaiveFeatures {
         return out;
     }
 
+    /** Keeps a fraud label, shown in processing order among the transactions. */
+    void label(FraudLabel label) {
+        labels.add(label);
+    }
+
+    private double labelFed(FeatureSpec.Declaration f, Txn txn) {
+        long t = txn.tsMs(), w = f.windowMs();
+        Map<String, Long> first = new HashMap<>(); // payment -> its first label's report time
+        for (FraudLabel l : labels) {
+            String key = switch (f.entity()) {
+                case "card" -> l.cardId();
+                case "merchant" -> l.merchantId();
+                default -> l.terminalId();
+            };
+            if (key.equals(key(f.entity(), txn))) {
+                first.putIfAbsent(l.txnId(), l.reportedMs());
+            }
+        }
+        long fraud = first.values().stream()
+                .filter(r -> r < t && (w == 0 || r > t - w)).count();
+        if (f.kind().equals("confirmed_fraud")) {
+            return fraud;
+        }
+        long bucket = spec.labelBucketMs, from = Math.floorDiv(t - w, bucket) + 1;
+        long payments = 1; // itself
+        for (Txn e : shown.getOrDefault(f.entity() + ":" + key(f.entity(), txn), List.of())) {
+            long b = Math.floorDiv(e.tsMs(), bucket);
+            if (b >= from && b <= Math.floorDiv(t, bucket)) {
+                payments++;
+            }
+        }
+        return new BigDecimal((double) fraud / payments)
+                .setScale(6, RoundingMode.HALF_EVEN).doubleValue();
+    }
+
     private double value(FeatureSpec.Declaration f, Txn txn) {
         return switch (f.type()) {
             case "txn" -> transaction(f.kind(), txn);
             case "history" -> history(f.kind(), txn);
+            case "label" -> labelFed(f, txn);
             default -> window(f, txn);
         };
     }
