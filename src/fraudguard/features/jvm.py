@@ -20,6 +20,7 @@ import orjson
 
 from fraudguard.config import Settings
 from fraudguard.errors import StackError
+from fraudguard.features.labels import FraudLabel
 from fraudguard.features.registry import FEATURES
 from fraudguard.features.spec import write_feature_spec
 from fraudguard.jvm import classpath
@@ -35,6 +36,14 @@ def write_transactions(path: Path, transactions: Iterable[Transaction]) -> Path:
         # orjson writes a Transaction's fields natively, several times faster than asdict
         for txn in transactions:
             out.write(orjson.dumps(txn) + b"\n")
+    return path
+
+
+def write_fraud_labels(path: Path, labels: Iterable[FraudLabel]) -> Path:
+    """The kernel's labels: one fraud label a line, as JSON (``reported_ms`` included)."""
+    with path.open("wb") as out:
+        for label in labels:
+            out.write(orjson.dumps(label) + b"\n")
     return path
 
 
@@ -57,13 +66,17 @@ def run_kernel(
     dedupe_ttl_ms: int,
     settings: Settings,
     arrival_order: bool = False,
+    labels: Sequence[FraudLabel] = (),
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Per answered transaction: its position in ``transactions`` and its features (a row in
     registry order); and the kernel's timings.
 
     Rows come in processing order, ``(ts_ms, txn_id)``, or with ``arrival_order`` in the order
-    given (as the job meets a stream); a retried id within the TTL is answered once.
+    given (as the job meets a stream); a retried id within the TTL is answered once. ``labels``
+    are applied among the payments in processing order, so they need it.
     """
+    if labels and arrival_order:
+        raise ValueError("labels are applied in processing order, not in arrival order")
     with tempfile.TemporaryDirectory(prefix="fraudguard-kernel-") as folder:
         work = Path(folder)
         spec = write_feature_spec(work / "spec.json")
@@ -71,6 +84,8 @@ def run_kernel(
         args = [str(spec), str(source), str(dedupe_ttl_ms), str(work / "features")]
         if arrival_order:
             args.append("arrival")
+        elif labels:
+            args.append(str(write_fraud_labels(work / "labels.jsonl", labels)))
         timings = run_kernel_main(settings, MAIN_CLASS, args)
         rows = np.fromfile(work / "features.rows", dtype="<i4")
         values = np.fromfile(work / "features.f64", dtype="<f8").reshape(len(rows), len(FEATURES))

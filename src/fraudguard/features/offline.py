@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fraudguard.config import Settings
+from fraudguard.features.labels import FraudLabel
 from fraudguard.features.registry import FEATURE_NAMES
 from fraudguard.wire.transactions import Transaction
 
@@ -30,6 +31,7 @@ def build_features(
     dedupe_ttl_ms: int,
     settings: Settings | None = None,
     arrival_order: bool = False,
+    labels: Iterable[FraudLabel] = (),
 ) -> Iterator[tuple[Transaction, Features]]:
     """Each transaction with its features, in processing order; retried ids appear once.
 
@@ -37,12 +39,15 @@ def build_features(
     Features come back in :data:`FEATURE_NAMES` order. Ties keep the input order (as the job
     keeps arrival order), so a retry that arrives second is the one dropped. With
     ``arrival_order`` the transactions are taken as given, the way the job meets a stream whose
-    events arrive out of order.
+    events arrive out of order. ``labels`` feed the label-fed features, each applied after the
+    payments of its report time's millisecond (in processing order only).
     """
     from fraudguard.features.jvm import run_kernel
 
     txns = list(transactions)
-    rows, values, _ = run_kernel(txns, dedupe_ttl_ms, settings or Settings(), arrival_order)
+    rows, values, _ = run_kernel(
+        txns, dedupe_ttl_ms, settings or Settings(), arrival_order, list(labels)
+    )
     for row, features in zip(rows.tolist(), values.tolist(), strict=True):
         yield txns[row], dict(zip(FEATURE_NAMES, features, strict=True))
 
