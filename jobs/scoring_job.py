@@ -17,12 +17,14 @@ from fraudguard.flink.connectors import (
     control_source,
     control_watermarks,
     exactly_once_sink,
+    labels_source,
     transactions_source,
 )
 from fraudguard.flink.environment import make_environment
 from fraudguard.flink.feature_steps import (
     event_clock,
     feature_steps,
+    fraud_labels,
     micro_batches,
     stopped_in_event_time_order,
     transactions_watermarks,
@@ -41,6 +43,7 @@ from fraudguard.flink.functions import (
 
 
 def build_pipeline(env: Any, settings: Settings) -> None:
+    from pyflink.common import WatermarkStrategy
     from pyflink.common.typeinfo import Types
 
     source = env.from_source(
@@ -57,7 +60,11 @@ def build_pipeline(env: Any, settings: Settings) -> None:
         .name("validate")
         .uid("validate")
     )
-    with_features = feature_steps(unbatched(valid, "unbatch-valid"), settings)
+    labels = env.from_source(
+        labels_source(settings), WatermarkStrategy.no_watermarks(), "labels"
+    ).uid("labels-source")
+    labels = fraud_labels(labels.set_parallelism(1), settings)  # one partition, one reader
+    with_features = feature_steps(unbatched(valid, "unbatch-valid"), settings, labels=labels)
     control = (
         env.from_source(control_source(settings), control_watermarks(), "control")
         .uid("control-source")

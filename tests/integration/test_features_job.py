@@ -1,8 +1,10 @@
 """The job's features against the offline path, on the real stack.
 
 The parity test streams 50,000 generated transactions through the PyFlink job (6 partitions,
-parallelism 2, sent out of event-time order within the allowed disorder) and compares every
-feature of every decision (read_committed) with ``build_features`` on the same events.
+parallelism 2, sent out of event-time order within the allowed disorder), with labels on
+``labels`` reported before, between and after the payments, and compares every feature of every
+decision (read_committed), the label-fed ones included, with ``build_features`` on the same
+transactions and labels.
 The fault test kills the job hard part-way through 100,000 and checks, after it resumed from
 its checkpoint, that every transaction was decided exactly once with the offline values.
 """
@@ -18,11 +20,12 @@ import pytest
 
 from fraudguard.config import Settings
 from fraudguard.features import FEATURE_NAMES, build_features
+from fraudguard.features.labels import FraudLabels
 from fraudguard.generator import GeneratorConfig, PaymentStream, produce_to_kafka
 from fraudguard.ops.jobrunner import JobRunner
 from fraudguard.stack import create_topics, delete_topics
 from fraudguard.streams.kafka import assigned_consumer, make_producer, produce_waiting
-from fraudguard.wire.transactions import Transaction
+from fraudguard.wire.transactions import Transaction, format_event_time
 
 pytestmark = pytest.mark.integration
 
@@ -98,12 +101,64 @@ def first_transactions(config: GeneratorConfig, count: int) -> list[Transaction]
     return txns
 
 
-def offline_features(config: GeneratorConfig, count: int, settings: Settings) -> dict:
+def offline_features(
+    config: GeneratorConfig, count: int, settings: Settings, labels: list[dict] | None = None
+) -> dict:
     txns = first_transactions(config, count)
+    fraud = FraudLabels.of(labels or []).labels
     return {
         txn.txn_id: features
-        for txn, features in build_features(txns, dedupe_ttl_ms=settings.flink.dedupe_ttl_ms)
+        for txn, features in build_features(
+            txns, dedupe_ttl_ms=settings.flink.dedupe_ttl_ms, labels=fraud
+        )
     }
+
+
+LABEL_DELAYS_MS = (0, 1, 30_000, 3_600_000, 86_400_000, 4 * 86_400_000)
+
+
+def label_documents(txns: list[Transaction], seed: int = 5) -> list[dict]:
+    """Labels of the payments as the bank would report them, in report order: fraud for one in
+    twelve (a few reported twice), some legitimate verdicts, some without their entities;
+    reported before the first payment (of earlier payments at the same merchants and
+    terminals), between the payments (at their own millisecond among them), and after the
+    last."""
+    rng = random.Random(seed)
+    first, last = txns[0].ts_ms, txns[-1].ts_ms
+    docs = []
+
+    def label(txn: Transaction, txn_id: str, verdict: str, reported_ms: int) -> dict:
+        return {
+            "txn_id": txn_id, "card_id": txn.card_id, "merchant_id": txn.merchant_id,
+            "terminal_id": txn.terminal_id, "label": verdict, "source": "chargeback",
+            "event_time": format_event_time(txn.ts_ms), "reported_at": format_event_time(reported_ms),
+        }  # fmt: skip
+
+    for i, txn in enumerate(rng.sample(txns, 600)):  # earlier payments, reported before
+        reported = first - rng.randrange(1, 10 * 86_400_000)
+        docs.append(label(txn, f"before-{i}", "fraud", reported))
+    for txn in txns:
+        draw = rng.random()
+        if draw < 1 / 12:
+            for _ in range(2 if draw < 1 / 60 else 1):
+                reported = txn.ts_ms + rng.choice(LABEL_DELAYS_MS)
+                docs.append(label(txn, txn.txn_id, "fraud", reported))
+        elif draw < 1 / 10:
+            docs.append(label(txn, txn.txn_id, "legit", txn.ts_ms + 3_600_000))
+        elif draw < 1 / 9:
+            doc = label(txn, txn.txn_id, "fraud", txn.ts_ms + 60_000)
+            del doc["terminal_id"]  # an older producer's label: it feeds no feature
+            docs.append(doc)
+    for i, txn in enumerate(rng.sample(txns, 200)):  # after the last payment
+        docs.append(label(txn, f"after-{i}", "fraud", last + rng.randrange(1, 86_400_000)))
+    return sorted(docs, key=lambda doc: doc["reported_at"])
+
+
+def send_labels(settings: Settings, docs: list[dict]) -> None:
+    producer = make_producer(settings)
+    for doc in docs:
+        produce_waiting(producer, settings.topics.labels.name, orjson.dumps(doc), doc["card_id"])
+    assert producer.flush(60) == 0
 
 
 def mismatches(stream: dict, offline: dict, limit: int = 5) -> list[str]:
@@ -141,11 +196,13 @@ def test_stream_and_offline_features_are_identical_on_50k_out_of_order_transacti
 
 def parity_on_50k_out_of_order(settings: Settings, count: int) -> None:
     config = generated(settings, count, cards=4000, days=7.5, disorder_ms=59_000)
+    labels = label_documents(first_transactions(config, count))
+    send_labels(settings, labels)
     runner = JobRunner(settings)
     reader = DecisionReader(settings)
     runner.start(detached=True, fresh=True)
     try:
-        offline = offline_features(config, count, settings)
+        offline = offline_features(config, count, settings, labels)
         runner.wait_running(timeout_s=180)
         reader.wait_for(count, timeout_s=400)
     finally:
@@ -157,6 +214,9 @@ def parity_on_50k_out_of_order(settings: Settings, count: int) -> None:
     late = [t for t, r in reader.records.items() if r["late"]]
     wrong = mismatches(reader.features, offline, limit=count)
     assert (len(late), len(wrong)) == (0, 0), wrong[:3]
+    label_fed = [n for n in FEATURE_NAMES if "fraud" in n]
+    fed = sum(any(f[n] for n in label_fed) for f in offline.values())
+    assert len(label_fed) == 7 and fed > count // 2, f"labels fed only {fed} payments"
     sample = list(reader.features.values())[:100]
     assert all(list(f) == list(FEATURE_NAMES) for f in sample)
     assert all(type(v) is float for f in sample for v in f.values())  # as offline: no ints

@@ -91,6 +91,32 @@ def control_source(settings: Settings) -> Any:
     )
 
 
+def labels_source(settings: Settings) -> Any:
+    """The ``labels`` topic from its beginning (a checkpoint's offsets win on restore): every
+    fraud label ever reported feeds the label-fed features, exactly once with the state."""
+    from pyflink.common.serialization import ByteArraySchema
+    from pyflink.datastream.connectors.kafka import (
+        KafkaOffsetResetStrategy,
+        KafkaOffsetsInitializer,
+        KafkaSource,
+    )
+
+    return (
+        KafkaSource.builder()
+        .set_bootstrap_servers(settings.kafka.bootstrap_servers)
+        .set_topics(settings.topics.labels.name)
+        .set_group_id(f"{settings.flink.job_name}-labels")
+        .set_starting_offsets(
+            KafkaOffsetsInitializer.committed_offsets(KafkaOffsetResetStrategy.EARLIEST)
+        )
+        .set_value_only_deserializer(ByteArraySchema())
+        .set_property("isolation.level", "read_committed")
+        .set_property("partition.discovery.interval.ms", "30000")
+        .set_property("commit.offsets.on.checkpoint", "true")
+        .build()
+    )
+
+
 CONTROL_IDLE_MS = 200
 """A control topic silent for this long stops holding back the decision step's watermark."""
 

@@ -98,13 +98,35 @@ def transactions_watermarks(settings: Settings) -> Any:
     ).with_idleness(Duration.of_millis(flink.idle_partition_ms))
 
 
-def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
+def fraud_labels(labels: Any, settings: Settings) -> Any:
+    """The ``labels`` topic's records to the fraud labels the feature steps keep
+    (``io.fraudguard.flink.ParseLabel``; the others counted by reason), with their report time
+    as event time. The topic goes idle after ``flink.idle_partition_ms`` without a label, like a
+    transactions partition."""
+    from pyflink.datastream import DataStream
+
+    jvm, flink = _jvm(), settings.flink
+    enriched = jvm.org.apache.flink.api.common.typeinfo.TypeInformation.of(
+        jvm.io.fraudguard.flink.Enriched().getClass()
+    )
+    parsed = labels._j_data_stream.flatMap(jvm.io.fraudguard.flink.ParseLabel(), enriched)
+    parsed = parsed.name("read-labels").uid("read-labels").setParallelism(1)  # one partition
+    strategy = jvm.io.fraudguard.flink.ParseLabel.watermarks(
+        flink.out_of_orderness_ms, flink.idle_partition_ms
+    )
+    timed = parsed.assignTimestampsAndWatermarks(strategy).name("label-time").uid("label-time")
+    timed = timed.setParallelism(1)
+    return DataStream(timed)
+
+
+def feature_steps(validated: Any, settings: Settings, parse: Any = None, labels: Any = None) -> Any:
     """Validated transactions' JSON in; each with its features and the champion model's base
     score, packed for the decision, out (``io.fraudguard.flink.PackForDecision``). A retried
     transaction id comes out once.
 
     ``parse`` reads the records in (default ``ParseValidated``); a benchmark may hand it a
-    subclass reading other records.
+    subclass reading other records. ``labels`` (from :func:`fraud_labels`) join the payments
+    before the keyed steps, which keep them for the label-fed features.
     """
     from pyflink.datastream import DataStream
 
@@ -116,6 +138,8 @@ def feature_steps(validated: Any, settings: Settings, parse: Any = None) -> Any:
     parse = parse if parse is not None else flink.ParseValidated(spec)
     stream = validated._j_data_stream.map(parse, enriched)
     stream = stream.name("read-validated").uid("read-validated")
+    if labels is not None:
+        stream = DataStream(stream).union(labels)._j_data_stream
 
     def keyed_step(stream: Any, key: str, name: str, apply: Any) -> Any:
         step = apply(stream.keyBy(flink.EntityKey(key)))

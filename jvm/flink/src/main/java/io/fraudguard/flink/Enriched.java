@@ -8,6 +8,10 @@ import io.fraudguard.features.Txn;
  * read, the features filled in so far (registry order), whether it came late anywhere, and the
  * validated transaction's JSON for the decision. A Flink POJO, so the shuffles between the steps
  * use Flink's own serializer.
+ *
+ * <p>A fraud label travels the same way ({@link #label}): its payment's id and entities, and
+ * {@code tsMs} the time it was reported; each step keeps it in its entity's state, in event-time
+ * order among the payments, and the device step, the last, lets it go no further.
  */
 public class Enriched {
     public String txnId;
@@ -26,8 +30,23 @@ public class Enriched {
     public long seenAtMerchantMs = FeatureKernel.NEVER;
     public long seenAtTerminalMs = FeatureKernel.NEVER;
     public byte[] json;
+    public boolean label;
 
     public Enriched() {}
+
+    /** A fraud label of payment {@code txnId} with its entities, reported at {@code reportedMs}. */
+    public static Enriched fraudLabel(
+            String txnId, long reportedMs, String cardId, String merchantId, String terminalId) {
+        Enriched e = new Enriched();
+        e.label = true;
+        e.txnId = txnId;
+        e.tsMs = reportedMs;
+        e.cardId = cardId;
+        e.merchantId = merchantId;
+        e.terminalId = terminalId;
+        e.features = new double[0];
+        return e;
+    }
 
     public Txn txn() {
         return new Txn(txnId, tsMs, cardId, merchantId, terminalId, amountEur, country, channel,

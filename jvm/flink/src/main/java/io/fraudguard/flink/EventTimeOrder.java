@@ -14,7 +14,8 @@ import org.apache.flink.api.java.typeutils.ListTypeInfo;
  * state, grouped by event time, until the watermark passes them; then the records of each event
  * time leave in processing order, event time then transaction id, the order of the offline path
  * ({@code fraudguard.features.offline.processing_order}); equal ones keep their arrival order. A
- * record already behind the watermark does not wait: it is late.
+ * fraud label leaves after the payments of its own event time, so a payment sees only the labels
+ * reported before it. A record already behind the watermark does not wait: it is late.
  *
  * <p>Grouped by event time (a map state), so that the timer of one event time reads and removes
  * only its own records: with one list per key, every timer read the key's whole list, and a key
@@ -23,7 +24,9 @@ import org.apache.flink.api.java.typeutils.ListTypeInfo;
  */
 final class EventTimeOrder {
     static final Comparator<Enriched> PROCESSING_ORDER =
-            Comparator.comparingLong((Enriched e) -> e.tsMs).thenComparing(e -> e.txnId);
+            Comparator.comparingLong((Enriched e) -> e.tsMs)
+                    .thenComparing(e -> e.label)
+                    .thenComparing(e -> e.txnId);
 
     private EventTimeOrder() {}
 

@@ -2,6 +2,7 @@ package io.fraudguard.flink;
 
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.features.LabelWindows;
 import io.fraudguard.features.PackedState;
 import io.fraudguard.features.RawEvents;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -23,6 +24,8 @@ import org.apache.flink.util.Collector;
  * depend on how partitions and parallel steps interleave; one already behind the watermark is
  * applied at once and marked late. In arrival order (for one partition whose producer keeps
  * order) each is applied as it comes, and one older than its entity's newest is marked late.
+ * Fraud labels ({@link Enriched#label}) take the same path and wait the same way, at their report
+ * time: a label behind the watermark is applied at once and marked late.
  */
 public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched, Enriched> {
     private static final long serialVersionUID = 1L;
@@ -88,11 +91,16 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         return getRuntimeContext().getState(new ValueStateDescriptor<>(name, serializer));
     }
 
-    /** Keyed by card: drop retried ids, then transaction-level and card features. */
+    /**
+     * Keyed by card: drop retried ids, then transaction-level, card and label-fed features; a
+     * fraud label goes into the card's labels and on to the merchant step.
+     */
     public static class Card extends FeatureSteps {
         private static final long serialVersionUID = 1L;
         private final long dedupeTtlMs;
         private transient ValueState<FeatureKernel.CardState> card;
+        private transient ValueState<LabelWindows> labels;
+        private transient boolean labelFed;
         private transient long[] seen; // reused: previous sightings at merchant and terminal
 
         public Card(String specJson, long dedupeTtlMs, boolean inEventTimeOrder) {
@@ -103,11 +111,26 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         @Override
         protected void openState() {
             card = valueState("card", new KernelStateSerializer.Card());
+            labels = valueState("card-labels", new KernelStateSerializer.Labels());
+            labelFed = kernel.hasLabelFeatures("card");
             seen = new long[2];
         }
 
         @Override
         protected void apply(Enriched e, Collector<Enriched> out) throws Exception {
+            if (e.label) {
+                if (labelFed) {
+                    LabelWindows known = labels.value();
+                    if (known == null) {
+                        known = kernel.newLabelState("card");
+                    }
+                    if (kernel.fraudLabel(known, e.txnId, e.tsMs)) {
+                        labels.update(known);
+                    }
+                }
+                out.collect(e);
+                return;
+            }
             FeatureKernel.CardState state = card.value();
             if (state == null) {
                 state = kernel.newCardState(dedupeTtlMs);
@@ -118,12 +141,18 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
             e.seenAtMerchantMs = seen[0];
             e.seenAtTerminalMs = seen[1];
             card.update(state);
+            if (labelFed) {
+                kernel.labelFeatures("card", labels.value(), e.tsMs, e.features);
+            }
             e.late = arrivedLate(e.tsMs) || e.late;
             out.collect(e);
         }
     }
 
-    /** Keyed by device: how many cards it has paid with. Payments without a device keep no state. */
+    /**
+     * Keyed by device: how many cards it has paid with. Payments without a device keep no state.
+     * The last of the steps: fraud labels end here.
+     */
     public static class Device extends FeatureSteps {
         private static final long serialVersionUID = 1L;
         private transient ValueState<RawEvents> device;
@@ -148,6 +177,9 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
 
         @Override
         protected void apply(Enriched e, Collector<Enriched> out) throws Exception {
+            if (e.label) {
+                return;
+            }
             if (e.deviceId == null) {
                 kernel.device(null, e.txn(), e.features);
             } else {

@@ -1,6 +1,7 @@
 package io.fraudguard.flink;
 
 import io.fraudguard.features.BucketWindows;
+import io.fraudguard.features.LabelWindows;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.PackedState;
 import io.fraudguard.features.Packer;
@@ -215,6 +216,34 @@ public abstract class KernelStateSerializer<T extends PackedState<T>> extends Ty
         }
     }
 
+    /** What a card, merchant or terminal learnt from fraud labels. */
+    public static final class Labels extends KernelStateSerializer<LabelWindows> {
+        private static final long serialVersionUID = 1L;
+
+        public Labels() {
+            this(LabelWindows.LAYOUT);
+        }
+
+        public Labels(int layout) {
+            super(layout);
+        }
+
+        @Override
+        protected int currentLayout() {
+            return LabelWindows.LAYOUT;
+        }
+
+        @Override
+        protected LabelWindows unpack(Unpacker u, int layout) {
+            return LabelWindows.unpack(u, layout);
+        }
+
+        @Override
+        public TypeSerializerSnapshot<LabelWindows> snapshotConfiguration() {
+            return new LabelsSnapshot(layout());
+        }
+    }
+
     /**
      * The snapshot of a kernel state's serializer: the layout its states were written in. Its
      * format version 4 writes the layout as an int; version 3 is the format of Flink's
@@ -328,6 +357,16 @@ public abstract class KernelStateSerializer<T extends PackedState<T>> extends Ty
 
         BucketsSnapshot(int layout) {
             super("merchant or terminal", BucketWindows.LAYOUT, Buckets::new, layout);
+        }
+    }
+
+    public static final class LabelsSnapshot extends LayoutSnapshot<LabelWindows> {
+        public LabelsSnapshot() {
+            this(LabelWindows.LAYOUT);
+        }
+
+        LabelsSnapshot(int layout) {
+            super("labels", LabelWindows.LAYOUT, Labels::new, layout);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.fraudguard.flink;
 import io.fraudguard.features.BucketWindows;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.features.LabelWindows;
 import io.fraudguard.features.Txn;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -28,8 +29,9 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
  * Keyed by merchant: merchant and terminal features from time buckets, with the card's previous
- * sightings here as the card step found them; in event-time order or arrival order and late as
- * in {@link FeatureSteps}.
+ * sightings here as the card step found them, and the label-fed fraud rates of both; in
+ * event-time order or arrival order and late as in {@link FeatureSteps}. A fraud label goes into
+ * the merchant's and its terminal's labels and on to the device step.
  *
  * <p>The states of busy merchants are kept as objects in a bounded cache (least recently used
  * first out) and written to Flink's keyed state only when they leave the cache and at every
@@ -56,9 +58,14 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
         final Map<String, BucketWindows> dirtyTerminals = new HashMap<>();
         long newest = NONE;
         boolean newestDirty;
+        LabelWindows merchantLabels; // read when first needed
+        boolean merchantLabelsDirty;
+        final Map<String, LabelWindows> terminalLabels = new HashMap<>();
+        final Map<String, LabelWindows> dirtyTerminalLabels = new HashMap<>();
 
         boolean dirty() {
-            return merchantDirty || newestDirty || !dirtyTerminals.isEmpty();
+            return merchantDirty || newestDirty || !dirtyTerminals.isEmpty()
+                    || merchantLabelsDirty || !dirtyTerminalLabels.isEmpty();
         }
     }
 
@@ -66,6 +73,10 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
     private transient ValueState<BucketWindows> merchant;
     private transient MapState<String, BucketWindows> terminals;
     private transient ValueState<Long> newest;
+    private transient ValueState<LabelWindows> merchantLabels;
+    private transient MapState<String, LabelWindows> terminalLabels;
+    private transient boolean merchantLabelFed;
+    private transient boolean terminalLabelFed;
     private transient LinkedHashMap<String, Cached> cache;
     private transient MapState<Long, List<Enriched>> pending;
     private transient InternalTimerService<VoidNamespace> timers;
@@ -89,6 +100,12 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
         terminals = getRuntimeContext().getMapState(new MapStateDescriptor<>(
                 "terminals", StringSerializer.INSTANCE, new KernelStateSerializer.Buckets()));
         newest = getRuntimeContext().getState(new ValueStateDescriptor<>("newest", Types.LONG));
+        merchantLabels = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("merchant-labels", new KernelStateSerializer.Labels()));
+        terminalLabels = getRuntimeContext().getMapState(new MapStateDescriptor<>(
+                "terminal-labels", StringSerializer.INSTANCE, new KernelStateSerializer.Labels()));
+        merchantLabelFed = kernel.hasLabelFeatures("merchant");
+        terminalLabelFed = kernel.hasLabelFeatures("terminal");
         cache = new LinkedHashMap<>(2 * cacheSize, 0.75f, true);
         pending = getRuntimeContext().getMapState(
                 EventTimeOrder.pendingState(TypeInformation.of(Enriched.class)));
@@ -130,6 +147,19 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
             }
             cache.put(key, c);
         }
+        if (e.label) {
+            if (merchantLabelFed && kernel.fraudLabel(merchantLabels(c), e.txnId, e.tsMs)) {
+                c.merchantLabelsDirty = true;
+            }
+            if (terminalLabelFed) {
+                LabelWindows t = terminalLabels(c, e.terminalId);
+                if (kernel.fraudLabel(t, e.txnId, e.tsMs)) {
+                    c.dirtyTerminalLabels.put(e.terminalId, t);
+                }
+            }
+            output.collect(new StreamRecord<>(e));
+            return;
+        }
         Txn txn = e.txn();
         kernel.merchant(c.merchant, txn, e.seenAtMerchantMs, e.features);
         c.merchantDirty = true;
@@ -143,6 +173,17 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
         }
         kernel.terminal(t, txn, e.seenAtTerminalMs, e.features);
         c.dirtyTerminals.put(e.terminalId, t);
+        if (merchantLabelFed) {
+            kernel.labelFeatures("merchant", merchantLabels(c), e.tsMs, e.features);
+            c.merchantLabelsDirty |= kernel.countsPayments("merchant");
+        }
+        if (terminalLabelFed) {
+            LabelWindows labels = terminalLabels(c, e.terminalId);
+            kernel.labelFeatures("terminal", labels, e.tsMs, e.features);
+            if (kernel.countsPayments("terminal")) {
+                c.dirtyTerminalLabels.put(e.terminalId, labels);
+            }
+        }
         boolean late = c.newest != NONE && e.tsMs < c.newest;
         if (!late) {
             c.newest = e.tsMs;
@@ -150,6 +191,30 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
         }
         e.late = late || e.late;
         output.collect(new StreamRecord<>(e));
+    }
+
+    /** The merchant's labels, read from keyed state when first needed (the current key's). */
+    private LabelWindows merchantLabels(Cached c) throws Exception {
+        if (c.merchantLabels == null) {
+            c.merchantLabels = merchantLabels.value();
+            if (c.merchantLabels == null) {
+                c.merchantLabels = kernel.newLabelState("merchant");
+            }
+        }
+        return c.merchantLabels;
+    }
+
+    /** A terminal's labels, read from keyed state when first met. */
+    private LabelWindows terminalLabels(Cached c, String terminalId) throws Exception {
+        LabelWindows t = c.terminalLabels.get(terminalId);
+        if (t == null) {
+            t = terminalLabels.get(terminalId);
+            if (t == null) {
+                t = kernel.newLabelState("terminal");
+            }
+            c.terminalLabels.put(terminalId, t);
+        }
+        return t;
     }
 
     /** The current key's state from Flink's keyed state (terminals are read when met). */
@@ -192,6 +257,14 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
             newest.update(c.newest);
             c.newestDirty = false;
         }
+        if (c.merchantLabelsDirty) {
+            merchantLabels.update(c.merchantLabels.copy());
+            c.merchantLabelsDirty = false;
+        }
+        for (Map.Entry<String, LabelWindows> t : c.dirtyTerminalLabels.entrySet()) {
+            terminalLabels.put(t.getKey(), t.getValue().copy());
+        }
+        c.dirtyTerminalLabels.clear();
     }
 
     /** Every change so far goes into keyed state before the state is snapshotted. */

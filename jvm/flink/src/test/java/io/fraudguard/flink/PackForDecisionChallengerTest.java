@@ -1,5 +1,6 @@
 package io.fraudguard.flink;
 
+import io.fraudguard.features.FeatureSpec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,7 +64,7 @@ class PackForDecisionChallengerTest {
         PackForDecision pack = new PackForDecision(root.toString(), LAYOUT, spec, 0);
         pack.open(null);
         Enriched e = new Enriched();
-        e.features = new double[58];
+        e.features = new double[FeatureSpec.parse(spec).size()];
         for (int i = 0; i < e.features.length; i++) {
             e.features[i] = i * 1.5;
         }

@@ -1,0 +1,107 @@
+package io.fraudguard.flink;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFlatMapFunction;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.util.Collector;
+
+/**
+ * A record of the {@code labels} topic to the fraud label the feature steps keep
+ * ({@link Enriched#fraudLabel}), by the rules of {@code fraudguard.features.labels.fraud_label}:
+ * a label feeds the features when it says {@code fraud}, has a {@code reported_at} with a UTC
+ * offset and names its payment's {@code card_id}, {@code merchant_id} and {@code terminal_id}.
+ * The others still teach the re-ranker (whose learner dead-letters the bad ones); here they are
+ * counted by reason ({@code labels_unused}: {@code bad_label}, {@code legit},
+ * {@code no_entities}), never silently dropped. {@code contracts/label-cases.json} holds the
+ * cases both languages are tested on.
+ */
+public class ParseLabel extends RichFlatMapFunction<byte[], Enriched> {
+    private static final long serialVersionUID = 1L;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String BAD = "bad_label", LEGIT = "legit", NO_ENTITIES = "no_entities";
+    private transient Counter fed;
+    private transient Map<String, Counter> unused;
+
+    /** What became of one label: the fraud label, or null and why not. */
+    record Outcome(Enriched label, String unusedBecause) {}
+
+    @Override
+    public void open(OpenContext context) {
+        var group = getRuntimeContext().getMetricGroup();
+        fed = group.counter("labels_fed");
+        unused = new HashMap<>();
+        for (String reason : new String[] {BAD, LEGIT, NO_ENTITIES}) {
+            unused.put(reason, group.addGroup("reason", reason).counter("labels_unused"));
+        }
+    }
+
+    @Override
+    public void flatMap(byte[] record, Collector<Enriched> out) {
+        Outcome outcome = read(record);
+        if (outcome.label() != null) {
+            fed.inc();
+            out.collect(outcome.label());
+        } else {
+            unused.get(outcome.unusedBecause()).inc();
+        }
+    }
+
+    /** The fraud label of {@code record}, or why it feeds no feature. */
+    static Outcome read(byte[] record) {
+        JsonNode doc;
+        try {
+            doc = record == null ? null : JSON.readTree(record);
+        } catch (java.io.IOException e) {
+            return new Outcome(null, BAD);
+        }
+        if (doc == null || !doc.isObject()) {
+            return new Outcome(null, BAD);
+        }
+        String txnId = text(doc, "txn_id");
+        String label = text(doc, "label");
+        String reported = text(doc, "reported_at");
+        if (txnId == null || !("fraud".equals(label) || "legit".equals(label)) || reported == null) {
+            return new Outcome(null, BAD);
+        }
+        long reportedMs;
+        try {
+            reportedMs = OffsetDateTime.parse(reported).toInstant().toEpochMilli();
+        } catch (DateTimeParseException | ArithmeticException e) {
+            return new Outcome(null, BAD);
+        }
+        if (label.equals("legit")) {
+            return new Outcome(null, LEGIT);
+        }
+        String card = text(doc, "card_id"), merchant = text(doc, "merchant_id");
+        String terminal = text(doc, "terminal_id");
+        if (card == null || merchant == null || terminal == null) {
+            return new Outcome(null, NO_ENTITIES);
+        }
+        return new Outcome(Enriched.fraudLabel(txnId, reportedMs, card, merchant, terminal), null);
+    }
+
+    /** A non-empty string field, else null. */
+    private static String text(JsonNode doc, String field) {
+        JsonNode v = doc.get(field);
+        return v != null && v.isTextual() && !v.asText().isEmpty() ? v.asText() : null;
+    }
+
+    /**
+     * The labels' event time is when they were reported; the watermark trails the newest by
+     * {@code outOfOrdernessMs}, and a topic silent for {@code idleMs} stops holding the feature
+     * steps back.
+     */
+    public static WatermarkStrategy<Enriched> watermarks(long outOfOrdernessMs, long idleMs) {
+        return WatermarkStrategy.<Enriched>forBoundedOutOfOrderness(Duration.ofMillis(outOfOrdernessMs))
+                .withTimestampAssigner((e, previous) -> e.tsMs)
+                .withIdleness(Duration.ofMillis(idleMs));
+    }
+}
