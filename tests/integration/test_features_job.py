@@ -5,8 +5,9 @@ parallelism 2, sent out of event-time order within the allowed disorder), with l
 ``labels`` reported before, between and after the payments, and compares every feature of every
 decision (read_committed), the label-fed ones included, with ``build_features`` on the same
 transactions and labels.
-The fault test kills the job hard part-way through 100,000 and checks, after it resumed from
-its checkpoint, that every transaction was decided exactly once with the offline values.
+The fault test kills the job hard part-way through 100,000 (with labels) and checks, after it
+resumed from its checkpoint, that every transaction was decided exactly once with the offline
+values.
 """
 
 from __future__ import annotations
@@ -257,12 +258,14 @@ def test_a_hard_kill_mid_stream_loses_and_repeats_nothing_and_keeps_the_features
     settings, count = isolated_settings.model_copy(update={"flink": flink}), 100_000
     config = generated(settings, count, cards=4000, days=13.5)
     assert config.merchants > 10 * flink.merchant_state_cache
+    labels = label_documents(first_transactions(config, count))
+    send_labels(settings, labels)  # their states, too, must come back from the checkpoint
     runner = JobRunner(settings)
     progress = DecisionReader(settings, isolation="read_uncommitted")
     kill_after = random.randint(5_000, 60_000)
     runner.start(detached=True, fresh=True)
     try:
-        offline = offline_features(config, count, settings)
+        offline = offline_features(config, count, settings, labels)
         runner.wait_running(timeout_s=180)
         deadline = time.monotonic() + 300
         # The kill lands after kill_after decisions and at least one completed checkpoint (a
