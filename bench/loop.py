@@ -47,8 +47,8 @@ from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.generator.config import DriftConfig
 from fraudguard.generator.sinks import default_labels_path, write_files
-from fraudguard.outcomes import DecisionFacts, bank_labels
-from fraudguard.outcomes.files import read_fraud_ids
+from fraudguard.outcomes import bank_labels
+from fraudguard.outcomes.files import decision_facts, read_fraud_ids
 from fraudguard.training import booster
 from fraudguard.training.booster import BoosterParams
 from fraudguard.training.metrics import average_precision, caught_within_budget
@@ -256,8 +256,7 @@ def known_labels(
 ) -> dict[str, tuple[str, int]]:
     """The bank's labels of an arm's decision log (every one, with its report time: the
     training set keeps those reported by its cut-off)."""
-    columns = [decisions[c].to_pylist() for c in DecisionFacts._fields]
-    facts = [DecisionFacts(*row) for row in zip(*columns, strict=True)]
+    facts = decision_facts(decisions)
     return {x.txn_id: (x.label, x.reported_ms) for x in bank_labels(facts, truth, outcomes)}
 
 

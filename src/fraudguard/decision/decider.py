@@ -88,6 +88,7 @@ class Decider:
             degraded=degraded,
             late=late,
             merchant_id=txn.merchant_id,
+            terminal_id=txn.terminal_id,
             amount=txn.amount,
             currency=txn.currency,
             mcc=txn.mcc,

@@ -12,8 +12,10 @@ payments is labelled too: investigations that cleared the payment.
 >>> bool(3.5 < np.median(days) < 6.5 and days.max() <= 60 and days.min() > 0)
 True
 >>> q = LabelQueue()
->>> q.push([GroundTruthLabel("t2", "c1", "fraud", "card_testing", "...", "...", "chargeback", 20),
-...         GroundTruthLabel("t1", "c1", "legit", "none", "...", "...", "investigation", 10)])
+>>> q.push([GroundTruthLabel("t2", "c1", "m1", "m1-t1", "fraud", "card_testing", "...", "...",
+...                          "chargeback", 20),
+...         GroundTruthLabel("t1", "c1", "m2", "m2-t1", "legit", "none", "...", "...",
+...                          "investigation", 10)])
 >>> [lab.txn_id for lab in q.pop_due(15)], len(q)
 (['t1'], 1)
 """
@@ -39,6 +41,8 @@ MIN_DELAY_MS = 3_600_000
 LABEL_FIELDS: tuple[str, ...] = (
     "txn_id",
     "card_id",
+    "merchant_id",
+    "terminal_id",
     "label",
     "scenario",
     "event_time",
@@ -70,6 +74,9 @@ class GroundTruthLabel:
 
     txn_id: str
     card_id: str
+    merchant_id: str
+    terminal_id: str
+    """The payment's entities, for the label-fed risk features."""
     label: str
     """``fraud`` or ``legit``."""
     scenario: str
@@ -112,6 +119,8 @@ def labels_for(
         GroundTruthLabel(
             txn_id=batch.txn_ids[i],
             card_id=batch.card_id[i],
+            merchant_id=batch.merchant_id[i],
+            terminal_id=batch.terminal_id[i],
             label="fraud" if fraud[i] else "legit",
             scenario=names[i],
             event_time=batch.event_time[i],

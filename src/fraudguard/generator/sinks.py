@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -161,7 +162,8 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         return pq.read_table(str(path)).to_pylist()
     with path.open() as text:
         header = text.readline()
-    schema = WIRE_SCHEMA if "terminal_id" in header else LABEL_SCHEMA
+    # Only a labels file has a label column (both name the payment's entities).
+    schema = LABEL_SCHEMA if "label" in next(csv.reader([header]), []) else WIRE_SCHEMA
     options = pacsv.ConvertOptions(
         column_types={f.name: f.type for f in schema}, strings_can_be_null=True
     )

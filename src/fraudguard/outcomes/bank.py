@@ -67,6 +67,9 @@ class DecisionFacts(NamedTuple):
     ts_ms: int
     """The payment's event time."""
     amount: float
+    merchant_id: str = ""
+    terminal_id: str = ""
+    """The payment's entities, copied into its label; empty when the record predates them."""
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> DecisionFacts:
@@ -75,9 +78,10 @@ class DecisionFacts(NamedTuple):
         time) when it is not one.
 
         >>> DecisionFacts.from_record({"txn_id": "t1", "card_id": "c1", "decision": "review",
-        ...     "event_time": "2026-11-23T10:00:00Z", "propensity": 0.99, "amount": 5})
+        ...     "event_time": "2026-11-23T10:00:00Z", "propensity": 0.99, "amount": 5,
+        ...     "merchant_id": "m1"})
         DecisionFacts(txn_id='t1', card_id='c1', decision='review', explored=False, \
-propensity=0.99, ts_ms=1795428000000, amount=5.0)
+propensity=0.99, ts_ms=1795428000000, amount=5.0, merchant_id='m1', terminal_id='')
         """
         decision = record["decision"]
         if decision not in DECISIONS:
@@ -88,8 +92,14 @@ propensity=0.99, ts_ms=1795428000000, amount=5.0)
         return cls(
             txn_id, card_id, decision, bool(record.get("explored", False)),
             float(record.get("propensity", 1.0)), parse_event_time(record["event_time"]),
-            float(record.get("amount", 0.0)),
+            float(record.get("amount", 0.0)), _text(record, "merchant_id"),
+            _text(record, "terminal_id"),
         )  # fmt: skip
+
+
+def _text(record: Mapping[str, Any], name: str) -> str:
+    value = record.get(name)
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +114,16 @@ class BankLabel:
     reported_ms: int
     source: str
     """``chargeback`` or ``investigation``."""
+    merchant_id: str = ""
+    terminal_id: str = ""
+    """From the decision record; defaults for the labels a changelog kept before they were."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "txn_id": self.txn_id, "card_id": self.card_id, "label": self.label,
-            "scenario": UNKNOWN_SCENARIO, "event_time": self.event_time,
-            "reported_at": format_event_time(self.reported_ms), "source": self.source,
+            "txn_id": self.txn_id, "card_id": self.card_id, "merchant_id": self.merchant_id,
+            "terminal_id": self.terminal_id, "label": self.label, "scenario": UNKNOWN_SCENARIO,
+            "event_time": self.event_time, "reported_at": format_event_time(self.reported_ms),
+            "source": self.source,
         }  # fmt: skip
 
 
@@ -175,8 +189,9 @@ class BankOutcomes:
     @staticmethod
     def _label(facts: DecisionFacts, label: str, at_ms: int, source: str) -> BankLabel:
         return BankLabel(
-            facts.txn_id, facts.card_id, label, format_event_time(facts.ts_ms), at_ms, source
-        )
+            facts.txn_id, facts.card_id, label, format_event_time(facts.ts_ms), at_ms, source,
+            facts.merchant_id, facts.terminal_id,
+        )  # fmt: skip
 
 
 def bank_labels(

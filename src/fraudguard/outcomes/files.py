@@ -30,7 +30,12 @@ from fraudguard.errors import ConfigError
 from fraudguard.generator.sinks import LABEL_SCHEMA, open_writer, read_records
 from fraudguard.outcomes.bank import BankLabel, DecisionFacts, bank_labels
 
-DECISION_COLUMNS: tuple[str, ...] = DecisionFacts._fields
+ENTITY_COLUMNS = ("merchant_id", "terminal_id")
+"""Optional in a decisions file: a backtest's has no ``terminal_id``, a decision log's records
+may predate both; the labels then name them empty."""
+DECISION_COLUMNS: tuple[str, ...] = tuple(
+    c for c in DecisionFacts._fields if c not in ENTITY_COLUMNS
+)
 
 
 @dataclass
@@ -61,8 +66,23 @@ def read_decisions(path: Path) -> list[DecisionFacts]:
     missing = [c for c in DECISION_COLUMNS if c not in names]
     if missing:
         raise ConfigError(f"{path}: not a decisions file (no {', '.join(missing)})")
-    table = pq.read_table(path, columns=list(DECISION_COLUMNS))
+    kept = [c for c in DecisionFacts._fields if c in names]
+    return decision_facts(pq.read_table(path, columns=kept))
+
+
+def decision_facts(table: pa.Table) -> list[DecisionFacts]:
+    """The facts of a decisions table with at least :data:`DECISION_COLUMNS`.
+
+    >>> facts = decision_facts(pa.table({"txn_id": ["t1"], "card_id": ["c1"],
+    ...     "decision": ["approve"], "explored": [False], "propensity": [1.0], "ts_ms": [0],
+    ...     "amount": [10.0], "merchant_id": [None]}))
+    >>> facts[0].merchant_id, facts[0].terminal_id
+    ('', '')
+    """
     columns = [table[c].to_pylist() for c in DECISION_COLUMNS]
+    for name in ENTITY_COLUMNS:
+        found = table[name].to_pylist() if name in table.column_names else [None] * len(table)
+        columns.append([value or "" for value in found])
     return [DecisionFacts(*row) for row in zip(*columns, strict=True)]
 
 

@@ -67,6 +67,8 @@ def case_row(decision: dict[str, Any], policy: CasePolicy, now_ms: int) -> dict[
     return {
         "txn_id": decision["txn_id"],
         "card_id": decision["card_id"],
+        "merchant_id": decision["merchant_id"],
+        "terminal_id": decision["terminal_id"],
         "event_ms": decision["event_ms"],
         "opened_at_ms": opened,
         "sla_due_ms": opened + int(policy.sla_hours * HOUR_MS),

@@ -8,7 +8,8 @@ that record, it finds its labels on the topic when it starts again (by ``label_i
 ``read_committed`` from the last recorded offset) instead of sending them twice.
 
 The record is the label format the generator and the re-ranker learner use (``txn_id``,
-``card_id``, ``label``, ``event_time``, ``reported_at``, ``source``), plus provenance:
+``card_id``, ``merchant_id``, ``terminal_id``, ``label``, ``event_time``, ``reported_at``,
+``source``), plus provenance:
 ``label_id``, ``analyst``, ``guideline_version``, ``case_id``, ``priority``, and for a
 correction ``supersedes`` (the label it replaces) and ``reason``.
 """
@@ -48,9 +49,12 @@ def queue_label(
     """Write the label of a verdict to the outbox (the caller's transaction); its id."""
     now = int(time.time() * 1000)
     label_id = f"rv-{case['id']}-{uuid.uuid4().hex[:12]}"
+    merchant_id, terminal_id = _entities(conn, case)
     doc: dict[str, Any] = {
         "txn_id": case["txn_id"],
         "card_id": case["card_id"],
+        "merchant_id": merchant_id,
+        "terminal_id": terminal_id,
         "label": verdict,
         "event_time": format_event_time(case["event_ms"]),
         "reported_at": format_event_time(now),
@@ -74,6 +78,20 @@ def queue_label(
         )
     )
     return label_id
+
+
+def _entities(conn: Connection, case: dict[str, Any]) -> tuple[str, str]:
+    """The payment's merchant and terminal ids: the case's, else its decision's (a case opened
+    before cases kept them); empty when neither knows."""
+    merchant_id, terminal_id = case.get("merchant_id"), case.get("terminal_id")
+    if merchant_id is None or terminal_id is None:
+        d = t.decisions.c
+        row = conn.execute(
+            select(d.merchant_id, d.terminal_id).where(d.txn_id == case["txn_id"])
+        ).first()
+        if row is not None:  # retention may have deleted it
+            merchant_id, terminal_id = merchant_id or row[0], terminal_id or row[1]
+    return merchant_id or "", terminal_id or ""
 
 
 class LabelPublisher:

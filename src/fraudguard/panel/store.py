@@ -223,6 +223,7 @@ def decision_row(raw: bytes | None) -> dict[str, Any]:
         "txn_id": txn_id,
         "card_id": str(doc.get("card_id") or ""),
         "merchant_id": str(doc.get("merchant_id") or ""),
+        "terminal_id": str(doc.get("terminal_id") or ""),
         "event_ms": event_ms,
         "decided_at_ms": int(doc.get("decided_at_ms") or 0),
         "amount": amount,

@@ -38,6 +38,8 @@ decisions = Table(
     Column("txn_id", String(ID), nullable=False, unique=True),
     Column("card_id", String(ID), nullable=False),
     Column("merchant_id", String(ID), nullable=False, default=""),
+    Column("terminal_id", String(ID), nullable=True, default=""),
+    # Null in rows stored before the column was.
     Column("event_ms", BigInteger, nullable=False),
     Column("decided_at_ms", BigInteger, nullable=False),
     Column("amount", Float, nullable=False, default=0.0),
@@ -225,6 +227,10 @@ cases = Table(
     Column("label_id", String(64), nullable=True),
     # The newest label this case gave (a correction supersedes the one before).
     Column("updated_at_ms", BigInteger, nullable=False),
+    Column("merchant_id", String(ID), nullable=True, default=""),
+    Column("terminal_id", String(ID), nullable=True, default=""),
+    # The payment's entities, named by the case's labels; the case outlives its decision row
+    # (retention). Null in cases opened before the columns were.
 )
 Index("cases_queue", cases.c.status, cases.c.priority)
 Index("cases_assignee", cases.c.assignee, cases.c.status)

@@ -213,6 +213,8 @@ class RowConverter:
         return GroundTruthLabel(
             txn_id=txn.txn_id,
             card_id=txn.card_id,
+            merchant_id=txn.merchant_id,
+            terminal_id=txn.terminal_id,
             label="fraud" if entry.fraud else "legit",
             scenario=entry.scenario,
             event_time=txn.event_time,

@@ -32,7 +32,7 @@ from fraudguard.replay.player import Progress, play
 from fraudguard.wire.transactions import parse_event_time
 
 TEXT = ("txn_id", "card_id", "event_time", "decision", "model_version", "threshold_version",
-        "tier", "merchant_id", "currency", "mcc", "country", "channel",
+        "tier", "merchant_id", "terminal_id", "currency", "mcc", "country", "channel",
         "challenger_version")  # fmt: skip
 NUMBERS = ("score", "base_score", "propensity", "amount", "challenger_score")
 FLAGS = ("explored", "degraded", "late")

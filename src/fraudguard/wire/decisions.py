@@ -95,6 +95,7 @@ class DecisionRecord:
     """True when the transaction came behind the watermark and was decided on arrival, against
     state that may already hold later events (see ``docs/features.md``)."""
     merchant_id: str = ""
+    terminal_id: str = ""
     amount: float = 0.0
     """In the transaction's own currency."""
     currency: str = ""

@@ -1,5 +1,6 @@
 """The fields every label record shares (``labels`` and ``ground_truth`` topics,
-docs/formats.md#label), read once for both; ``reason`` names the topic's refusal.
+docs/formats.md#label), read once for both; ``reason`` names the topic's refusal. The
+payment's entities (:func:`label_entities`) are optional: older labels lack them.
 
 >>> label_fields(label_object(b'{"txn_id": "t1", "label": "legit"}', "bad_label"), "bad_label")
 ('t1', False)
@@ -37,3 +38,22 @@ def label_fields(doc: dict[str, Any], reason: str) -> tuple[str, bool]:
     if label not in ("fraud", "legit"):
         raise InvalidLabel(reason, f"label must be 'fraud' or 'legit', not {label!r}")
     return txn_id, label == "fraud"
+
+
+def label_entities(doc: dict[str, Any]) -> tuple[str, str, str] | None:
+    """``(card_id, merchant_id, terminal_id)`` of a label, for the label-fed risk features;
+    None unless all three are non-empty strings (labels written before they were named, or by
+    a producer that could not know them, still teach the re-ranker).
+
+    >>> label_entities({"txn_id": "t1", "card_id": "c1", "merchant_id": "m1",
+    ...                 "terminal_id": "m1-t2", "label": "fraud"})
+    ('c1', 'm1', 'm1-t2')
+    >>> label_entities({"txn_id": "t1", "card_id": "c1", "merchant_id": "m1", "terminal_id": ""})
+    >>> label_entities({"txn_id": "t1", "card_id": "c1"}) is None
+    True
+    """
+    card, merchant, terminal = doc.get("card_id"), doc.get("merchant_id"), doc.get("terminal_id")
+    if isinstance(card, str) and isinstance(merchant, str) and isinstance(terminal, str):
+        if card and merchant and terminal:
+            return card, merchant, terminal
+    return None

@@ -66,9 +66,9 @@ def test_the_record_carries_the_transaction_fields_the_tiers_segment_on() -> Non
     txn = Transaction("t1", "2026-11-23T10:00:00Z", 0, "c1", "u1", "m7", "m7-t1", 120.5,
                       "PLN", "7995", "PL", "online", None)  # fmt: skip
     record = Decider().decide(txn, {}, now_ms=7)
-    fields = (record.merchant_id, record.amount, record.currency, record.mcc, record.country,
-              record.channel)  # fmt: skip
-    assert fields == ("m7", 120.5, "PLN", "7995", "PL", "online")
+    fields = (record.merchant_id, record.terminal_id, record.amount, record.currency, record.mcc,
+              record.country, record.channel)  # fmt: skip
+    assert fields == ("m7", "m7-t1", 120.5, "PLN", "7995", "PL", "online")
 
 
 def test_the_challenger_is_recorded_and_never_decides() -> None:

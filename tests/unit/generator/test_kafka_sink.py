@@ -96,6 +96,13 @@ def test_history_is_sent_whole_keyed_by_card_with_labels_known_by_its_end():
         key == lab["card_id"]
         for (key, _, _), lab in zip(producer.topic(LABELS), labels, strict=True)
     )
+    payments = {orjson.loads(v)["txn_id"]: orjson.loads(v) for _, v, _ in sent}
+    for lab in labels:  # each hindsight label names its payment's entities
+        payment = payments[lab["txn_id"]]
+        assert (lab["merchant_id"], lab["terminal_id"]) == (
+            payment["merchant_id"],
+            payment["terminal_id"],
+        )
 
 
 def test_labels_never_arrive_before_the_simulated_clock_reaches_them():

@@ -21,6 +21,7 @@ def test_every_fraud_has_one_fraud_label_with_its_scenario(month, fraud_frame):
         label = fraud_labels[row.txn_id]
         assert label.scenario == row.scenario
         assert label.card_id == row.card_id
+        assert (label.merchant_id, label.terminal_id) == (row.merchant_id, row.terminal_id)
         assert label.event_time == row.event_time
 
 
@@ -55,5 +56,6 @@ def test_one_incident_is_reported_at_once(month):
 def test_label_table_is_sorted_by_report_time(month):
     table = labels_table(month.labels)
     assert table.column_names == list(LABEL_FIELDS)
+    assert {"card_id", "merchant_id", "terminal_id"} <= set(LABEL_FIELDS)
     reported = table.column("reported_at").to_pylist()
     assert reported == sorted(reported)

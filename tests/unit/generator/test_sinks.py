@@ -28,6 +28,8 @@ def test_file_round_trip(tmp_path, suffix):
     assert [lab["reported_at"] for lab in labels] == sorted(lab["reported_at"] for lab in labels)
     fraud_ids = {lab["txn_id"] for lab in labels if lab["label"] == "fraud"}
     assert len(fraud_ids) == report.fraud
+    entities = {row["txn_id"]: (row["merchant_id"], row["terminal_id"]) for row in expected}
+    assert all((x["merchant_id"], x["terminal_id"]) == entities[x["txn_id"]] for x in labels)
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])

@@ -29,7 +29,8 @@ def decisions(n: int = 3_000, days: int = 5, seed: int = 1) -> tuple[list[Decisi
         explored = decision == "approve" and rng.random() < 0.1
         propensity = 0.05 if explored else (0.95 if decision != "approve" else 1.0)
         facts.append(DecisionFacts(txn, f"c{i % 97}", decision, explored, propensity,
-                                   rng.randrange(days * DAY_MS), 10.0 + i))  # fmt: skip
+                                   rng.randrange(days * DAY_MS), 10.0 + i, f"m{i % 13}",
+                                   f"m{i % 13}-t{i % 3}"))  # fmt: skip
         if rng.random() < 1 / 3:
             frauds.add(txn)
     return facts, frauds
@@ -133,3 +134,37 @@ def test_the_cli_s_file_path_writes_our_labels_format(tmp_path: Path) -> None:
     assert {r["source"] for r in rows} == {"chargeback", "investigation"}
     assert {r["scenario"] for r in rows} == {"unknown"}  # the ground truth's scenario stays out
     assert sum(report.labels.values()) == len(rows)
+    by_txn = {f.txn_id: f for f in facts}
+    for row in rows:  # each label names its payment's entities, from the decision
+        fact = by_txn[row["txn_id"]]
+        assert (row["card_id"], row["merchant_id"], row["terminal_id"]) == (
+            fact.card_id, fact.merchant_id, fact.terminal_id,
+        )  # fmt: skip
+
+
+def test_a_decisions_file_without_the_terminal_gives_labels_naming_it_empty(
+    tmp_path: Path,
+) -> None:
+    facts, frauds = decisions(n=500)
+    kept = [name for name in DecisionFacts._fields if name != "terminal_id"]  # as a backtest's
+    columns = {name: [getattr(f, name) for f in facts] for name in kept}
+    pq.write_table(pa.table(columns), tmp_path / "decisions.parquet")
+    truth = tmp_path / "truth.labels.jsonl"
+    truth.write_text("".join(f'{{"txn_id": "{t}", "label": "fraud"}}\n' for t in sorted(frauds)))
+    out = tmp_path / "bank.labels.jsonl"
+    write_bank_labels(tmp_path / "decisions.parquet", truth, out, SETTINGS)
+    rows = read_records(out)
+    assert rows and {r["terminal_id"] for r in rows} == {""}
+    assert all(r["merchant_id"].startswith("m") for r in rows)
+
+
+def test_a_label_names_the_entities_of_its_decision_record() -> None:
+    record = {"txn_id": "t1", "card_id": "c1", "decision": "approve", "amount": 5,
+              "event_time": "2026-11-23T10:00:00Z", "merchant_id": "m1", "terminal_id": "m1-t2"}
+    label = BankOutcomes(SETTINGS).label_for(DecisionFacts.from_record(record), fraud=True)
+    assert label is not None
+    doc = label.to_dict()
+    assert (doc["card_id"], doc["merchant_id"], doc["terminal_id"]) == ("c1", "m1", "m1-t2")
+    older = {k: v for k, v in record.items() if k not in ("merchant_id", "terminal_id")}
+    facts = DecisionFacts.from_record(older)
+    assert (facts.merchant_id, facts.terminal_id) == ("", "")

@@ -9,6 +9,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import orjson
 import pytest
 
 from fraudguard.config import OutcomesServiceSettings, OutcomesSettings
@@ -41,7 +42,8 @@ def stream(n: int = 2_000, days: int = 6, seed: int = 3):
         decision = rng.choices(["approve", "review", "block"], weights=[6, 3, 1])[0]
         explored = decision == "approve" and rng.random() < 0.1
         facts.append(DecisionFacts(txn, f"c{i % 37}", decision, explored,
-                                   0.05 if explored else 1.0, ts, 10.0))  # fmt: skip
+                                   0.05 if explored else 1.0, ts, 10.0, f"m{i % 11}",
+                                   f"m{i % 11}-t1"))  # fmt: skip
         if rng.random() < 1 / 3:
             frauds.add(txn)
             truth.append(Truth(txn, True, ts))
@@ -144,6 +146,17 @@ def test_crashes_and_restarts_from_the_changelog_lose_and_repeat_nothing(seed):
     assert restored.pending_labels() == state.pending_labels()
     assert restored.counts["decisions_approve"] == sum(f.decision == "approve" for f in facts)
     assert restored.counts["truth_matched"] == len(frauds)
+
+
+def test_a_changelog_written_before_labels_named_their_entities_still_restores():
+    pending = {"txn_id": "t1", "card_id": "c1", "label": "fraud", "reported_ms": 9_000,
+               "event_time": "1970-01-01T00:00:01.000Z", "source": "chargeback"}
+    review = {"facts": ["t2", "c2", "review", False, 1.0, 2_000, 5.0], "fraud": True}
+    entries = [("p/t1", orjson.dumps(pending)), ("r/t2", orjson.dumps(review))]
+    restored = OutcomesState.restore(settings(), PARTITIONS, entries)
+    [label] = restored.pending_labels()
+    assert (label.txn_id, label.merchant_id, label.terminal_id) == ("t1", "", "")
+    assert label.to_dict()["terminal_id"] == "" and restored.reviews_held == 1
 
 
 def test_reviews_out_of_order_within_the_window_take_the_capacity_in_event_time_order():

@@ -26,6 +26,8 @@ def decision(i: int, decision: str, score: float, amount: float) -> bytes:
         {
             "txn_id": f"t{i}",
             "card_id": f"c{i}",
+            "merchant_id": f"m{i}",
+            "terminal_id": f"m{i}-t1",
             "event_time": format_event_time(T0 + i),
             "decision": decision,
             "score": score,
@@ -102,11 +104,28 @@ def test_a_verdict_closes_the_case_with_one_label_even_when_clicked_twice(stored
     assert closed["status"] == "closed" and again == closed
     [label] = outbox(stored)
     assert label["txn_id"] == "t3" and label["label"] == "fraud" and label["source"] == "review"
+    assert (label["card_id"], label["merchant_id"], label["terminal_id"]) == ("c3", "m3", "m3-t1")
     assert label["analyst"] == "ana" and label["guideline_version"] == "review-guidelines-v1"
     assert label["case_id"] == case["id"] and label["priority"] == pytest.approx(550.0)
     assert label["label_id"] == closed["label_id"] and label["reported_at"].endswith("Z")
     with pytest.raises(cases.CaseConflict, match="a lead corrects it"):
         cases.decide(stored, SETTINGS, ana, actor, case["id"], "legit")
+
+
+def test_a_case_opened_before_cases_kept_the_entities_labels_its_decisions(
+    stored: Engine,
+) -> None:
+    ana, actor = who("ana", Role.ANALYST)
+    with stored.begin() as conn:  # as an older panel stored them
+        conn.execute(update(t.cases).values(merchant_id=None, terminal_id=None))
+        conn.execute(update(t.decisions).where(t.decisions.c.txn_id == "t0")
+                     .values(terminal_id=None))  # fmt: skip
+    for txn_id in ("t3", "t0"):
+        case = cases.take_next(stored, ana, actor)
+        assert case["txn_id"] == txn_id
+        cases.decide(stored, SETTINGS, ana, actor, case["id"], "fraud")
+    entities = [(x["merchant_id"], x["terminal_id"]) for x in outbox(stored)]
+    assert entities == [("m3", "m3-t1"), ("m0", "")]
 
 
 def test_an_escalated_case_is_settled_by_a_lead_and_a_correction_supersedes(stored: Engine) -> None:

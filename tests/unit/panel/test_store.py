@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, create_engine, insert, select, text
 from sqlalchemy.exc import DatabaseError
 
 from fraudguard.panel import tables as t
 from fraudguard.panel.audit import Actor, record
 from fraudguard.panel.columns import DecisionColumns
+from fraudguard.panel.db import grow_schema
 from fraudguard.panel.store import Batch, DecisionStore, Position, decision_row
 from fraudguard.wire.transactions import format_event_time
 
@@ -22,6 +23,8 @@ def decision(i: int, score: float = 0.5, at: int = T0) -> bytes:
         {
             "txn_id": f"t{i}",
             "card_id": "c1",
+            "merchant_id": "m1",
+            "terminal_id": "m1-t2",
             "event_time": format_event_time(at + i),
             "decision": "review",
             "score": score,
@@ -67,6 +70,9 @@ def test_a_batch_and_its_offsets_are_stored_once(engine: Engine) -> None:
 
 def test_a_decision_keeps_the_amount_in_euro_from_its_features_and_its_segment() -> None:
     row = decision_row(decision(0))
+    assert (row["merchant_id"], row["terminal_id"]) == ("m1", "m1-t2")
+    older = {k: v for k, v in orjson.loads(decision(0)).items() if k != "terminal_id"}
+    assert decision_row(orjson.dumps(older))["terminal_id"] == ""
     assert (row["amount"], row["currency"], row["amount_eur"]) == (50.0, "PLN", 12.5)
     assert (row["mcc"], row["channel"], row["country"], row["tier"]) == (
         "5411",
@@ -74,6 +80,20 @@ def test_a_decision_keeps_the_amount_in_euro_from_its_features_and_its_segment()
         "PL",
         "default",
     )
+
+
+ENTITIES = ("merchant_id", "terminal_id")
+
+
+def test_an_older_database_grows_the_entity_columns_cases_name_in_their_labels() -> None:
+    older = create_engine("sqlite://")
+    with older.begin() as conn:  # decisions and cases as they were before the columns
+        for table, added in ((t.decisions, {"terminal_id"}), (t.cases, set(ENTITIES))):
+            kept = ", ".join(c.name for c in table.columns if c.name not in added)
+            conn.exec_driver_sql(f"CREATE TABLE {table.name} ({kept})")
+        t.metadata.create_all(conn)
+        grown = grow_schema(conn)
+    assert sorted(grown) == ["cases.merchant_id", "cases.terminal_id", "decisions.terminal_id"]
 
 
 @pytest.mark.parametrize(

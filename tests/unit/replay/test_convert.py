@@ -39,8 +39,13 @@ def test_the_handbook_fixture_converts_whole(tmp_path: Path, data_dir, mappings_
     fraud = {f"h{r['TRANSACTION_ID']}": r for r in source if r["TX_FRAUD"] == "1"}
     assert {label["txn_id"] for label in labels} == set(fraud) and report.fraud_labels == 9
     scenarios = {"1": "amount_over_220", "2": "compromised_terminal", "3": "compromised_card"}
+    payments = {t["txn_id"]: t for t in read_records(report.out)}
     for label in labels:
         assert label["scenario"] == scenarios[fraud[label["txn_id"]]["TX_FRAUD_SCENARIO"]]
+        payment = payments[label["txn_id"]]  # the label names the payment's entities
+        assert (label["card_id"], label["merchant_id"], label["terminal_id"]) == (
+            payment["card_id"], payment["merchant_id"], payment["terminal_id"],
+        )  # fmt: skip
         assert label["source"] == "handbook" and label["label"] == "fraud"
     reported = [label["reported_at"] for label in labels]
     assert reported == sorted(reported)
@@ -151,6 +156,10 @@ def test_labels_from_a_separate_file_join_their_transactions(
     written = {lab["txn_id"]: lab for lab in read_records(report.labels_out)}
     assert written["5"]["reported_at"] == "2024-03-05T00:00:00.000Z"
     assert written["5"]["scenario"] == "card_theft" and written["6"]["label"] == "legit"
+    payment = next(t for t in read_records(report.out) if t["txn_id"] == "5")
+    assert (written["5"]["merchant_id"], written["5"]["terminal_id"]) == (
+        payment["merchant_id"], payment["terminal_id"],
+    )  # fmt: skip
     rejects = read_records(report.rejects_out)
     assert [(r["file"], r["row"], r["reason"]) for r in rejects] == [
         ("chargebacks.csv", 4, "duplicate_label"), ("chargebacks.csv", 3, "unknown_transaction"),

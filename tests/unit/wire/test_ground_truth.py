@@ -8,6 +8,7 @@ import pytest
 from fraudguard.errors import InvalidLabel
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.wire.ground_truth import Truth, TruthMark, encode_mark, parse_ground_truth
+from fraudguard.wire.labels import label_entities
 
 
 def test_the_generator_s_labels_read_as_truth():
@@ -19,6 +20,7 @@ def test_the_generator_s_labels_read_as_truth():
     for lab in labels:
         truth = parse_ground_truth(orjson.dumps(lab.to_dict()))
         assert truth == Truth(lab.txn_id, lab.label == "fraud", truth.ts_ms)
+        assert label_entities(lab.to_dict()) == (lab.card_id, lab.merchant_id, lab.terminal_id)
 
 
 def test_a_mark_reads_back():
