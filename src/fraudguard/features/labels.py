@@ -24,11 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from fraudguard.errors import InvalidInput, InvalidLabel
-from fraudguard.wire.labels import label_fields
+from fraudguard.wire.labels import label_entities, label_fields
 from fraudguard.wire.transactions import parse_event_time
-
-ENTITY_FIELDS = ("card_id", "merchant_id", "terminal_id")
-
 
 @dataclass(frozen=True, slots=True)
 class FraudLabel:
@@ -52,10 +49,10 @@ def fraud_label(doc: dict[str, Any]) -> FraudLabel | None:
         reported_ms = parse_event_time(reported)
     except InvalidInput as exc:
         raise InvalidLabel("bad_label", f"reported_at: {exc}") from None
-    ids = [doc.get(name) for name in ENTITY_FIELDS]
-    if not is_fraud or not all(isinstance(i, str) and i for i in ids):
+    entities = label_entities(doc)
+    if not is_fraud or entities is None:
         return None
-    return FraudLabel(txn_id, reported_ms, *ids)  # type: ignore[arg-type]
+    return FraudLabel(txn_id, reported_ms, *entities)
 
 
 @dataclass
