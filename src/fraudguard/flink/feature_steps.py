@@ -101,8 +101,9 @@ def transactions_watermarks(settings: Settings) -> Any:
 def fraud_labels(labels: Any, settings: Settings) -> Any:
     """The ``labels`` topic's records to the fraud labels the feature steps keep
     (``io.fraudguard.flink.ParseLabel``; the others counted by reason), with their report time
-    as event time. The topic goes idle after ``flink.idle_partition_ms`` without a label, like a
-    transactions partition."""
+    as event time. Their watermark (``LabelClock``) holds the payments back at the start until
+    the first label is read or ``flink.idle_partition_ms`` has passed, and then only while
+    labels keep coming ``flink.quiet_reader_ms`` apart or less."""
     from pyflink.datastream import DataStream
 
     jvm, flink = _jvm(), settings.flink
@@ -112,7 +113,7 @@ def fraud_labels(labels: Any, settings: Settings) -> Any:
     parsed = labels._j_data_stream.flatMap(jvm.io.fraudguard.flink.ParseLabel(), enriched)
     parsed = parsed.name("read-labels").uid("read-labels").setParallelism(1)  # one partition
     strategy = jvm.io.fraudguard.flink.ParseLabel.watermarks(
-        flink.out_of_orderness_ms, flink.idle_partition_ms
+        flink.idle_partition_ms, flink.quiet_reader_ms
     )
     timed = parsed.assignTimestampsAndWatermarks(strategy).name("label-time").uid("label-time")
     timed = timed.setParallelism(1)

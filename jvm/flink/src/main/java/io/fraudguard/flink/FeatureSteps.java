@@ -12,6 +12,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -101,6 +102,7 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
         private transient ValueState<FeatureKernel.CardState> card;
         private transient ValueState<LabelWindows> labels;
         private transient boolean labelFed;
+        private transient Counter lateLabels;
         private transient long[] seen; // reused: previous sightings at merchant and terminal
 
         public Card(String specJson, long dedupeTtlMs, boolean inEventTimeOrder) {
@@ -113,12 +115,16 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
             card = valueState("card", new KernelStateSerializer.Card());
             labels = valueState("card-labels", new KernelStateSerializer.Labels());
             labelFed = kernel.hasLabelFeatures("card");
+            lateLabels = getRuntimeContext().getMetricGroup().counter("labels_late");
             seen = new long[2];
         }
 
         @Override
         protected void apply(Enriched e, Collector<Enriched> out) throws Exception {
             if (e.label) {
+                if (e.late) {
+                    lateLabels.inc(); // applied on arrival: payments before it may not see it
+                }
                 if (labelFed) {
                     LabelWindows known = labels.value();
                     if (known == null) {

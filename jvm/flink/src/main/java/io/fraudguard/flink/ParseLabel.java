@@ -2,7 +2,6 @@ package io.fraudguard.flink;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
@@ -94,14 +93,9 @@ public class ParseLabel extends RichFlatMapFunction<byte[], Enriched> {
         return v != null && v.isTextual() && !v.asText().isEmpty() ? v.asText() : null;
     }
 
-    /**
-     * The labels' event time is when they were reported; the watermark trails the newest by
-     * {@code outOfOrdernessMs}, and a topic silent for {@code idleMs} stops holding the feature
-     * steps back.
-     */
-    public static WatermarkStrategy<Enriched> watermarks(long outOfOrdernessMs, long idleMs) {
-        return WatermarkStrategy.<Enriched>forBoundedOutOfOrderness(Duration.ofMillis(outOfOrdernessMs))
-                .withTimestampAssigner((e, previous) -> e.tsMs)
-                .withIdleness(Duration.ofMillis(idleMs));
+    /** The labels' event time is when they were reported; their watermark, {@link LabelClock}. */
+    public static WatermarkStrategy<Enriched> watermarks(long startMs, long quietMs) {
+        WatermarkStrategy<Enriched> clock = context -> new LabelClock(startMs, quietMs);
+        return clock.withTimestampAssigner((e, previous) -> e.tsMs);
     }
 }
