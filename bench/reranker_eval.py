@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from bench_results import RESULTS_DIR, log, run_metadata, write_result
 from fraudguard.features import FEATURE_NAMES, build_features
+from fraudguard.features.labels import FraudLabels
 from fraudguard.features.offline import feature_table
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.reranker.evaluation import LabelledDecision, evaluate_delayed
@@ -92,15 +93,18 @@ def evaluate_seed(seed: int, args: argparse.Namespace, config: RerankerConfig) -
         seed=seed, cards=args.cards, merchants=args.merchants, days=args.days,
         fraud_rate=args.fraud_rate,
     )  # fmt: skip
-    txns, reported = [], {}
+    txns, reported, label_docs = [], {}, []
     for batch in PaymentStream(gen).batches():
         txns.extend(batch.transactions())
+        label_docs += [label.to_dict() for label in batch.labels]
         for txn_id, scenario, at in zip(
             batch.txn_ids, batch.scenario.tolist(), batch.reported_ms.tolist(), strict=True
         ):
             if scenario:
                 reported[txn_id] = at
-    rows = list(build_features(txns, dedupe_ttl_ms=DAY))
+    # The label-fed features see the generator's fraud labels as the job would, at report time.
+    fed = FraudLabels.of(label_docs).labels
+    rows = list(build_features(txns, dedupe_ttl_ms=DAY, labels=fed))
     log(f"seed {seed}: {len(rows):,} transactions, {len(reported):,} fraudulent, features in "
         f"{time.monotonic() - started:.0f} s")  # fmt: skip
 

@@ -69,3 +69,54 @@ def recorded_endpoint() -> Iterator[RecordedEndpoint]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass(frozen=True)
+class LabelledStream:
+    """A small generated stream in processing order with fraud labels on some payments,
+    reported in the same millisecond as a later payment, a millisecond later, minutes, hours
+    and days later; and labels that feed nothing (legitimate, without entities, after the last
+    payment)."""
+
+    transactions: list[Any]
+    labels: list[Any]
+    """The :class:`~fraudguard.features.labels.FraudLabel` s that feed the features."""
+    docs: list[dict[str, Any]]
+    """Every label as a labels file holds it."""
+
+    def write(self, folder: Any) -> tuple[Any, Any]:
+        """The transactions and labels files (JSONL) in ``folder``."""
+        import orjson
+
+        txns, labels = folder / "transactions.jsonl", folder / "labels.jsonl"
+        txns.write_bytes(b"".join(orjson.dumps(t.to_wire()) + b"\n" for t in self.transactions))
+        labels.write_bytes(b"".join(orjson.dumps(doc) + b"\n" for doc in self.docs))
+        return txns, labels
+
+
+@pytest.fixture(scope="session")
+def labelled_stream() -> LabelledStream:
+    from fraudguard.features.labels import FraudLabel
+    from fraudguard.generator import GeneratorConfig, PaymentStream
+    from fraudguard.wire.transactions import format_event_time
+
+    config = GeneratorConfig(seed=17, cards=50, merchants=60, days=3)
+    txns = sorted(PaymentStream(config).transactions(), key=lambda t: (t.ts_ms, t.txn_id))
+    delays = [1, 60_000, 3_600_000, 6 * 3_600_000, 2 * 86_400_000]
+    labels = []
+    for n, i in enumerate(range(0, len(txns) - 40, 7)):
+        t = txns[i]
+        # every other label lands on a later payment's millisecond: applied after it
+        reported = txns[i + 1 + n % 30].ts_ms if n % 2 else t.ts_ms + delays[n % len(delays)]
+        labels.append(FraudLabel(t.txn_id, reported, t.card_id, t.merchant_id, t.terminal_id))
+    last = txns[-1]
+    labels.append(FraudLabel(last.txn_id, last.ts_ms + 1, last.card_id, last.merchant_id,
+                             last.terminal_id))  # fmt: skip
+    docs = [
+        {"txn_id": x.txn_id, "label": "fraud", "reported_at": format_event_time(x.reported_ms),
+         "card_id": x.card_id, "merchant_id": x.merchant_id, "terminal_id": x.terminal_id}
+        for x in labels
+    ]  # fmt: skip
+    docs.append({**docs[1], "txn_id": txns[3].txn_id, "label": "legit"})
+    docs.append({k: v for k, v in docs[2].items() if k != "terminal_id"} | {"txn_id": "x"})
+    return LabelledStream(txns, labels, docs)

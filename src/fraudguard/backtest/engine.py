@@ -34,6 +34,7 @@ from fraudguard.config import Settings
 from fraudguard.control.reranker_message import RerankerChange
 from fraudguard.decision import BUILTIN_TIERS, ThresholdTiers
 from fraudguard.decision.exploration import ExplorationPolicy
+from fraudguard.features.labels import FraudLabels
 from fraudguard.models.registry import ModelRegistry
 
 DICTIONARY_COLUMNS = [
@@ -148,7 +149,9 @@ def run_backtest(
     ``out/summary.json``). Labels count only if reported by ``labels_known_at_ms`` (default
     ``to_ms``: the end of the period). ``challenger`` is scored beside each decision as the
     job's shadow challenger: the registry's (the default), a named version, or None.
-    ``reranker`` (a published snapshot) re-scores as the job does (for both arms)."""
+    ``reranker`` (a published snapshot) re-scores as the job does (for both arms). The fraud
+    labels of ``labels`` feed the label-fed features whatever the cut-off, each from the first
+    transaction after its report time, as in the job."""
     started = time.perf_counter()
     share = settings.exploration.share
     policy = ExplorationPolicy(**settings.exploration.model_dump()) if share > 0 else None
@@ -173,12 +176,13 @@ def run_backtest(
             arm.config.challenger = (versions.index(shadow), shadow)
     cutoff = labels_known_at_ms if labels_known_at_ms is not None else to_ms
     known = KnownLabels.from_file(labels, cutoff) if labels is not None else None
+    fraud = FraudLabels.from_file(labels) if labels is not None else FraudLabels()
     run = JvmRun(versions, {})
     count = 0
     try:
         for batch in scored_rows(
             transactions, settings, versions, from_ms=from_ms, to_ms=to_ms,
-            batch_rows=batch_rows, run=run,
+            batch_rows=batch_rows, run=run, labels=fraud.labels,
         ):  # fmt: skip
             count += len(batch)
             label_columns = None
@@ -211,6 +215,7 @@ def run_backtest(
         "labels_known_at_ms": None if cutoff == FOREVER_MS else cutoff,
         "elapsed_s": round(elapsed, 3),
         "throughput_tps": round(count / elapsed) if elapsed > 0 else 0,
+        "feature_labels": fraud.usage(int(run.summary.get("labels_applied", 0))),
         "jvm": run.summary, **{arm.name: arm.summary() for arm in arms},
     }  # fmt: skip
     import orjson

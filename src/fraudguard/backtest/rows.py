@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from fraudguard.config import Settings
 from fraudguard.errors import StackError
+from fraudguard.features.labels import FraudLabel
 from fraudguard.features.registry import FEATURE_NAMES
 from fraudguard.features.spec import write_feature_spec
 from fraudguard.jvm import classpath
@@ -122,11 +123,16 @@ def scored_rows(
     to_ms: int = FOREVER_MS,
     batch_rows: int = 32_768,
     run: JvmRun | None = None,
+    labels: Sequence[FraudLabel] = (),
 ) -> Iterator[RowBatch]:
     """Batches of ``transactions`` (the wire format, one JSON object a line) with features and
     one base score per model of ``versions`` (registry versions, ``champion``, or ``rules``).
     Every transaction feeds the states; batches hold those with ``from_ms <= ts_ms < to_ms``.
-    ``run``, when given, receives the JVM's summary (served versions, timings, peak heap)."""
+    ``labels`` feed the label-fed features: each before the first transaction of the file
+    after its report time, as the job applies them. ``run``, when given, receives the JVM's
+    summary (served versions, timings, peak heap, labels read and applied)."""
+    from fraudguard.features.jvm import write_fraud_labels
+
     ttl = settings.flink.dedupe_ttl_ms if dedupe_ttl_ms is None else dedupe_ttl_ms
     with tempfile.TemporaryDirectory(prefix="fraudguard-backtest-") as folder:
         spec = write_feature_spec(Path(folder) / "spec.json")
@@ -135,6 +141,8 @@ def scored_rows(
             str(spec), str(settings.models_dir), json.dumps(serving_layout()), ",".join(versions),
             str(ttl), str(from_ms), str(to_ms), str(batch_rows), str(transactions), str(summary),
         ]  # fmt: skip
+        if labels:
+            args.append(str(write_fraud_labels(Path(folder) / "labels.jsonl", labels)))
         # The job's collector: the backtest makes garbage at one core's full speed, and
         # ParallelGC collects it with the least overhead (measured faster than G1 here).
         command = [check_java(), *JVM_OPTIONS, *jvm_heap_options(settings), "-cp",

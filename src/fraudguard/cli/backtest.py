@@ -143,6 +143,10 @@ def backtest(ctx: click.Context, source: Path | None, scenario_path: Path | None
             counts = ", ".join(f"{d} {n:,}" for d, n in s["decisions"].items())
             click.echo(f"{arm}: {s['model_version']} / {s['threshold_version']}: {counts}; "
                        f"{s['explored']:,} explored -> {s['decisions_file']}")  # fmt: skip
+    if summary.get("labels_file") is not None:
+        from fraudguard.features.labels import usage_line
+
+        click.echo(usage_line(summary["feature_labels"]))
     click.echo(f"{summary['transactions']:,} transactions in {summary['elapsed_s']:.1f}s "
                f"({summary['throughput_tps']:,} tx/s); report: {result.report['md']}, "
                f"{result.report['html']}")  # fmt: skip

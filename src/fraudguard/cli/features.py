@@ -23,9 +23,21 @@ def features() -> None:
     default=None,
     help="Feature table (.parquet, .csv or .jsonl) [default: SOURCE with .features.parquet].",
 )
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Labels file whose fraud labels feed the label-fed features [default: none].",
+)
 @MAX_REJECT_SHARE
 @click.pass_obj
-def build(settings: Settings, source: Path, out: Path | None, max_reject_share: float) -> None:
+def build(
+    settings: Settings,
+    source: Path,
+    out: Path | None,
+    labels: Path | None,
+    max_reject_share: float,
+) -> None:
     """Compute every feature of every transaction in SOURCE, exactly as the job does.
 
     SOURCE is a transactions file (.jsonl, .csv or .parquet, as `fraudguard generate` and
@@ -33,11 +45,16 @@ def build(settings: Settings, source: Path, out: Path | None, max_reject_share: 
     (without the clock checks); a retried id is kept once. Refused rows are counted by reason
     and written beside the table (OUT's name with .rejects.jsonl); more than
     --max-reject-share of them fails the run before any feature is computed.
+
+    With --labels, the file's fraud labels feed the label-fed risk features (merchant and
+    terminal fraud rates, the card's confirmed fraud), each from the first payment after its
+    report time, as the job applies them; labels need card_id, merchant_id and terminal_id.
+    Without it those features are computed with no label known.
     """
     from fraudguard.features.files import build_feature_file, default_features_path
 
     out = out or default_features_path(source)
-    click.echo(build_feature_file(source, out, settings, max_reject_share).summary())
+    click.echo(build_feature_file(source, out, settings, max_reject_share, labels).summary())
 
 
 @features.command("list")

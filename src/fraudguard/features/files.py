@@ -3,7 +3,8 @@ build`` writes, and what ``fraudguard train`` builds from a foreign file after c
 
 Rows are validated like the job validates a transaction (without the clock checks); refused
 ones go to a rejects file beside the table, and more than ``max_reject_share`` of them fails
-the run before any feature is computed.
+the run before any feature is computed. A labels file feeds the label-fed features with its
+fraud labels, each from the first payment after its report time, as the job applies them.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fraudguard.config import Settings
 from fraudguard.errors import ConfigError
+from fraudguard.features.labels import FraudLabels, usage_line
 from fraudguard.features.offline import build_features, feature_table
 from fraudguard.features.registry import FEATURE_NAMES, FEATURE_SET_VERSION
 from fraudguard.replay.rejects import DEFAULT_MAX_SHARE
@@ -31,18 +34,24 @@ class FeatureFile:
     rejects: str
     """The rejects log's one-line summary."""
     elapsed_s: float
+    labels: dict[str, Any] | None = None
+    """:meth:`FraudLabels.usage` of the labels file, if one was given."""
 
     def summary(self) -> str:
         """One line for a person.
 
         >>> line = FeatureFile(Path("t.parquet"), 3, 0, "no row refused", 0.5).summary()
-        >>> line.startswith("3 transactions x 58 features"), line.endswith("t.parquet in 0.5 s")
+        >>> line.startswith("3 transactions x 65 features"), line.endswith("t.parquet in 0.5 s")
         (True, True)
+        >>> usage = {"fed": 2, "unused": {"legit": 5}}
+        >>> FeatureFile(Path("t.parquet"), 3, 0, "", 0.5, usage).summary().split("; ")[-1]
+        '2 fraud labels fed the features, 5 labels did not (legit 5)'
         """
         return (
             f"{self.rows:,} transactions x {len(FEATURE_NAMES)} features "
             f"({FEATURE_SET_VERSION}) -> {self.out} in {self.elapsed_s:.1f} s"
             + (f"; {self.rejects}" if self.refused else "")
+            + (f"; {usage_line(self.labels)}" if self.labels is not None else "")
         )
 
 
@@ -60,10 +69,12 @@ def build_feature_file(
     out: Path,
     settings: Settings,
     max_reject_share: float = DEFAULT_MAX_SHARE,
+    labels: Path | None = None,
 ) -> FeatureFile:
     """Every feature of every transaction of ``source`` (``.jsonl``, ``.csv`` or ``.parquet`` in
     the wire format) into ``out``, with ``feature_set_version`` in a Parquet table's schema
-    metadata; a retried id is kept once."""
+    metadata; a retried id is kept once. The fraud labels of ``labels`` (a labels file) feed
+    the label-fed features."""
     import orjson
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -91,7 +102,10 @@ def build_feature_file(
                 continue
             rejects.accept()
     rejects.check()
-    rows = build_features(txns, dedupe_ttl_ms=settings.flink.dedupe_ttl_ms, settings=settings)
+    fraud = FraudLabels.from_file(labels) if labels is not None else FraudLabels()
+    rows = build_features(
+        txns, dedupe_ttl_ms=settings.flink.dedupe_ttl_ms, settings=settings, labels=fraud.labels
+    )
     table = pa.table(feature_table(rows))
     table = table.replace_schema_metadata({"feature_set_version": FEATURE_SET_VERSION})
     if out.suffix == ".parquet":
@@ -104,4 +118,7 @@ def build_feature_file(
                 f.write(orjson.dumps(row) + b"\n")
     refused = sum(rejects.refused.values())
     elapsed = time.monotonic() - started
-    return FeatureFile(out, table.num_rows, refused, rejects.summary(), elapsed)
+    usage = None
+    if labels is not None:
+        usage = fraud.usage(fraud.fed_before(max((t.ts_ms for t in txns), default=None)))
+    return FeatureFile(out, table.num_rows, refused, rejects.summary(), elapsed, usage)

@@ -88,3 +88,42 @@ class FraudLabels:
         from fraudguard.generator.sinks import read_records
 
         return cls.of(read_records(path))
+
+    def usage(self, fed: int) -> dict[str, Any]:
+        """How many labels fed the features, given that the first ``fed`` fraud labels in
+        report order were applied: the rest came after the last payment (``after_last``).
+
+        >>> read = FraudLabels([FraudLabel("t1", 5, "c", "m", "m-t")] * 3, Counter(legit=4))
+        >>> read.usage(fed=2)
+        {'fed': 2, 'unused': {'after_last': 1, 'legit': 4}}
+        """
+        unused = self.unused + Counter(after_last=len(self.labels) - fed)
+        return {"fed": fed, "unused": dict(sorted(unused.items()))}
+
+    def fed_before(self, last_ts_ms: int | None) -> int:
+        """How many fraud labels a run applies whose last payment is at ``last_ts_ms`` (None:
+        no payment): those reported before it.
+
+        >>> read = FraudLabels([FraudLabel("t1", 5, "c", "m", "m-t")] * 3)
+        >>> read.fed_before(6), read.fed_before(5), read.fed_before(None)
+        (3, 0, 0)
+        """
+        if last_ts_ms is None:
+            return 0
+        return sum(label.reported_ms < last_ts_ms for label in self.labels)
+
+
+def usage_line(usage: dict[str, Any]) -> str:
+    """:meth:`FraudLabels.usage` for a person.
+
+    >>> usage_line({"fed": 2, "unused": {"after_last": 1, "legit": 4}})
+    '2 fraud labels fed the features, 5 labels did not (after_last 1, legit 4)'
+    >>> usage_line({"fed": 0, "unused": {}})
+    '0 fraud labels fed the features'
+    """
+    line = f"{usage['fed']:,} fraud labels fed the features"
+    unused = usage["unused"]
+    if not unused:
+        return line
+    reasons = ", ".join(f"{why} {n:,}" for why, n in unused.items())
+    return f"{line}, {sum(unused.values()):,} labels did not ({reasons})"

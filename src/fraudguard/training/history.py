@@ -1,8 +1,9 @@
 """Labelled history straight from the generator: for tests, benchmarks and a bootstrap model.
 
-It computes features with the offline path (the job's own steps) and labels with the
-generator's ground truth, exactly as ``fraudguard generate`` followed by
-``fraudguard features build`` would, without the files in between.
+It computes features with the offline path (the job's own steps), the label-fed ones fed by
+the generator's fraud labels, and labels with the generator's ground truth, exactly as
+``fraudguard generate`` followed by ``fraudguard features build --labels`` would, without the
+files in between.
 
 >>> from fraudguard.generator import GeneratorConfig
 >>> data = generated_history(GeneratorConfig(seed=2, cards=100, merchants=60, days=2))
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudguard.features import FEATURE_SET_VERSION, build_features
+from fraudguard.features.labels import FraudLabels
 from fraudguard.features.offline import feature_table
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.training.data import VERSION_KEY, LabelledTable, from_feature_table
@@ -31,9 +33,10 @@ def generated_tables(
 
     batches = list(PaymentStream(config).batches())
     txns = [txn for batch in batches for txn in batch.transactions()]
-    features = pa.table(feature_table(build_features(txns, dedupe_ttl_ms)))
-    features = features.replace_schema_metadata({VERSION_KEY: FEATURE_SET_VERSION})
     labels = labels_table([label for batch in batches for label in batch.labels])
+    fraud = FraudLabels.of(labels.to_pylist())
+    features = pa.table(feature_table(build_features(txns, dedupe_ttl_ms, labels=fraud.labels)))
+    features = features.replace_schema_metadata({VERSION_KEY: FEATURE_SET_VERSION})
     return features, labels
 
 

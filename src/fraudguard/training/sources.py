@@ -8,7 +8,8 @@
   ``label`` column is not used: the backtest's cut-off has already hidden some labels there.
 - **A foreign payments file with its column mapping**: converted by :mod:`fraudguard.replay`
   into a work folder, its features built there by the job's kernel
-  (:mod:`fraudguard.features.files`), then read as a feature table.
+  (:mod:`fraudguard.features.files`, fed the fraud labels of the labels file training reads),
+  then read as a feature table.
 
 In every case a fraud label counts only if it was reported by the cut-off ``known_at``; a
 transaction whose label came later is legitimate to training, like every transaction without
@@ -170,10 +171,13 @@ def convert_and_build(
     settings: Settings,
     max_reject_share: float = DEFAULT_MAX_SHARE,
     say: Callable[[str], None] = lambda _: None,
+    labels: Path | None = None,
 ) -> tuple[Path, Path | None]:
     """Convert the foreign ``source`` by ``mapping`` into ``work`` and build its features
     there; the feature table's path and the converted labels' (None: the mapping has none).
-    ``say`` gets each step's one-line summary."""
+    The label-fed features are fed by ``labels`` if given, else by the converted labels, so
+    the model learns from what the job computes with the labels it will be told. ``say`` gets
+    each step's one-line summary."""
     from fraudguard.features.files import build_feature_file, default_features_path
     from fraudguard.replay.convert import convert_file
 
@@ -183,7 +187,11 @@ def convert_and_build(
     )
     say(report.summary())
     built = build_feature_file(
-        report.out, default_features_path(report.out), settings, max_reject_share
+        report.out,
+        default_features_path(report.out),
+        settings,
+        max_reject_share,
+        labels or report.labels_out,
     )
     say(built.summary())
     return built.out, report.labels_out
@@ -216,7 +224,7 @@ def load_input(
         if loaded.labels is None and labels is None:
             raise ConfigError(f"{mapping} has no labels section; name a labels file with --labels")
         features, converted = convert_and_build(
-            source, loaded, work, settings, max_reject_share, say
+            source, loaded, work, settings, max_reject_share, say, labels
         )
         sources |= {"source": str(source.resolve()), "mapping": str(mapping.resolve())}
         labels = labels or converted

@@ -208,3 +208,24 @@ def test_a_period_decides_only_its_transactions_with_the_states_of_the_whole_his
     assert half["txn_id"].to_pylist() == later["txn_id"].to_pylist()
     assert half["features"].to_pylist() == later["features"].to_pylist()
     assert half["score"].to_pylist() == later["score"].to_pylist()
+
+
+def test_fraud_labels_feed_the_backtests_features_as_they_feed_build_features(
+    labelled_stream, tmp_path
+) -> None:
+    source, labels = labelled_stream.write(tmp_path)
+    settings = Settings(models_root=tmp_path / "models")
+    summary = run_backtest(source, tmp_path / "out", settings, model="rules", labels=labels,
+                           challenger=None, batch_rows=97)  # fmt: skip
+    txns = labelled_stream.transactions
+    expected = list(build_features(txns, settings.flink.dedupe_ttl_ms, settings,
+                                   labels=labelled_stream.labels))  # fmt: skip
+    got = pq.read_table(tmp_path / "out" / "decisions.parquet", columns=["txn_id", "features"])
+    assert got["txn_id"].to_pylist() == [txn.txn_id for txn, _ in expected]
+    assert got["features"].to_pylist() == [features for _, features in expected]
+    assert any(f["card_confirmed_fraud"] > 0 for f in got["features"].to_pylist())
+    after = sum(x.reported_ms >= txns[-1].ts_ms for x in labelled_stream.labels)
+    assert summary["feature_labels"] == {
+        "fed": len(labelled_stream.labels) - after,
+        "unused": {"after_last": after, "legit": 1, "no_entities": 1},
+    }

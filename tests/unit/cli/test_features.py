@@ -14,7 +14,13 @@ from click.testing import CliRunner
 from fraudguard.cli import main
 from fraudguard.cli.features import features as features_group
 from fraudguard.config import Settings
-from fraudguard.features import FEATURE_NAMES, build_features
+from fraudguard.features import (
+    FEATURE_NAMES,
+    FEATURES,
+    LabelFeature,
+    build_features,
+    feature_name,
+)
 from fraudguard.generator import GeneratorConfig, PaymentStream, read_records, write_files
 from fraudguard.replay.rejects import TooManyRejects
 
@@ -102,3 +108,32 @@ def test_the_command_line_exits_non_zero_with_the_message(
         main()
     assert exited.value.code == 1
     assert "refused 1 of 1 rows of txns.jsonl" in capsys.readouterr().err
+
+
+def test_build_with_labels_feeds_the_label_features_as_build_features_does(
+    tmp_path: Path, labelled_stream
+) -> None:
+    source, labels = labelled_stream.write(tmp_path)
+    out = tmp_path / "f.parquet"
+    result = CliRunner().invoke(
+        features_group,
+        ["build", str(source), "--out", str(out), "--labels", str(labels)],
+        obj=Settings(),
+    )
+    assert result.exit_code == 0, result.output
+    txns = labelled_stream.transactions
+    after = sum(x.reported_ms >= txns[-1].ts_ms for x in labelled_stream.labels)
+    fed = len(labelled_stream.labels) - after
+    assert result.output.strip().endswith(
+        f"; {fed} fraud labels fed the features, {after + 2} labels did not "
+        f"(after_last {after}, legit 1, no_entities 1)"
+    )
+    table = pq.read_table(out).to_pylist()
+    expected = list(build_features(txns, 86_400_000, labels=labelled_stream.labels))
+    assert len(table) == len(expected) > 0
+    for row, (txn, features) in zip(table, expected, strict=True):
+        assert row["txn_id"] == txn.txn_id
+        assert [row[name] for name in FEATURE_NAMES] == list(features.values())
+    label_names = [feature_name(f) for f in FEATURES if isinstance(f, LabelFeature)]
+    for name in label_names:
+        assert any(row[name] > 0 for row in table), name

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import io.fraudguard.features.BuildFeatures;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.features.FraudLabel;
 import io.fraudguard.features.Txn;
 import io.fraudguard.scoring.ChampionModel;
 import java.io.BufferedOutputStream;
@@ -13,6 +14,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -25,9 +27,14 @@ import java.util.concurrent.BlockingQueue;
  * file's.
  *
  * <p>Usage: {@code BacktestRows SPEC.json MODELS_DIR LAYOUT VERSIONS DEDUPE_TTL_MS FROM_MS TO_MS
- * BATCH TRANSACTIONS.jsonl SUMMARY.json}. {@code VERSIONS}: comma-separated registry versions,
- * {@code champion} for the one the pointer names, {@code rules} for none (NaN scores). Every
- * transaction feeds the states; only those with {@code FROM_MS <= ts_ms < TO_MS} are written.
+ * BATCH TRANSACTIONS.jsonl SUMMARY.json [LABELS.jsonl]}. {@code VERSIONS}: comma-separated
+ * registry versions, {@code champion} for the one the pointer names, {@code rules} for none (NaN
+ * scores). Every transaction feeds the states; only those with {@code FROM_MS <= ts_ms < TO_MS}
+ * are written. {@code LABELS.jsonl} holds fraud labels as {@link BuildFeatures#readLabels} reads
+ * them: before each transaction, every label reported before its {@code ts_ms} feeds the
+ * label-fed features (the card's on the card step's thread, the merchant's and terminal's on the
+ * other), in {@link BuildFeatures#LABEL_ORDER}. The file is taken in its order, as the job meets
+ * a topic, so for a time-ordered file this is the job's processing order.
  *
  * <p>A batch, little-endian: int32 n (0 ends the stream); per string column ({@link #STRINGS})
  * int32 byte length, int32[n + 1] offsets, the UTF-8 bytes (Arrow's string layout); int64[n]
@@ -59,11 +66,13 @@ public final class BacktestRows {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 10) {
+        if (args.length < 10 || args.length > 11) {
             System.err.println("usage: BacktestRows SPEC MODELS_DIR LAYOUT VERSIONS DEDUPE_TTL_MS"
-                    + " FROM_MS TO_MS BATCH TRANSACTIONS.jsonl SUMMARY.json");
+                    + " FROM_MS TO_MS BATCH TRANSACTIONS.jsonl SUMMARY.json [LABELS.jsonl]");
             System.exit(2);
         }
+        List<FraudLabel> labels =
+                args.length == 11 ? BuildFeatures.readLabels(Path.of(args[10])) : List.of();
         FeatureSpec spec = FeatureSpec.read(Path.of(args[0]));
         String[] versions = args[3].split(",");
         CompiledScorer[] scorers = new CompiledScorer[versions.length];
@@ -85,19 +94,23 @@ public final class BacktestRows {
         // Three threads in a row, each in the file's order: reading and parsing, the card step,
         // then (here) the merchant, terminal and device steps; the writer scores and writes.
         Reader reader = new Reader(Path.of(args[8]), spec);
-        CardStep cardStep = new CardStep(reader, offline, spec.size());
+        CardStep cardStep = new CardStep(reader, offline, spec.size(), labels);
+        int label = 0; // the next label for the merchant and terminal states
         for (Chunk chunk = cardStep.take(); ; chunk = cardStep.take()) {
             long t0 = System.nanoTime();
             for (int i = 0; i < chunk.n; i++) {
+                Txn txn = chunk.txns[i];
+                long ts = txn.tsMs();
+                for (; label < labels.size() && labels.get(label).reportedMs() < ts; label++) {
+                    offline.entityLabel(labels.get(label));
+                }
                 double[] features = chunk.features[i];
                 if (features == null) {
                     continue; // a retried id: the job answers it once
                 }
                 answered++;
-                Txn txn = chunk.txns[i];
                 offline.entities(txn, chunk.seen[2 * i], chunk.seen[2 * i + 1], features);
                 // The job's card, merchant and device steps each mark a transaction late.
-                long ts = txn.tsMs();
                 boolean late = cards.arrivedLate(txn.cardId(), ts);
                 late |= merchants.arrivedLate(txn.merchantId(), ts);
                 if (txn.deviceId() != null) {
@@ -133,10 +146,12 @@ public final class BacktestRows {
                         + " \"parse_s\": %.3f, \"features_s\": %.3f, \"score_s\": %.3f,"
                         + " \"write_s\": %.3f, \"versions\": [%s], \"jvm_peak_heap_mb\": %.1f,"
                         + " \"cards\": %d, \"merchants\": %d, \"devices\": %d,"
+                        + " \"labels_read\": %d, \"labels_applied\": %d,"
                         + " \"jvm_live_heap_mb\": %.1f}%n",
                 lines, answered, written, (System.nanoTime() - started) / 1e9, parseNs / 1e9,
                 featuresNs / 1e9, writer.scoreNs / 1e9, writer.writeNs / 1e9, served, peakHeapMb(),
-                cards.size(), merchants.size(), devices.size(), liveHeapMb(offline)));
+                cards.size(), merchants.size(), devices.size(), labels.size(), label,
+                liveHeapMb(offline)));
     }
 
     /** Consecutive lines of the file, parsed, then with their card step's results. */
@@ -226,18 +241,24 @@ public final class BacktestRows {
         }
     }
 
-    /** The card step (dedupe, the transaction's and the card's features) of each line. */
+    /**
+     * The card step (dedupe, the transaction's and the card's features) of each line, after the
+     * card's part of every label reported before the line's time.
+     */
     static final class CardStep extends Stage {
         private final Stage before;
         private final BuildFeatures.Offline offline;
         private final int width;
+        private final List<FraudLabel> labels;
+        private int label; // the next label for the card states
         private final long[] seen = new long[2];
         long cardNs;
 
-        CardStep(Stage before, BuildFeatures.Offline offline, int width) {
+        CardStep(Stage before, BuildFeatures.Offline offline, int width, List<FraudLabel> labels) {
             this.before = before;
             this.offline = offline;
             this.width = width;
+            this.labels = labels;
             start("backtest-card-step");
         }
 
@@ -246,6 +267,10 @@ public final class BacktestRows {
             Chunk chunk = before.take();
             long t0 = System.nanoTime();
             for (int i = 0; i < chunk.n; i++) {
+                long ts = chunk.txns[i].tsMs();
+                for (; label < labels.size() && labels.get(label).reportedMs() < ts; label++) {
+                    offline.cardLabel(labels.get(label));
+                }
                 double[] out = new double[width];
                 if (offline.card(chunk.txns[i], out, seen)) {
                     chunk.features[i] = out;
