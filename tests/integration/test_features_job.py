@@ -132,7 +132,8 @@ def label_documents(txns: list[Transaction], seed: int = 5) -> list[dict]:
         return {
             "txn_id": txn_id, "card_id": txn.card_id, "merchant_id": txn.merchant_id,
             "terminal_id": txn.terminal_id, "label": verdict, "source": "chargeback",
-            "event_time": format_event_time(txn.ts_ms), "reported_at": format_event_time(reported_ms),
+            "event_time": format_event_time(txn.ts_ms),
+            "reported_at": format_event_time(reported_ms),
         }  # fmt: skip
 
     for i, txn in enumerate(rng.sample(txns, 600)):  # earlier payments, reported before

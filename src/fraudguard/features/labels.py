@@ -27,6 +27,7 @@ from fraudguard.errors import InvalidInput, InvalidLabel
 from fraudguard.wire.labels import label_entities, label_fields
 from fraudguard.wire.transactions import parse_event_time
 
+
 @dataclass(frozen=True, slots=True)
 class FraudLabel:
     """A payment labelled fraud, its entities, and when the bank learnt it."""

@@ -2,7 +2,7 @@
 the job computed and logged them (no recomputation, so no training/serving skew).
 
 ``fraudguard log export`` writes two Parquet files from Kafka: the committed ``decisions``
-(one row per decision: identity, the 58 logged feature values, scores, versions, exploration)
+(one row per decision: identity, every logged feature value, scores, versions, exploration)
 and the ``labels`` topic. ``fraudguard train DECISIONS --labels LABELS`` then trains on them
 like on any feature table.
 
