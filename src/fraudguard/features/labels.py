@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fraudguard.errors import InvalidInput, InvalidLabel
-from fraudguard.wire.labels import label_entities, label_fields
-from fraudguard.wire.transactions import parse_event_time
+from fraudguard.errors import InvalidLabel
+from fraudguard.wire.labels import label_entities, label_fields, label_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +42,7 @@ def fraud_label(doc: dict[str, Any]) -> FraudLabel | None:
     """The label's :class:`FraudLabel`, or None when it feeds no feature (legitimate, or
     without its entities); ``InvalidLabel`` when it is no label at all."""
     txn_id, is_fraud = label_fields(doc, "bad_label")
-    reported = doc.get("reported_at")
-    if not isinstance(reported, str):
-        raise InvalidLabel("bad_label", "reported_at must be an event time")
-    try:
-        reported_ms = parse_event_time(reported)
-    except InvalidInput as exc:
-        raise InvalidLabel("bad_label", f"reported_at: {exc}") from None
+    reported_ms = label_time(doc, "reported_at", "bad_label")
     entities = label_entities(doc)
     if not is_fraud or entities is None:
         return None

@@ -26,9 +26,9 @@ from typing import NamedTuple
 
 import orjson
 
-from fraudguard.errors import InvalidLabel, InvalidTransaction
-from fraudguard.wire.labels import label_fields, label_object
-from fraudguard.wire.transactions import format_event_time, parse_event_time
+from fraudguard.errors import InvalidLabel
+from fraudguard.wire.labels import label_fields, label_object, label_time
+from fraudguard.wire.transactions import format_event_time
 
 MARK_KEY = "mark"
 
@@ -61,11 +61,4 @@ def parse_ground_truth(raw: bytes | None) -> Truth | TruthMark:
             raise InvalidLabel("bad_truth", "a mark's through_ms must be an integer")
         return TruthMark(through)
     txn_id, fraud = label_fields(doc, "bad_truth")
-    event_time = doc.get("event_time")
-    if not isinstance(event_time, str):
-        raise InvalidLabel("bad_truth", "event_time must be a string")
-    try:
-        ts_ms = parse_event_time(event_time)
-    except InvalidTransaction as exc:
-        raise InvalidLabel("bad_truth", exc.detail) from None
-    return Truth(txn_id, fraud, ts_ms)
+    return Truth(txn_id, fraud, label_time(doc, "event_time", "bad_truth"))

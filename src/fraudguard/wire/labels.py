@@ -16,7 +16,8 @@ from typing import Any
 
 import orjson
 
-from fraudguard.errors import InvalidLabel
+from fraudguard.errors import InvalidLabel, InvalidTransaction
+from fraudguard.wire.transactions import parse_event_time
 
 
 def label_object(raw: bytes | None, reason: str) -> dict[str, Any]:
@@ -57,3 +58,23 @@ def label_entities(doc: dict[str, Any]) -> tuple[str, str, str] | None:
         if card and merchant and terminal:
             return card, merchant, terminal
     return None
+
+
+def label_time(doc: dict[str, Any], field: str, reason: str) -> int:
+    """``doc[field]`` in epoch milliseconds; ``InvalidLabel(reason)`` unless it is an ISO-8601
+    time with a UTC offset.
+
+    >>> label_time({"reported_at": "2026-11-23T10:00:00Z"}, "reported_at", "bad_label")
+    1795428000000
+    >>> label_time({}, "event_time", "bad_truth")
+    Traceback (most recent call last):
+    ...
+    fraudguard.errors.InvalidLabel: bad_truth: event_time must be a string
+    """
+    value = doc.get(field)
+    if not isinstance(value, str):
+        raise InvalidLabel(reason, f"{field} must be a string")
+    try:
+        return parse_event_time(value)
+    except InvalidTransaction as exc:
+        raise InvalidLabel(reason, exc.detail) from None
