@@ -17,7 +17,14 @@ from click.testing import CliRunner
 from fraudguard import cli as root
 from fraudguard.config import Settings
 from fraudguard.metrics.exposition import Sample, fetch, parse_text
-from fraudguard.metrics.names import FLINK_METRICS, LATENCY_BUCKET, LATENCY_SUM
+from fraudguard.metrics.names import (
+    FLINK_METRICS,
+    LABELS_FED,
+    LABELS_LATE,
+    LABELS_UNUSED,
+    LATENCY_BUCKET,
+    LATENCY_SUM,
+)
 from fraudguard.metrics.summary import JobMetricsSummary
 from fraudguard.models.registry import ModelRegistry
 from fraudguard.ops.jobrunner import JobRunner
@@ -68,6 +75,16 @@ def test_the_job_serves_its_metrics_and_flinks_for_prometheus(
     producer = make_producer(settings)
     for raw in (b"{not json", b"[]", b"{also not json", b'{"txn_id": 7}'):
         producer.produce(settings.topics.transactions.name, raw, key=b"card1")
+    reported = format_event_time(int(time.time() * 1000) - 120_000)
+    label = {"card_id": "card1", "merchant_id": "m1", "terminal_id": "m1-t1",
+             "label": "fraud", "reported_at": reported}  # fmt: skip
+    for doc in (
+        {**label, "txn_id": "earlier-1"}, {**label, "txn_id": "earlier-2"},
+        {**label, "txn_id": "earlier-3", "label": "legit"},
+        {**label, "txn_id": "earlier-4", "terminal_id": ""},
+        {**label, "txn_id": "earlier-5", "reported_at": "last week"},
+    ):  # fmt: skip
+        producer.produce(settings.topics.labels.name, orjson.dumps(doc), key=b"card1")
     producer.flush(30)
 
     runner = JobRunner(settings)
@@ -138,6 +155,19 @@ def test_the_job_serves_its_metrics_and_flinks_for_prometheus(
     assert 0 < summary.latency_p50_ms <= summary.latency_p99_ms < 600_000
     latency_sum = sum(s.value for s in mine if s.name == LATENCY_SUM.prometheus_name)
     assert latency_sum / len(ids) < 600_000
+
+    # The labels the feature steps were fed, and the ones they were not, by reason.
+    labelled = Counter[tuple[str, str]]()
+    for s in mine:
+        if s.name in (LABELS_FED.prometheus_name, LABELS_UNUSED.prometheus_name):
+            labelled[s.name, s.labels.get("reason", "")] += s.value
+    assert labelled == {
+        (LABELS_FED.prometheus_name, ""): 2,
+        (LABELS_UNUSED.prometheus_name, "bad_label"): 1,
+        (LABELS_UNUSED.prometheus_name, "legit"): 1,
+        (LABELS_UNUSED.prometheus_name, "no_entities"): 1,
+    }
+    assert any(s.name == LABELS_LATE.prometheus_name for s in mine)
 
     # Flink's own metrics, the dashboard's, are there for this job.
     served = {s.name for s in mine}

@@ -89,9 +89,23 @@ LATENCY_COUNT = JobMetric(
     ("decision_latency_ms",), "count", None, "decisions whose latency was measured"
 )
 
+# Registered by the job's Java operators (io.fraudguard.flink.ParseLabel and the card step),
+# with these groups and leaves: the Prometheus test finds each on a running job.
+LABELS_FED = JobMetric(
+    ("labels",), "fed_total", None, "fraud labels read from labels for the label-fed features"
+)
+LABELS_UNUSED = JobMetric(
+    ("labels", "unused"), "total", "reason",
+    "labels that feed no feature, by reason (bad_label, legit, no_entities)",
+)  # fmt: skip
+LABELS_LATE = JobMetric(
+    ("labels",), "late_total", None,
+    "fraud labels that came behind the watermark and were applied on arrival",
+)  # fmt: skip
+
 JOB_METRICS: tuple[JobMetric, ...] = (
     DECISIONS, DEGRADED, LATE, EXPLORED, DEAD_LETTERS, MODEL_IN_FORCE, THRESHOLDS_IN_FORCE,
-    LATENCY_BUCKET, LATENCY_SUM, LATENCY_COUNT,
+    LATENCY_BUCKET, LATENCY_SUM, LATENCY_COUNT, LABELS_FED, LABELS_UNUSED, LABELS_LATE,
 )  # fmt: skip
 
 LATENCY_BOUNDS_MS: tuple[int, ...] = (

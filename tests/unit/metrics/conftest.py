@@ -1,5 +1,5 @@
-"""A scrape of a real job's reporter (``tests/data/job_metrics.prom``): 500 payments and one
-``bad_json`` message, decided by the rules (no model promoted), in job
+"""A scrape of a real job's reporter (``tests/data/job_metrics.prom``, parallelism 2): 500
+payments and one ``bad_json`` message, decided by the rules (no model promoted), in job
 ``fraudguard-test-m06794e``."""
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ def test_a_recorded_job_summarised_across_its_operators(
 ) -> None:
     summary = JobMetricsSummary.from_samples(parse_text(recorded_text), recorded_job)
     # reviews are counted by the exploration step, approvals by the decision step
-    assert summary.decisions == {"approve": 311.0, "review": 189.0, "block": 0.0}
-    assert (summary.degraded, summary.late, summary.explored) == (500.0, 0.0, 0.0)
+    assert summary.decisions == {"approve": 313.0, "review": 187.0, "block": 0.0}
+    assert (summary.degraded, summary.late, summary.explored) == (500.0, 0.0, 2.0)
     assert summary.dead_letters == {"bad_json": 1.0}
     assert (summary.model_versions, summary.threshold_versions) == (["rules-v1"], ["builtin-v1"])
     assert summary.latency_count == 500.0
@@ -24,7 +24,7 @@ def test_a_recorded_job_summarised_across_its_operators(
     # the payments were produced over a minute before the job started: decided 20 to 60 s late
     assert 20_000 <= summary.latency_p50_ms <= summary.latency_p99_ms <= 60_000
     assert str(summary).splitlines()[:3] == [
-        "decisions 500: approve 311, review 189 (degraded 500, late 0, explored 0)",
+        "decisions 500: approve 313, review 187 (degraded 500, late 0, explored 2)",
         "dead letters 1: bad_json 1",
         "model rules-v1, thresholds builtin-v1",
     ]

@@ -219,8 +219,8 @@ def test_the_job_section_reads_the_endpoint_of_the_job(
     assert health["url"] == f"http://127.0.0.1:{recorded_endpoint.port}/metrics"
     m = health["metrics"]
     # reviews are counted by the exploration step, approvals by the decision step
-    assert m["decisions"] == {"approve": 311, "review": 189, "block": 0}
-    assert (m["degraded"], m["late"], m["explored"]) == (500, 0, 0)
+    assert m["decisions"] == {"approve": 313, "review": 187, "block": 0}
+    assert (m["degraded"], m["late"], m["explored"]) == (500, 0, 2)
     assert m["dead_letters"] == {"bad_json": 1}
     assert (m["model_versions"], m["threshold_versions"]) == (["rules-v1"], ["builtin-v1"])
     assert m["latency_count"] == 500

@@ -115,7 +115,8 @@ public abstract class FeatureSteps extends KeyedProcessFunction<String, Enriched
             card = valueState("card", new KernelStateSerializer.Card());
             labels = valueState("card-labels", new KernelStateSerializer.Labels());
             labelFed = kernel.hasLabelFeatures("card");
-            lateLabels = getRuntimeContext().getMetricGroup().counter("labels_late");
+            lateLabels = getRuntimeContext().getMetricGroup()
+                    .addGroup("fraudguard").addGroup("labels").counter("late_total"); // LABELS_LATE
             seen = new long[2];
         }
 

@@ -18,8 +18,8 @@ import org.apache.flink.util.Collector;
  * a label feeds the features when it says {@code fraud}, has a {@code reported_at} with a UTC
  * offset and names its payment's {@code card_id}, {@code merchant_id} and {@code terminal_id}.
  * The others still teach the re-ranker (whose learner dead-letters the bad ones); here they are
- * counted by reason ({@code labels_unused}: {@code bad_label}, {@code legit},
- * {@code no_entities}), never silently dropped. {@code contracts/label-cases.json} holds the
+ * counted by reason (metric {@code fraudguard_labels_unused_reason_total}:
+ * {@code bad_label}, {@code legit}, {@code no_entities}), never silently dropped. {@code contracts/label-cases.json} holds the
  * cases both languages are tested on.
  */
 public class ParseLabel extends RichFlatMapFunction<byte[], Enriched> {
@@ -34,11 +34,12 @@ public class ParseLabel extends RichFlatMapFunction<byte[], Enriched> {
 
     @Override
     public void open(OpenContext context) {
-        var group = getRuntimeContext().getMetricGroup();
-        fed = group.counter("labels_fed");
+        // Named as fraudguard.metrics.names declares them (LABELS_FED, LABELS_UNUSED).
+        var labels = getRuntimeContext().getMetricGroup().addGroup("fraudguard").addGroup("labels");
+        fed = labels.counter("fed_total");
         unused = new HashMap<>();
         for (String reason : new String[] {BAD, LEGIT, NO_ENTITIES}) {
-            unused.put(reason, group.addGroup("reason", reason).counter("labels_unused"));
+            unused.put(reason, labels.addGroup("unused").addGroup("reason", reason).counter("total"));
         }
     }
 
