@@ -93,8 +93,9 @@ public final class LabelWindows implements PackedState<LabelWindows> {
         long first = Math.floorDiv(tsMs - windowMs, bucketMs) + 1;
         long last = Math.floorDiv(tsMs, bucketMs);
         int n = 0;
-        for (int i = 0; i < bucketCount; i++) {
-            if (buckets[i] >= first && buckets[i] <= last) {
+        // From the newest bucket back: a payment's own bucket is nearly always the last one.
+        for (int i = bucketCount - 1; i >= 0 && buckets[i] >= first; i--) {
+            if (buckets[i] <= last) {
                 n += counts[i];
             }
         }
