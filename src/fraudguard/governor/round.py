@@ -26,14 +26,17 @@ def governor_round(
     gates: GateSettings, now_ms: int,
 ) -> ModelAction:  # fmt: skip
     """Apply the gates to the window with the labels reported by ``now_ms``, acting on the
-    registry (``govern`` does nothing while it is frozen). What the log cannot answer yet (no
-    decision of this champion and challenger in the window) is a round that holds, with the
-    reason, not an error: the service carries on."""
+    registry (``govern`` does nothing while it is frozen). What cannot be judged (no decision of
+    this champion and challenger in the window, a model without its compiled trees) is a round
+    that holds, with the reason, not an error: the service carries on."""
     log = DecisionLog.from_table(window.table(), labels.reported, now_ms, "the decisions window")
     try:
         return govern(log, registry, tiers, gates, now_ms=now_ms)
     except ModelError as exc:
-        return ModelAction("none", registry.pointer().challenger, [str(exc)], now_ms)
+        reason = str(exc)
+    except FileNotFoundError as exc:  # a model without compiled trees: its cost is unknown
+        reason = f"a model's file is missing: {exc.filename}"
+    return ModelAction("none", registry.pointer().challenger, [reason], now_ms)
 
 
 def holding(action: str, version: str | None, reasons: tuple[str, ...] | list[str]) -> Holding:

@@ -60,15 +60,19 @@ class RoundsCommand(BackgroundCommand):
 
     def __init__(
         self, settings: Settings, name: str, command: tuple[str, ...], status_file: Path,
-        what: str,
+        what: str, first_round_needed: bool = True,
     ) -> None:  # fmt: skip
         super().__init__(settings, name, command)
         self.status_file = status_file
         self.what = what
         """The service's name in messages ("the outcomes service")."""
+        self.first_round_needed = first_round_needed
+        """Whether a start that saw no round within its timeout failed; if not, the service
+        runs on (its first round may take long) and only an exit at start is a failure."""
 
     def start(self, timeout_s: float = 60.0) -> int:
-        """Start the service unless it runs, then wait for its first round; its pid."""
+        """Start the service unless it runs, then wait for its first round (at most
+        ``timeout_s``); its pid."""
         pid = self.pid()
         if pid is not None:
             return pid
@@ -81,6 +85,8 @@ class RoundsCommand(BackgroundCommand):
             if cmdline(pid) is None:
                 raise StackError(f"{self.what} exited at start:\n{tail(self.log_path)}")
             time.sleep(0.2)
+        if not self.first_round_needed:
+            return pid
         raise StackError(f"{self.what} finished no round in {timeout_s:.0f} s "
                          f"(log: {self.log_path})")  # fmt: skip
 

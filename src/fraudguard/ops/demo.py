@@ -185,7 +185,7 @@ def start_governor(settings: Settings, on_status: Callable[[str], None]) -> None
     runner = GovernorRunner(settings)
     running = runner.pid() is not None
     try:
-        runner.start()
+        runner.start(timeout_s=10.0)  # then it runs on, reading the week of decisions
     except StackError as exc:
         on_status(f"the model governor did not start, the demo goes on without it: {exc}")
         return

@@ -14,7 +14,7 @@ from fraudguard.config import GateSettings
 from fraudguard.decision import BUILTIN_TIERS
 from fraudguard.governor.round import governor_round
 from fraudguard.governor.window import DecisionWindow, LabelBook
-from fraudguard.models.registry import ModelRegistry
+from fraudguard.models.registry import TREES_FILE, ModelRegistry
 
 GATES = GateSettings()
 NOW = 1_796_450_400_000  # 2026-12-05T06:00:00Z
@@ -70,6 +70,16 @@ def test_a_window_without_the_pair_s_decisions_holds_with_the_reason(
     empty = governor_round(DecisionWindow(HOUR, 1_000), LabelBook(), registry, BUILTIN_TIERS,
                            GATES, NOW)  # fmt: skip
     assert empty.reasons == action.reasons
+
+
+def test_a_challenger_without_compiled_trees_holds_with_the_reason(
+    registry: ModelRegistry, shadow_stream: Stream
+) -> None:
+    window, book = read(*shadow_stream(5_000, NOW - HOUR, "champ", "chall"))
+    (registry.get("chall").path / TREES_FILE).unlink()
+    action = governor_round(window, book, registry, BUILTIN_TIERS, GATES, NOW)
+    assert action.action == "none" and action.reasons[0].startswith("a model's file is missing")
+    assert registry.pointer().champion == "champ"
 
 
 def test_the_kill_switch_stops_the_round(registry: ModelRegistry, shadow_stream: Stream) -> None:
