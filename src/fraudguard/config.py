@@ -378,9 +378,9 @@ class GovernorSettings(_Frozen):
     are dropped. It must cover a new champion's watch (``gates.watch_hours``) and the shadow
     period before its promotion that sets its expected rates; the default, a week, is the
     ``decisions`` topic's retention, so longer reads nothing more."""
-    max_decisions: int = Field(default=300_000, ge=1_000)
-    """At most the newest this many decisions of the window are held (memory: about 200 bytes
-    each); a window at a higher rate is cut to its newest part."""
+    max_decisions: int = Field(default=200_000, ge=1_000)
+    """At most the newest this many decisions of the window are held (about 500 bytes each:
+    some 100 MB); a window at a higher rate is cut to its newest part."""
 
 
 class ExplorationSettings(_Frozen):
