@@ -58,7 +58,7 @@ stack-up: install
 	$(BIN)/fraudguard stack up
 
 stack-down:
-	@if [ -x $(BIN)/fraudguard ]; then $(BIN)/fraudguard outcomes stop; $(BIN)/fraudguard panel stop; $(BIN)/fraudguard job stop; $(BIN)/fraudguard stack down; fi
+	@if [ -x $(BIN)/fraudguard ]; then $(BIN)/fraudguard governor stop; $(BIN)/fraudguard outcomes stop; $(BIN)/fraudguard panel stop; $(BIN)/fraudguard job stop; $(BIN)/fraudguard stack down; fi
 
 clean: stack-down
 	rm -rf .fraudguard $(VENV)

@@ -142,6 +142,58 @@ def register_model() -> RegisterModel:
     return _register_model
 
 
+def _shadow_stream(
+    n: int, start_ms: int, champion: str, challenger: str, challenger_skill: float = 0.7,
+    prefix: str = "g",
+) -> tuple[list[bytes], list[bytes]]:
+    """``n`` decision records of ``champion`` with ``challenger`` in the shadow, one every
+    100 ms from ``start_ms``, as the job writes them, and a label for each fraud, reported a
+    minute after its payment, as the labels topic carries them.
+
+    The champion ranks the fraud (5%) with some skill, the challenger with
+    ``challenger_skill`` (0: random, 1: perfect), its scores distributed as the champion's; a
+    fifth of the decisions are explored at propensity 0.5; the built-in tiers decide.
+    """
+    import orjson
+
+    from fraudguard.decision.tiers import AMOUNT_FEATURE
+    from fraudguard.wire.decisions import DecisionRecord
+    from fraudguard.wire.transactions import format_event_time
+
+    rng = np.random.default_rng(7)
+    fraud = rng.random(n) < 0.05
+    base = np.clip(0.3 * fraud + 0.7 * rng.random(n), 0, 1)
+    ranking = challenger_skill * fraud + (1 - challenger_skill) * rng.random(n)
+    shadow = np.empty(n)
+    shadow[np.argsort(ranking)] = np.sort(base)  # the same scores in another order
+    explored = rng.random(n) < 0.2
+    decisions, labels = [], []
+    for i in range(n):
+        ts_ms, txn_id = start_ms + i * 100, f"{prefix}{i:06d}"
+        decided = "block" if base[i] >= 0.8 else "review" if base[i] >= 0.5 else "approve"
+        record = DecisionRecord(
+            txn_id, f"c{i % 97}", format_event_time(ts_ms), "approve" if explored[i] else decided,
+            float(base[i]), champion, "builtin-v1", ts_ms, {AMOUNT_FEATURE: 20.0},
+            base_score=float(base[i]), explored=bool(explored[i]),
+            propensity=0.5 if explored[i] else 1.0, mcc="5411", channel="online",
+            challenger_version=challenger, challenger_score=float(shadow[i]),
+        )  # fmt: skip
+        decisions.append(record.to_json())
+        if fraud[i]:
+            reported = format_event_time(ts_ms + 60_000)
+            labels.append(orjson.dumps({"txn_id": txn_id, "label": "fraud", "source": "test",
+                                        "reported_at": reported}))  # fmt: skip
+    return decisions, labels
+
+
+ShadowStream = Callable[..., tuple[list[bytes], list[bytes]]]
+
+
+@pytest.fixture
+def shadow_stream() -> ShadowStream:
+    return _shadow_stream
+
+
 def _send_labels(settings: Settings, labelled: Iterable[tuple[str, bool]]) -> None:
     """Investigation labels ``(txn_id, is_fraud)`` on the labels topic, as investigators send
     them (key = transaction id)."""

@@ -367,6 +367,22 @@ class GateSettings(_Frozen):
     max_degraded_share: float = Field(default=0.01, ge=0, le=1)
 
 
+class GovernorSettings(_Frozen):
+    """The model governor as a service (``fraudguard governor run``): how often it applies the
+    gates, and how much of the ``decisions`` topic it judges by (docs/model-lifecycle.md)."""
+
+    interval_s: float = Field(default=60.0, gt=0)
+    """A round (read what is new, apply the gates, act) at most this often."""
+    window_hours: float = Field(default=168.0, gt=0)
+    """The committed decisions whose event time is at most this old are judged; older ones
+    are dropped. It must cover a new champion's watch (``gates.watch_hours``) and the shadow
+    period before its promotion that sets its expected rates; the default, a week, is the
+    ``decisions`` topic's retention, so longer reads nothing more."""
+    max_decisions: int = Field(default=200_000, ge=1_000)
+    """At most the newest this many decisions of the window are held (about 500 bytes each:
+    some 100 MB); a window at a higher rate is cut to its newest part."""
+
+
 class ExplorationSettings(_Frozen):
     """The share of would-be reviews and blocks released for unbiased labels, and its caps."""
 
@@ -484,6 +500,7 @@ class Settings(_Frozen):
     validation: ValidationSettings = ValidationSettings()
     exploration: ExplorationSettings = ExplorationSettings()
     gates: GateSettings = GateSettings()
+    governor: GovernorSettings = GovernorSettings()
     backtest: BacktestSettings = BacktestSettings()
     outcomes: OutcomesSettings = OutcomesSettings()
     panel: PanelSettings = PanelSettings()

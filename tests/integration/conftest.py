@@ -297,12 +297,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _panel_environment(
-    settings: Settings, database_url: str, port: int, panel: dict[str, str]
-) -> dict[str, str]:
+def _test_environment(settings: Settings) -> dict[str, str]:
     """This process's environment (the suite honours ``FRAUDGUARD_*`` as the CLI does) with the
-    topics, home, model registry, feature-store prefix, job (whose metrics the Monitoring page
-    reads), database and port of the test's panel."""
+    topics, home, model registry, feature-store prefix and job of the test's ``settings``: what
+    a FraudGuard command started by the test needs to work on the test's own stack."""
     env = dict(os.environ)
     env["FRAUDGUARD_HOME"] = str(settings.home)
     env["FRAUDGUARD_FLINK__JOB_NAME"] = settings.flink.job_name
@@ -313,6 +311,21 @@ def _panel_environment(
         spec = getattr(settings.topics, field)
         env[f"FRAUDGUARD_TOPICS__{field.upper()}__NAME"] = spec.name
         env[f"FRAUDGUARD_TOPICS__{field.upper()}__PARTITIONS"] = str(spec.partitions)
+    return env
+
+
+@pytest.fixture
+def test_environment() -> Callable[[Settings], dict[str, str]]:
+    """:func:`_test_environment`, for a test that starts a FraudGuard command."""
+    return _test_environment
+
+
+def _panel_environment(
+    settings: Settings, database_url: str, port: int, panel: dict[str, str]
+) -> dict[str, str]:
+    """The test's environment (:func:`_test_environment`) with the database and port of the
+    test's panel."""
+    env = _test_environment(settings)
     env["FRAUDGUARD_PANEL__DATABASE_URL"] = database_url
     env["FRAUDGUARD_PANEL__HOST"] = "127.0.0.1"
     env["FRAUDGUARD_PANEL__PORT"] = str(port)

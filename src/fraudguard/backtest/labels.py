@@ -40,10 +40,7 @@ class KnownLabels:
         transaction counts."""
         reported: dict[str, tuple[str, int]] = {}
         for row in read_records(path):
-            at = parse_event_time(row["reported_at"])
-            seen = reported.get(row["txn_id"])
-            if seen is None or at < seen[1]:
-                reported[row["txn_id"]] = (row["label"], at)
+            keep_first(reported, row["txn_id"], row["label"], parse_event_time(row["reported_at"]))
         return cls(reported, cutoff_ms)
 
     def arrays(self, txn_ids: pa.Array) -> tuple[pa.StringArray, pa.Int64Array]:
@@ -51,3 +48,17 @@ class KnownLabels:
         when it was or will be reported (null: never), as Arrow arrays."""
         at = pc.index_in(txn_ids, value_set=self._ids)
         return self._labels.take(at), self._times.take(at)
+
+
+def keep_first(reported: dict[str, tuple[str, int]], txn_id: str, label: str, at_ms: int) -> None:
+    """Note a report of ``txn_id`` in ``reported`` unless an earlier one is there: the first
+    report of a transaction is the one that counts.
+
+    >>> reported = {}
+    >>> keep_first(reported, "t1", "fraud", 9_000); keep_first(reported, "t1", "legit", 5_000)
+    >>> keep_first(reported, "t1", "fraud", 7_000); reported
+    {'t1': ('legit', 5000)}
+    """
+    seen = reported.get(txn_id)
+    if seen is None or at_ms < seen[1]:
+        reported[txn_id] = (label, at_ms)

@@ -25,6 +25,7 @@ def _register() -> None:
         demo,
         features,
         generate,
+        governor,
         job,
         log,
         model,
@@ -39,8 +40,8 @@ def _register() -> None:
     )
 
     modules = (
-        stack, cluster, job, generate, features, train, model, reranker, log, thresholds, panel,
-        replay, backtest, outcomes, retrain, demo,
+        stack, cluster, job, generate, features, train, model, governor, reranker, log, thresholds,
+        panel, replay, backtest, outcomes, retrain, demo,
     )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fraudguard.config import GateSettings
@@ -70,10 +71,19 @@ class DecisionLog:
     def read(
         cls, path: Path, labels: dict[str, tuple[str, int]] | None, cutoff_ms: int
     ) -> DecisionLog:
-        table = pq.read_table(path)
+        return cls.from_table(pq.read_table(path), labels, cutoff_ms, str(path))
+
+    @classmethod
+    def from_table(
+        cls, table: pa.Table, labels: dict[str, tuple[str, int]] | None, cutoff_ms: int,
+        source: str = "the decision log",
+    ) -> DecisionLog:  # fmt: skip
+        """The gates' columns of a decision table (a file's, or the governor service's window
+        of the ``decisions`` topic), with the labels reported by ``cutoff_ms``: fraud 1, no
+        label by then 0 (as training counts it); without ``labels`` every label is unknown."""
         missing = [c for c in COLUMNS if c not in table.column_names]
         if missing:
-            raise ModelError(f"{path}: no {', '.join(missing)}: not a decision log of this "
+            raise ModelError(f"{source}: no {', '.join(missing)}: not a decision log of this "
                              "version (export it again with `fraudguard log export`)")  # fmt: skip
         cols = {c: table[c].to_numpy(zero_copy_only=False) for c in COLUMNS}
         if "features" in table.column_names:

@@ -1,13 +1,26 @@
-"""A FraudGuard command run as a background service (the panel, the outcomes service): its
-pid in ``run/<name>.pid``, its output in ``logs/<name>.log``, recognised by its command line,
-so a stale pid file never stops the wrong process."""
+"""A FraudGuard command run as a background service (the panel, the outcomes service, the
+model governor): its pid in ``run/<name>.pid``, its output in ``logs/<name>.log``, recognised
+by its command line, so a stale pid file never stops the wrong process."""
 
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
 
 from fraudguard.config import Settings
-from fraudguard.stack.process import cmdline, read_pid, spawn_detached, terminate, write_pid
+from fraudguard.errors import StackError
+from fraudguard.stack.process import (
+    cmdline,
+    read_pid,
+    spawn_detached,
+    tail,
+    terminate,
+    write_pid,
+)
 
 
 class BackgroundCommand:
@@ -39,3 +52,48 @@ class BackgroundCommand:
         terminate([pid], timeout_s=15)
         self.pidfile.unlink(missing_ok=True)
         return True
+
+
+class RoundsCommand(BackgroundCommand):
+    """A service that works in rounds and writes its status (a JSON object with its ``pid``
+    and ``rounds``) to ``status_file`` after each."""
+
+    def __init__(
+        self, settings: Settings, name: str, command: tuple[str, ...], status_file: Path,
+        what: str, first_round_needed: bool = True,
+    ) -> None:  # fmt: skip
+        super().__init__(settings, name, command)
+        self.status_file = status_file
+        self.what = what
+        """The service's name in messages ("the outcomes service")."""
+        self.first_round_needed = first_round_needed
+        """Whether a start that saw no round within its timeout failed; if not, the service
+        runs on (its first round may take long) and only an exit at start is a failure."""
+
+    def start(self, timeout_s: float = 60.0) -> int:
+        """Start the service unless it runs, then wait for its first round (at most
+        ``timeout_s``); its pid."""
+        pid = self.pid()
+        if pid is not None:
+            return pid
+        pid = self.spawn()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            status = self.status()
+            if status is not None and status.get("pid") == pid and status.get("rounds", 0) > 0:
+                return pid
+            if cmdline(pid) is None:
+                raise StackError(f"{self.what} exited at start:\n{tail(self.log_path)}")
+            time.sleep(0.2)
+        if not self.first_round_needed:
+            return pid
+        raise StackError(f"{self.what} finished no round in {timeout_s:.0f} s "
+                         f"(log: {self.log_path})")  # fmt: skip
+
+    def status(self) -> dict[str, Any] | None:
+        """The status the service wrote last, or None."""
+        try:
+            status: dict[str, Any] = orjson.loads(self.status_file.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        return status

@@ -1,7 +1,7 @@
 """The demo: the whole loop on this machine, from generated payments to counted decisions.
 
-It starts the stack, the job, the panel and the outcomes service if they are not running,
-streams a generated payment stream into ``transactions`` (its ground truth to
+It starts the stack, the job, the panel, the outcomes service and the model governor if
+they are not running, streams a generated payment stream into ``transactions`` (its ground truth to
 ``ground_truth``, which only the outcomes service turns into labels) and follows
 ``decisions`` (read_committed) until every transaction of this run has its decision,
 reporting throughput, the count by decision and the bank's labels as it goes.
@@ -176,6 +176,26 @@ def start_outcomes(settings: Settings, on_status: Callable[[str], None]) -> Call
     return lambda: outcomes_summary(runner.status(), runner.pid() is not None)
 
 
+def start_governor(settings: Settings, on_status: Callable[[str], None]) -> None:
+    """The model governor in the background. The demo needs nothing from it, so a governor
+    that cannot start is said, with where its log is, and the demo goes on without it."""
+    from fraudguard.errors import StackError
+    from fraudguard.ops.governor_runner import GovernorRunner
+
+    runner = GovernorRunner(settings)
+    running = runner.pid() is not None
+    try:
+        runner.start(timeout_s=10.0)  # then it runs on, reading the week of decisions
+    except StackError as exc:
+        on_status(f"the model governor did not start, the demo goes on without it: {exc}")
+        return
+    on_status(
+        f"model governor {'running' if running else 'started'}: the promotion and rollback "
+        f"gates every {settings.governor.interval_s:g} s (log: {runner.log_path}; "
+        "`fraudguard governor stop` stops it)"
+    )
+
+
 def outcomes_summary(status: dict[str, Any] | None, running: bool) -> str:
     """The outcomes service's part of the demo's lines.
 
@@ -207,6 +227,7 @@ def run_demo(
     bootstrap: bool = True,
     panel: bool = True,
     outcomes: bool = True,
+    governor: bool = True,
 ) -> DemoSummary:
     """Run the loop; ``on_status`` receives a status line about once a second."""
     stop = stop or threading.Event()
@@ -222,6 +243,8 @@ def run_demo(
     if panel:
         start_panel(settings, on_status)
     outcomes_line = start_outcomes(settings, on_status) if outcomes else None
+    if governor:
+        start_governor(settings, on_status)
 
     config = demo_generator_config(limit, seed, int(time.time() * 1000))
     tally = DecisionTally.from_now(settings, id_prefix=config.txn_id_prefix)

@@ -51,7 +51,13 @@ DECISION_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("propensity", pa.float64()),
     ("degraded", pa.bool_()),
     ("late", pa.bool_()),
+    ("mcc", pa.string()),
+    ("channel", pa.string()),
+    ("challenger_version", pa.string()),
+    ("challenger_score", pa.float64()),
 )
+"""The record's fields kept as columns: identity, what was decided and by what, and what the
+governor's gates read (the segment the tiers saw, the shadow challenger's score)."""
 
 
 def decisions_table(

@@ -166,6 +166,23 @@ def end_offsets(
         consumer.close()
 
 
+def offsets_at(settings: Settings, topic: str, at_ms: int) -> dict[int, int]:
+    """Per partition, the first offset whose record timestamp is ``at_ms`` or later (the end
+    offset when there is none): where a reader of the records since ``at_ms`` starts."""
+    consumer = make_consumer(settings)
+    try:
+        asked = [TopicPartition(topic, p, at_ms) for p in _partitions(settings, consumer, topic)]
+        found = consumer.offsets_for_times(asked, timeout=10)
+        result: dict[int, int] = {}
+        for tp in found:
+            if tp.offset < 0:
+                _low, tp.offset = consumer.get_watermark_offsets(tp, timeout=10, cached=False)
+            result[tp.partition] = tp.offset
+        return result
+    finally:
+        consumer.close()
+
+
 def committed_offsets(settings: Settings, topic: str, group: str) -> dict[int, int]:
     """The offsets ``group`` committed on ``topic`` (partitions without a commit left out)."""
     manual: dict[str, Any] = {"enable.auto.commit": False}

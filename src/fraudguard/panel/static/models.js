@@ -110,9 +110,9 @@ function modelsPage() {
       : "The governor's promotions and rollbacks (control topic), newest first, each with its reasons; the audit log has the changes people made.")
       + (l.automatic_unavailable ? ` The control topic cannot be read now: ${l.automatic_unavailable}` : "");
     document.getElementById("last-round").textContent = l.last_round
-      ? `Governor's last round, ${utc(l.last_round.at_ms)}: ${l.last_round.action === "none" ? "changed nothing" : l.last_round.action + " " + (l.last_round.version || "")}` +
+      ? `Governor's newest notice (its service notes a round that changes nothing only when the reason changes), ${utc(l.last_round.at_ms)}: ${l.last_round.action === "none" ? "changed nothing" : l.last_round.action + " " + (l.last_round.version || "")}` +
         (l.last_round.reasons.length ? ` (${l.last_round.reasons.join("; ")})` : "") + "."
-      : "The governor has not run yet (`fraudguard model govern`).";
+      : "The governor has not run yet (`fraudguard governor run`, or once over a file: `fraudguard model govern`).";
     const rows = l.events.map((e) => el("tr", { "data-action": e.action }, el("td", { class: "nowrap" }, utc(e.at_ms)), el("td", {}, e.by),
       el("td", {}, e.action), el("td", {}, e.version ? el("code", {}, e.version) : "—"), el("td", {}, e.reasons.join("; ") || "—")));
     if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 5, class: "hint" }, "Nothing yet.")));
