@@ -101,9 +101,11 @@ def transactions_watermarks(settings: Settings) -> Any:
 def fraud_labels(labels: Any, settings: Settings) -> Any:
     """The ``labels`` topic's records to the fraud labels the feature steps keep
     (``io.fraudguard.flink.ParseLabel``; the others counted by reason), with their report time
-    as event time. Their watermark (``LabelClock``) holds the payments back at the start until
-    the first label is read or ``flink.idle_partition_ms`` has passed, and then only while
-    labels keep coming ``flink.quiet_reader_ms`` apart or less."""
+    as event time. They hold the payments back only while a backlog of them is read
+    (``LabelClock``: at the start until the first label or ``flink.idle_partition_ms``, then
+    while labels keep coming ``flink.quiet_reader_ms`` apart or less), and emit no watermark:
+    a label later on waits for the payments' watermark, or is applied on arrival when behind it.
+    """
     from pyflink.datastream import DataStream
 
     jvm, flink = _jvm(), settings.flink

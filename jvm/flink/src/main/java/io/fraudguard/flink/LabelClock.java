@@ -1,25 +1,21 @@
 package io.fraudguard.flink;
 
 import java.util.function.LongSupplier;
-import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 
 /**
- * The watermark of the fraud labels, whose event time is when they were reported. The labels
- * join the payments before the keyed steps, so their watermark holds the payments back: only as
- * long as a label still on its way could be one a payment must see.
+ * The watermark status of the fraud labels, which join the payments before the keyed steps. The
+ * labels hold the payments back only while a backlog of them is being read: at the start, until
+ * the first label is read or {@code startMs} has passed (an empty topic costs that once), and
+ * then while labels keep coming at most {@code quietMs} apart. After that the labels are idle,
+ * for good: a label read later waits in the steps for the payments' watermark when it is ahead of
+ * it, and is applied on arrival (late) when it is behind.
  *
- * <ul>
- *   <li>At the start, until the first label is read or {@code startMs} has passed: a backlog of
- *       labels is read before the payments behind it are decided (an empty topic costs the
- *       wait once).
- *   <li>While labels keep coming (none {@code quietMs} apart): the newest report time, less a
- *       millisecond (another label of that time may follow).
- *   <li>Then idle until the next label: a label is rare, and the payments must not wait for the
- *       next one. A label that arrives behind the payments' watermark is applied on arrival
- *       and marked late.
- * </ul>
+ * <p>It never emits a watermark of its own. One would become the feature steps' watermark
+ * whenever every payments partition is idle (Flink then takes the active inputs alone), and the
+ * report times of labels have nothing to do with how far the payments have come: a topic of old
+ * labels reported today would make a backfill of last month's payments late.
  */
 public class LabelClock implements WatermarkGenerator<Enriched> {
     private final long startMs;
@@ -28,6 +24,7 @@ public class LabelClock implements WatermarkGenerator<Enriched> {
     private final long startedAt;
     private long newestMs = Long.MIN_VALUE;
     private long lastLabelAt;
+    private boolean idle;
 
     public LabelClock(long startMs, long quietMs) {
         this(startMs, quietMs, System::currentTimeMillis);
@@ -49,14 +46,14 @@ public class LabelClock implements WatermarkGenerator<Enriched> {
     @Override
     public void onPeriodicEmit(WatermarkOutput output) {
         long now = clock.getAsLong();
-        if (newestMs == Long.MIN_VALUE) {
-            if (now - startedAt >= startMs) {
-                output.markIdle();
-            }
-        } else if (now - lastLabelAt >= quietMs) {
-            output.markIdle();
-        } else {
-            output.emitWatermark(new Watermark(newestMs - 1));
+        boolean waited = newestMs == Long.MIN_VALUE
+                ? now - startedAt >= startMs
+                : now - lastLabelAt >= quietMs;
+        if (waited) {
+            idle = true;
+        }
+        if (idle) {
+            output.markIdle(); // holds nothing back, and says so again after a label was read
         }
     }
 }

@@ -49,21 +49,22 @@ class LabelClockTest {
     }
 
     @Test
-    void follows_a_burst_of_labels_then_goes_idle_until_the_next() {
+    void holds_while_a_backlog_is_read_then_idles_for_good_and_never_emits_a_watermark() {
         long[] now = {1_000};
         LabelClock clock = new LabelClock(5_000, 200, () -> now[0]);
         Said out = new Said();
         clock.onEvent(label(700), 700, out);
+        now[0] += 150;
         clock.onEvent(label(900), 900, out);
-        clock.onEvent(label(800), 800, out);
         now[0] += 199;
         clock.onPeriodicEmit(out);
-        assertEquals("899", out.last()); // another label of 900 may follow
+        assertEquals("nothing", out.last()); // labels still coming: the payments wait
         now[0] += 1;
         clock.onPeriodicEmit(out);
         assertEquals("idle", out.last());
-        clock.onEvent(label(5_000), 5_000, out);
+        clock.onEvent(label(5_000), 5_000, out); // a label later on holds nothing back
         clock.onPeriodicEmit(out);
-        assertEquals("4999", out.last());
+        assertEquals("idle", out.last());
+        assertEquals(List.of("idle", "idle"), out.said);
     }
 }
