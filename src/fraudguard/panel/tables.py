@@ -90,6 +90,8 @@ labels = Table(
 )
 Index("labels_txn", labels.c.txn_id, labels.c.seq)
 Index("labels_position", labels.c.topic, labels.c.partition, labels.c.offset, unique=True)
+# Covers the labels per day and source of the Models page: a range scan, never the table.
+Index("labels_reported", labels.c.reported_at_ms, labels.c.source, labels.c.label)
 
 ingest_offsets = Table(
     "ingest_offsets",

@@ -18,10 +18,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fraudguard.models.registry import ModelRegistry
 from fraudguard.wire.transactions import format_event_time
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
+SUMMARY_KEYS = (
+    "winner", "cutoff_ms", "test_from_ms", "label_window_ms", "blocked_policy",
+    "review_budget_per_day", "training_rows", "training_frauds", "training_set",
+    "test_decisions", "unbiased_sample_decisions", "unbiased_sample_labels", "measures",
+    "weighted_minus_naive",
+)  # fmt: skip
+"""What the panel and ``fraudguard model status`` show of a retraining report."""
 _PARTS = {"unbiased_sample": "unbiased sample", "ground_truth": "ground truth (evaluation only)"}
 
 
@@ -79,3 +87,45 @@ def write_report(report: dict[str, Any], folder: Path) -> None:
     """``report.json`` and ``report.md`` in ``folder``."""
     (folder / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")
     (folder / REPORT_MD).write_text(markdown(report))
+
+
+def winner_margin(report: dict[str, Any]) -> dict[str, float | None]:
+    """By how much the winner beat the other model on the unbiased sample (the comparison that
+    chose it): zero on a tie, ``None`` when the sample had no fraud (both keep the naive one).
+
+    >>> winner_margin({"winner": "naive", "weighted_minus_naive": {"unbiased_sample": {
+    ...     "average_precision": -0.05, "recall_at_budget": None}}})
+    {'average_precision': 0.05, 'recall_at_budget': None}
+    """
+    sign = 1 if report["winner"] == "weighted" else -1
+    diff = report["weighted_minus_naive"]["unbiased_sample"]
+    return {
+        key: None if diff[key] is None else round(sign * diff[key], 6) + 0.0  # never -0.0
+        for key in ("average_precision", "recall_at_budget")
+    }
+
+
+def newest(registry: ModelRegistry) -> dict[str, Any] | None:
+    """The newest model ``fraudguard retrain`` registered (its metadata names the winner under
+    ``training_data.retrain``), with what its report says (:data:`SUMMARY_KEYS`) and the
+    winner's margin; ``None`` when no model was retrained. A report that cannot be read is said
+    in ``report_error`` rather than hiding the retrain: the model is registered all the same."""
+    retrained = [e for e in registry.entries() if e.metadata.training_data.get("retrain")]
+    if not retrained:
+        return None
+    entry = retrained[-1]
+    meta = entry.metadata
+    view: dict[str, Any] = {
+        "version": meta.version, "created_at": meta.created_at,
+        "winner": meta.training_data["retrain"], "winner_margin": None, "report_error": None,
+    }  # fmt: skip
+    try:
+        report = json.loads((entry.path / REPORT_JSON).read_text())
+        summary = {key: report[key] for key in SUMMARY_KEYS}
+        view.update(summary, winner_margin=winner_margin(report))
+    except FileNotFoundError:
+        view["report_error"] = f"{meta.version} has no {REPORT_JSON}"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        what = f"lacks {exc}" if isinstance(exc, KeyError) else "is not a report"
+        view["report_error"] = f"the {REPORT_JSON} of {meta.version} {what}"
+    return view

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from fraudguard.panel import loop
 from fraudguard.panel import models as service
 from fraudguard.panel.deps import Lead, State, Viewer, actor_of
 from fraudguard.panel.security import Role
@@ -54,6 +55,20 @@ def lifecycle(state: State, session: Viewer) -> dict[str, Any]:
     """The governor's promotions and rollbacks with their reasons, its newest round and the
     freeze; for leads and admins, the changes people made in the panel too."""
     return service.lifecycle_view(state.engine, state.settings, session.user.role.allows(Role.LEAD))
+
+
+@router.get("/labels")
+def labels(
+    state: State, session: Viewer, days: int = Query(default=30, ge=1, le=365)
+) -> dict[str, Any]:
+    """Labels reported per UTC day and source, fraud and legitimate apart, the last ``days``."""
+    return loop.labels_per_day(state.engine, days)
+
+
+@router.get("/retrain")
+def retrain(state: State, session: Viewer) -> dict[str, Any]:
+    """The newest retrained model and its report: cut-off, training set, the winner, margin."""
+    return loop.last_retrain(state.settings)
 
 
 @router.get("/rerankers")

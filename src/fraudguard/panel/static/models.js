@@ -1,6 +1,7 @@
 // The Models page (helpers from panel.js): registry, champion and shadow challenger, their
 // comparison, the lifecycle log, re-ranker snapshots; leads and admins promote, roll back and
-// freeze with a reason. Text is set with textContent.
+// freeze with a reason; the learning loop's last retrain and labels per day and source. Text is
+// set with textContent.
 "use strict";
 
 const OFFSET_METRIC = "labels_offset.";
@@ -119,6 +120,63 @@ function modelsPage() {
     fill(document.getElementById("lifecycle"), rows);
   }
 
+  const signed = (x) => (x === null || x === undefined ? "n/a" : (x >= 0 ? "+" : "") + num(x, 4));
+  const PARTS = { unbiased_sample: "unbiased sample", ground_truth: "ground truth (evaluation only)" };
+
+  async function loadRetrain() {
+    const r = (await api("GET", "/api/models/retrain")).retrain;
+    const line = document.getElementById("retrain-line");
+    const table = document.getElementById("retrain");
+    table.hidden = true;
+    if (!r) { line.textContent = "No model was retrained yet (`fraudguard retrain`)."; return; }
+    const standing = r.champion ? "the champion now" : r.challenger ? "the shadow challenger now"
+      : `neither champion nor challenger (\`fraudguard model challenger ${r.version}\` to score it beside the champion)`;
+    if (r.report_error) { line.textContent = `${r.version}, retrained ${isoMinute(r.created_at)}, ${r.winner} won; ${standing}. Its report cannot be shown: ${r.report_error}.`; return; }
+    const m = r.winner_margin;
+    const margin = m.average_precision === null ? "the unbiased sample held no fraud, so the naive model is kept"
+      : `by ${signed(m.average_precision)} average precision on the unbiased sample (recall at budget ${signed(m.recall_at_budget)})`;
+    line.textContent = `${r.version}, retrained ${isoMinute(r.created_at)}: ${r.winner} won, ${margin}. ` +
+      `Bank labels known at ${utc(r.cutoff_ms)}; test period from ${utc(r.test_from_ms)}; trained on ${num(r.training_rows)} decisions ` +
+      `with ${num(r.training_frauds)} known frauds (stopped payments: ${r.blocked_policy}). It is ${standing}.`;
+    const rows = [];
+    for (const [name, parts] of Object.entries(r.measures)) {
+      for (const [part, x] of Object.entries(parts)) {
+        rows.push(el("tr", { "data-retrain": `${name} ${part}`, class: name === r.winner ? "champion" : "" },
+          el("td", {}, name === r.winner ? `${name} (won)` : name), el("td", {}, PARTS[part] || part),
+          el("td", {}, num(x.rows)), el("td", {}, num(x.frauds)), el("td", {}, x.average_precision === null ? "n/a" : num(x.average_precision, 4)),
+          el("td", {}, x.recall_at_budget === null ? "n/a" : num(x.recall_at_budget, 4))));
+      }
+    }
+    fill(table, rows);
+    table.hidden = false;
+  }
+
+  const sourceName = (s) => s || "(no source)";
+  const split = (c) => `${num(c.fraud)} / ${num(c.legit)}`;
+
+  async function loadLabels() {
+    const l = await api("GET", "/api/models/labels?days=30");
+    const table = document.getElementById("labels-per-day");
+    table.tHead.rows[0].replaceChildren(el("th", {}, "Day (UTC)"), ...l.sources.map((s) => el("th", {}, sourceName(s))), el("th", {}, "All"));
+    document.getElementById("labels-hint").textContent = `Label records the panel ingested from the labels topic in the last ${num(l.days)} days, ` +
+      "by the UTC day they were reported, newest first: fraud / legitimate per source (review: analysts' verdicts in this panel). " +
+      "A correction is a record of its own.";
+    const all = (counts) => Object.values(counts).reduce((a, c) => ({ fraud: a.fraud + c.fraud, legit: a.legit + c.legit }), { fraud: 0, legit: 0 });
+    const row = (label, counts, attrs) => el("tr", attrs, el("td", { class: "nowrap" }, label),
+      ...l.sources.map((s) => el("td", {}, split(counts[s]))), el("td", {}, split(all(counts))));
+    const rows = [row(`${num(l.days)} days`, l.totals, { class: "total" })];
+    if (!l.sources.length) rows.push(el("tr", {}, el("td", { colspan: 2, class: "hint" }, "No label was reported in these days.")));
+    else for (const d of [...l.per_day].reverse()) rows.push(row(utc(d.day_ms).slice(0, 10), d.sources, { "data-day": utc(d.day_ms).slice(0, 10) }));
+    fill(table, rows);
+  }
+
+  async function loadLoop() {
+    const card = document.getElementById("loop-card");
+    card.setAttribute("aria-busy", "true");
+    await Promise.all([loadRetrain(), loadLabels()]);
+    card.setAttribute("aria-busy", "false");
+  }
+
   async function load() {
     const card = document.getElementById("models-card");
     card.setAttribute("aria-busy", "true");
@@ -138,6 +196,7 @@ function modelsPage() {
     document.getElementById("model-unfreeze").hidden = !registry.frozen;
     loadComparison().catch((e) => say(e.message, true));
     loadLifecycle().catch((e) => say(e.message, true));
+    loadLoop().catch((e) => say(e.message, true));
     const rows = registry.models.map(modelRow);
     if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 10, class: "hint" }, "No model is registered: the job decides with the rules.")));
     fill(document.getElementById("registry"), rows);
