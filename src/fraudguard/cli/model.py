@@ -49,6 +49,42 @@ def list_models(settings: Settings) -> None:
 
 
 @model.command()
+@click.pass_obj
+def status(settings: Settings) -> None:
+    """The champion, the shadow challenger, the freeze and the newest retrain with its report's
+    verdict (the governor's rounds: `fraudguard governor status`)."""
+    from fraudguard.models import ModelRegistry
+    from fraudguard.training.retrain_report import newest
+    from fraudguard.wire.transactions import format_event_time
+
+    registry = ModelRegistry.from_settings(settings)
+    pointer = registry.pointer()
+    click.echo(f"champion:   {pointer.champion or 'none (the rules decide)'}"
+               + (f" since {pointer.promoted_at}" if pointer.promoted_at else ""))  # fmt: skip
+    click.echo(f"challenger: {pointer.challenger or 'none'}"
+               + (f" since {pointer.challenger_since}" if pointer.challenger else ""))  # fmt: skip
+    click.echo(f"automatic changes: {'frozen: ' + pointer.frozen if pointer.frozen else 'may act'}")
+    r = newest(registry)
+    if r is None:
+        click.echo("last retrain: none (`fraudguard retrain`)")
+        return
+    click.echo(f"last retrain: {r['version']} at {r['created_at']}, {r['winner']} won")
+    if r["report_error"]:
+        click.echo(f"  {r['report_error']}")
+        return
+    ap, recall = r["winner_margin"]["average_precision"], r["winner_margin"]["recall_at_budget"]
+    click.echo(
+        f"  by {'n/a' if ap is None else f'{ap:+.4f}'} average precision on the unbiased sample "
+        f"(recall at budget {'n/a' if recall is None else f'{recall:+.4f}'})"
+    )
+    click.echo(
+        f"  labels known at {format_event_time(r['cutoff_ms'])}, test from "
+        f"{format_event_time(r['test_from_ms'])}; trained on {r['training_rows']:,} decisions, "
+        f"{r['training_frauds']:,} known frauds"
+    )
+
+
+@model.command()
 @click.argument("version")
 @click.pass_obj
 def show(settings: Settings, version: str) -> None:

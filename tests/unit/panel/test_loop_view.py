@@ -1,6 +1,6 @@
 """The Models page's learning loop: labels per day and source counted on a real SQLite store
 against a constructed set of labels, and the newest retrain read from a constructed registry
-with its report."""
+with its report; `fraudguard model status` prints the same retrain."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Any
 
 import orjson
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine
 
+from fraudguard.cli.model import model
 from fraudguard.config import PanelSettings, Settings
 from fraudguard.features import FEATURE_SET_VERSION
 from fraudguard.models.metadata import ModelMetadata
@@ -197,3 +199,23 @@ def test_the_page_has_the_loop_sections(client) -> None:  # type: ignore[no-unty
     page = client("vera").get("/models").text
     assert 'id="loop-card"' in page and 'id="labels-per-day"' in page and 'id="retrain"' in page
 
+
+def test_model_status_prints_the_pointer_and_the_newest_retrain(settings: Settings) -> None:
+    register(settings, "r2", 2, "weighted", report("weighted", {"naive": 0.31, "weighted": 0.42}))
+    ModelRegistry.from_settings(settings).set_challenger("r2")
+    result = CliRunner().invoke(model, ["status"], obj=settings)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "champion:   none (the rules decide)"
+    assert lines[1].startswith("challenger: r2 since ")
+    assert lines[2] == "automatic changes: may act"
+    assert lines[3] == "last retrain: r2 at 2026-12-02T08:00:00Z, weighted won"
+    assert lines[4] == (
+        "  by +0.1100 average precision on the unbiased sample (recall at budget +0.0000)"
+    )
+    assert "trained on 10,000 decisions, 140 known frauds" in lines[5]
+
+
+def test_model_status_without_a_retrain_says_how_to_make_one(settings: Settings) -> None:
+    result = CliRunner().invoke(model, ["status"], obj=settings)
+    assert result.exit_code == 0 and "last retrain: none (`fraudguard retrain`)" in result.output
