@@ -1,6 +1,6 @@
 """The decision store on the real PostgreSQL of the local stack: idempotent writes counted
-right, offsets with the rows, the append-only audit log, and the same what-if columns as on
-SQLite."""
+right, offsets with the rows, the append-only audit log, and the same what-if columns and labels
+per day as on SQLite."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
 from fraudguard.panel import tables as t
 from fraudguard.panel.audit import Actor, record
 from fraudguard.panel.columns import DecisionColumns
 from fraudguard.panel.db import grow_schema, open_database
+from fraudguard.panel.loop import labels_per_day
 from fraudguard.panel.store import Batch, DecisionStore, Position
 from fraudguard.wire.transactions import format_event_time
 
@@ -107,6 +108,27 @@ def test_the_what_if_columns_are_the_same_as_on_sqlite(
     engines[1].dispose()
 
 
+def test_labels_per_day_are_the_same_as_on_sqlite(postgres_engine: Engine, tmp_path: Path) -> None:
+    day_ms = 86_400_000
+    batch = Batch(labels=[
+        Position("labels", 0, i, orjson.dumps({
+            "txn_id": f"t{i}", "label": "legit" if i % 3 else "fraud",
+            "reported_at": format_event_time(START_MS + i * 7 * 3_600_000),
+            "source": ("chargeback", "review", "")[i % 3]}))
+        for i in range(30)  # one label every 7 hours, over 8.75 days
+    ])  # fmt: skip
+    engines = [postgres_engine, open_database(f"sqlite:///{tmp_path / 'panel.db'}")]
+    views = []
+    for engine in engines:
+        DecisionStore(engine).write(batch)
+        views.append(labels_per_day(engine, days=5, now_ms=START_MS + 8 * day_ms))
+    assert views[0] == views[1]
+    in_window = [i for i in range(30) if START_MS + i * 7 * 3_600_000 >= views[0]["from_ms"]]
+    counted = sum(n for c in views[0]["totals"].values() for n in c.values())
+    assert counted == len(in_window) > 0 and views[0]["sources"] == ["", "chargeback", "review"]
+    engines[1].dispose()
+
+
 def test_a_session_database_is_empty_and_takes_the_schema(postgres_url: str) -> None:
     engine = open_database(postgres_url)
     try:
@@ -122,6 +144,7 @@ def test_an_older_database_grows_the_challenger_columns_and_keeps_its_rows(
     DecisionStore(engine).write(Batch(decisions=decisions(0, 1)))
     with engine.begin() as conn:  # the decisions table as it was before challenger scores
         conn.execute(text("DROP INDEX decisions_challenger"))
+        conn.execute(text("DROP INDEX labels_reported"))
         conn.execute(text("ALTER TABLE decisions DROP COLUMN challenger_version, "
                           "DROP COLUMN challenger_score"))  # fmt: skip
     engine.dispose()
@@ -129,6 +152,7 @@ def test_an_older_database_grows_the_challenger_columns_and_keeps_its_rows(
     try:
         with engine.begin() as conn:
             assert grow_schema(conn) == []  # open_database added them already
+            assert "labels_reported" in {i["name"] for i in inspect(conn).get_indexes("labels")}
         shadow = {**orjson.loads(decision_record(2)), "challenger_version": "m2",
                   "challenger_score": 0.25}  # fmt: skip
         DecisionStore(engine).write(Batch(decisions=[Position("decisions", 0, 2,
