@@ -141,10 +141,11 @@ function modelsPage() {
     const rows = [];
     for (const [name, parts] of Object.entries(r.measures)) {
       for (const [part, x] of Object.entries(parts)) {
-        rows.push(el("tr", { "data-retrain": `${name} ${part}`, class: name === r.winner ? "champion" : "" },
+        rows.push(el("tr", { "data-retrain": `${name} ${part}`, class: name === r.winner ? "winner" : "" },
           el("td", {}, name === r.winner ? `${name} (won)` : name), el("td", {}, PARTS[part] || part),
-          el("td", {}, num(x.rows)), el("td", {}, num(x.frauds)), el("td", {}, x.average_precision === null ? "n/a" : num(x.average_precision, 4)),
-          el("td", {}, x.recall_at_budget === null ? "n/a" : num(x.recall_at_budget, 4))));
+          el("td", { class: "number" }, num(x.rows)), el("td", { class: "number" }, num(x.frauds)),
+          el("td", { class: "number" }, x.average_precision === null ? "n/a" : num(x.average_precision, 4)),
+          el("td", { class: "number" }, x.recall_at_budget === null ? "n/a" : num(x.recall_at_budget, 4))));
       }
     }
     fill(table, rows);
