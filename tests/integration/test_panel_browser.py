@@ -2,7 +2,8 @@
 conftest.py) against the real stack, the real job and the panel as an operator starts it: a lead
 edits a draft and sees the what-if change, proposes it; a second lead approves it and the running
 job's decisions carry the new version within 10 s; a viewer cannot publish; the audit page lists
-every step; the Monitoring page shows the running job's metrics with the new version in force.
+every step; the Monitoring page shows the running job's metrics with the new version in force;
+the Models page counts the labels the panel ingested per day and source.
 
 Screenshots of each page go to ``bench/results/screenshots/`` (git-ignored).
 """
@@ -248,4 +249,21 @@ def run_the_scenario(
     assert page.get_attribute("#job-state", "data-answers") == "true", page.inner_text("#job-state")
     assert version in page.inner_text("#job-versions [data-in-force=thresholds]")
     page.screenshot(path=SCREENSHOTS / "monitoring.png", full_page=True)
+
+    # The Models page's learning loop: the hindsight labels the panel stored, per day and source.
+    engine = open_database(panel.database_url)
+    try:
+        with engine.connect() as conn:
+            counted = conn.execute(select(func.count()).select_from(t.labels))
+            stored_labels = int(counted.scalar_one())
+    finally:
+        engine.dispose()
+    assert stored_labels > 0
+    page.goto(f"{panel.url}/models")
+    page.wait_for_selector("#loop-card[aria-busy=false]")
+    total = page.inner_text("#labels-per-day tr.total td:last-child")  # fraud / legit
+    assert sum(int(n.replace(",", "")) for n in total.split(" / ")) == stored_labels, total
+    assert page.locator("#labels-per-day tbody tr[data-day]").count() == 30
+    assert "No model was retrained yet" in page.inner_text("#retrain-line")
+    page.screenshot(path=SCREENSHOTS / "models.png", full_page=True)
     lead_a.close()
