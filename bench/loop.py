@@ -53,7 +53,7 @@ from fraudguard.decision import ThresholdTiers
 from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.generator.config import DriftConfig
-from fraudguard.generator.sinks import default_labels_path, write_files
+from fraudguard.generator.sinks import default_labels_path, read_records, write_files
 from fraudguard.outcomes.bank import BankLabel, BankOutcomes
 from fraudguard.outcomes.files import decision_facts, read_fraud_ids
 from fraudguard.training import booster
@@ -212,6 +212,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     source = folder / "transactions.jsonl"
     write_files(PaymentStream(config), source)
     truth = read_fraud_ids(default_labels_path(source))
+    wave = frozenset(r["txn_id"] for r in read_records(default_labels_path(source))
+                     if r.get("scenario") == config.drift.scenario)  # fmt: skip
     log(f"{days} days generated, drift from day {drift_day}; training the initial model ...")
     initial, tiers = bootstrap(settings, args)
     log(f"tiers review {tiers.review:.4f}, block {tiers.block:.4f}")
@@ -245,10 +247,11 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 f"{int(train.explored.sum())} explored"
             )
     measured = {
-        name: measure(arm.log(), truth, sim_from, args.budget) for name, arm in arms.items()
+        name: measure(arm.log(), truth, sim_from, args.budget, wave=wave)
+        for name, arm in arms.items()
     }
     measured["reranker"] = rerank_arm(arms["weighted"], weighted_models, truth, outcomes,
-                                      sim_from, args.budget)  # fmt: skip
+                                      sim_from, args.budget, wave)  # fmt: skip
     for name, arm in arms.items():
         measured[name]["fraud_labels_fed"] = len(arm.fraud_before(edges[-1]))
     measured["reranker"]["fraud_labels_fed"] = measured["weighted"]["fraud_labels_fed"]
@@ -362,7 +365,12 @@ def measure(
     sim_from: int,
     budget: int,
     score: np.ndarray | None = None,
+    wave: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
+    """Recall per day at the review budget, euro missed and average precision against the
+    ground truth; for the drift's frauds (``wave``), per day: how many, how many the budget
+    caught, and how many met a fraud label of their shop (a nonzero merchant or terminal
+    fraud rate) when decided."""
     ts = decisions["ts_ms"].to_numpy()
     keep = ts >= sim_from
     s = decisions["score"].to_numpy()[keep] if score is None else score[keep]
@@ -377,8 +385,17 @@ def measure(
     reviewed[order[np.arange(len(day)) - first < budget]] = True
     missed = [float(amount[(ts[keep] // DAY == d) & (y == 1) & ~reviewed].sum()) for d in days]
     after = ts[keep] >= sim_from
+    ids = decisions["txn_id"].to_pylist()
+    in_wave = np.array([t in wave for t in ids], dtype=bool)[keep]
+    features = decisions["features"].combine_chunks()
+    rates = [n for n in FEATURE_NAMES if n.startswith(("merchant_fraud_", "terminal_fraud_"))]
+    labelled = np.any([features.field(n).to_numpy()[keep] > 0 for n in rates], axis=0)
+    of_day = [ts[keep] // DAY == d for d in days]
     return {
         "recall_per_day": recall,
+        "wave_frauds_per_day": [int((in_wave & d).sum()) for d in of_day],
+        "wave_caught_per_day": [int((in_wave & d & reviewed).sum()) for d in of_day],
+        "wave_shop_labelled_per_day": [int((in_wave & d & labelled).sum()) for d in of_day],
         "frauds_per_day": frauds.tolist(),
         "euro_missed_per_day": [round(m, 2) for m in missed],
         "average_precision": round(average_precision(y[after], s[after]), 4),
@@ -394,6 +411,7 @@ def rerank_arm(
     outcomes: OutcomesSettings,
     sim_from: int,
     budget: int,
+    wave: frozenset[str],
 ) -> dict[str, Any]:
     """The weighted arm's decisions re-scored by a re-ranker that learns every simulated day
     from the labels that arrived (bank labels at their report time, approvals legitimate once
@@ -430,7 +448,7 @@ def rerank_arm(
                     for i in arrived]  # fmt: skip
             if rows:
                 reranker.learn_batch(rows)
-    return measure(decisions, truth, sim_from, budget, score)
+    return measure(decisions, truth, sim_from, budget, score, wave)
 
 
 def plot(result: dict[str, Any], out: Path) -> None:

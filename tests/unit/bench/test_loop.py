@@ -16,10 +16,12 @@ loop = pytest.importorskip("loop")
 DAY = 86_400_000
 
 
-def decisions(scores: list[float], days: list[int], amounts: list[float]) -> pa.Table:
+def decisions(
+    scores: list[float], days: list[int], amounts: list[float], shop_rate: list[float] | None = None
+) -> pa.Table:
     n = len(scores)
-    columns = [pa.array([amounts[i] if name == "txn_amount_eur" else 0.0 for i in range(n)])
-               for name in FEATURE_NAMES]  # fmt: skip
+    given = {"txn_amount_eur": amounts, "merchant_fraud_rate_7d": shop_rate or [0.0] * n}
+    columns = [pa.array(given.get(name, [0.0] * n)) for name in FEATURE_NAMES]
     features = pa.StructArray.from_arrays(columns, fields=list(FEATURES_TYPE))
     return pa.table({
         "txn_id": [f"t{i}" for i in range(n)], "ts_ms": [d * DAY + i for i, d in enumerate(days)],
@@ -41,6 +43,19 @@ def test_recall_per_day_counts_the_budget_s_highest_scores_of_each_day() -> None
     assert m["euro_missed_per_day"] == [40.0, 2.0]
     later = loop.measure(table, truth, sim_from=DAY, budget=2)
     assert later["frauds_per_day"] == [2] and later["decisions"] == 3
+
+
+def test_the_wave_s_frauds_are_counted_caught_and_met_by_their_shop_s_labels() -> None:
+    table = decisions(
+        scores=[0.9, 0.8, 0.1, 0.7, 0.95, 0.2, 0.3],
+        days=[0, 0, 0, 0, 1, 1, 1],
+        amounts=[1.0] * 7,
+        shop_rate=[0.0, 0.0, 0.0, 0.0, 0.0, 0.02, 0.01],
+    )
+    m = loop.measure(table, {"t0", "t2", "t5", "t6"}, 0, 2, wave=frozenset({"t2", "t5", "t6"}))
+    assert m["wave_frauds_per_day"] == [1, 2]
+    assert m["wave_caught_per_day"] == [0, 1]  # day 1 reviews t4 and t6
+    assert m["wave_shop_labelled_per_day"] == [0, 2]
 
 
 @pytest.mark.parametrize(
