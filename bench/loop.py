@@ -255,8 +255,10 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     for name, arm in arms.items():
         measured[name]["fraud_labels_fed"] = len(arm.fraud_before(edges[-1]))
     measured["reranker"]["fraud_labels_fed"] = measured["weighted"]["fraud_labels_fed"]
+    # The frozen model with no label fed: what the label-fed features add to it.
+    unfed = measure(decide(initial, edges[0], edges[-1], []), truth, sim_from, args.budget)
     drift_index = (start + drift_day * DAY - sim_from) // DAY
-    for m in measured.values():
+    for m in (*measured.values(), unfed):
         m["recovery_days"] = recovery_days(m["recall_per_day"], int(drift_index))
         before = [r for r in m["recall_per_day"][:drift_index] if r is not None]
         after = [r for r in m["recall_per_day"][drift_index:] if r is not None]
@@ -271,6 +273,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "tiers": {"review": tiers.review, "block": tiers.block},
         "outcomes": outcomes.model_dump(), "rounds": args.rounds, "backtests": decide.runs,
         "arms": measured,
+        "frozen_without_labels": {k: unfed[k] for k in (
+            "average_precision", "recall_before_drift", "recall_after_drift", "recovery_days")},
     }  # fmt: skip
 
 
@@ -332,12 +336,12 @@ class Decider:
     settings: Settings
     tiers: ThresholdTiers
     runs: int = 0
-    cache: dict[tuple[str, int, int], pa.Table] = field(default_factory=dict)
+    cache: dict[tuple[str, int, int, int], pa.Table] = field(default_factory=dict)
 
     def __call__(self, model: str, from_ms: int, to_ms: int, labels: list[BankLabel]) -> pa.Table:
         from fraudguard.backtest import run_backtest
 
-        key = (model, from_ms, hash(tuple((x.txn_id, x.reported_ms) for x in labels)))
+        key = (model, from_ms, to_ms, hash(tuple((x.txn_id, x.reported_ms) for x in labels)))
         if key not in self.cache:
             prefix = self.folder / f"until-{to_ms}.jsonl"
             if not prefix.exists():  # one at a time: the previous period's is done with
