@@ -1,14 +1,18 @@
 """The honest loop, measured: weeks of simulated time through the offline backtest, with the
 bank's outcomes, weekly retraining and a drift, for four arms (issue 19).
 
-A generated history with a bust-out wave starting in week ``--drift-week`` is decided week by
-week by the backtest (the job's kernel, compiled trees, tiers and exploration). After each
-week the bank's labels known by then (:mod:`fraudguard.outcomes`: chargebacks for approved
-fraud, verdicts for reviews within the day's capacity, nothing for blocks unless explored)
-retrain the model on the arm's own decision log (:mod:`fraudguard.training.retrain`), and the
-next week is decided by it. The arms:
+A generated history with a bust-out wave starting in week ``--drift-week`` is decided day by
+day (``--period-days``) by the backtest (the job's kernel, compiled trees, tiers and
+exploration). Each arm's decisions get the bank's labels (:mod:`fraudguard.outcomes`:
+chargebacks for approved fraud, verdicts for reviews within the day's capacity, nothing for
+blocks unless explored), and its fraud labels feed the label-fed features of the arm's later
+backtests, each from its report time on, as the job applies them. A verdict reported within
+its payment's own period reaches the features from the next period, a day late at most.
+Every week (``--retrain-every-days``) the labels known by then retrain the model on the arm's
+own decision log (:mod:`fraudguard.training.retrain`), and the next days are decided by it.
+The arms:
 
-- ``frozen``: the initial model all along;
+- ``frozen``: the initial model all along (its label-fed features still see its labels);
 - ``naive``: retrained weekly, every row weight 1;
 - ``weighted``: retrained weekly, explored rows weighted 1/propensity;
 - ``reranker``: the weighted arm's models, and the re-ranker (:mod:`fraudguard.reranker`)
@@ -24,6 +28,7 @@ hindsight labels; the tiers are its scores' 99th and 99.8th percentiles there.
 
 Writes bench/results/loop.json and bench/results/loop.png.
 Usage: python bench/loop.py [--small] [--weeks 6] [--drift-week 3] [--cards 3000]
+       [--period-days 1] [--retrain-every-days 7]
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bench_results import RESULTS_DIR, log, run_metadata, write_result
@@ -46,8 +53,8 @@ from fraudguard.decision import ThresholdTiers
 from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from fraudguard.generator import GeneratorConfig, PaymentStream
 from fraudguard.generator.config import DriftConfig
-from fraudguard.generator.sinks import default_labels_path, write_files
-from fraudguard.outcomes import bank_labels
+from fraudguard.generator.sinks import default_labels_path, read_records, write_files
+from fraudguard.outcomes.bank import BankLabel, BankOutcomes
 from fraudguard.outcomes.files import decision_facts, read_fraud_ids
 from fraudguard.training import booster
 from fraudguard.training.booster import BoosterParams
@@ -78,18 +85,52 @@ def recovery_days(recall: list[float | None], drift_day: int, share: float = 0.8
 
 @dataclass
 class Arm:
+    """One arm's model in force, its decisions so far and the bank's labels of them."""
+
     name: str
     model: str
+    bank: BankOutcomes
     tables: list[pa.Table] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
+    labels: list[BankLabel] = field(default_factory=list)
 
     def log(self) -> pa.Table:
         return pa.concat_tables(self.tables)
 
+    def add(self, table: pa.Table, truth: set[str]) -> None:
+        """A period's decisions, and the labels the bank gets for them (in event-time order,
+        as :func:`fraudguard.outcomes.bank_labels` takes a whole log: periods follow each
+        other, so the day's review capacity goes to the same reviews)."""
+        self.tables.append(table)
+        self.models.append(self.model)
+        facts = sorted(decision_facts(table), key=lambda d: (d.ts_ms, d.txn_id))
+        made = (self.bank.label_for(d, d.txn_id in truth) for d in facts)
+        self.labels += [x for x in made if x is not None]
+
+    def known(self) -> dict[str, tuple[str, int]]:
+        """Every label so far with its report time (training keeps those reported by its
+        cut-off)."""
+        return {x.txn_id: (x.label, x.reported_ms) for x in self.labels}
+
+    def fraud_before(self, at_ms: int) -> list[BankLabel]:
+        """The fraud labels a backtest ending at ``at_ms`` can apply (legitimate verdicts feed
+        no feature), in report order."""
+        found = (x for x in self.labels if x.label == "fraud" and x.reported_ms < at_ms)
+        return sorted(found, key=lambda x: (x.reported_ms, x.txn_id))
+
 
 def bootstrap(settings: Settings, args: argparse.Namespace) -> tuple[str, ThresholdTiers]:
     """The initial champion, trained on a separate history with hindsight labels, and tiers at
-    its scores' 99th and 99.8th percentiles there."""
+    its scores' 99th and 99.8th percentiles there.
+
+    Its label-fed features are fed by that history's own fraud labels at their report times
+    (:func:`~fraudguard.training.history.generated_history`): every fraud, reported days after
+    its incident like a chargeback (median 5 days, a third sooner by investigation). That is
+    the history a bank that has run a while holds, and without it the features would be zero
+    in training and the trees would never split on them: the frozen arm could not use the
+    labels it is fed. Its labels are more than the loop's bank learns (blocked fraud is never
+    labelled there) and later than a review's verdict (1 to 48 hours), so the model meets
+    somewhat smaller and earlier rates than it learnt from."""
     from fraudguard.training.history import generated_history
 
     history = generated_history(GeneratorConfig(
@@ -131,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--share", type=float, default=0.1, help="exploration share")
     parser.add_argument("--label-window-days", type=float, default=7.0)
     parser.add_argument("--chargeback-median-days", type=float, default=5.0)
+    parser.add_argument("--period-days", type=int, default=1, help="days a backtest decides")
+    parser.add_argument("--retrain-every-days", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=80)
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
@@ -148,7 +191,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    from fraudguard.backtest import run_backtest
     from fraudguard.training.retrain import DAY_MS, BlockedPolicy, RetrainConfig, fit
     from fraudguard.training.retrain import training_set as build_set
 
@@ -170,56 +212,33 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     source = folder / "transactions.jsonl"
     write_files(PaymentStream(config), source)
     truth = read_fraud_ids(default_labels_path(source))
+    wave = frozenset(r["txn_id"] for r in read_records(default_labels_path(source))
+                     if r.get("scenario") == config.drift.scenario)  # fmt: skip
     log(f"{days} days generated, drift from day {drift_day}; training the initial model ...")
     initial, tiers = bootstrap(settings, args)
     log(f"tiers review {tiers.review:.4f}, block {tiers.block:.4f}")
     start = config.start_ms
-    # Period 0 is the warm-up (decided by the initial model, the history the first retraining
-    # learns from); then one period a week.
-    edges = [start, start + args.warmup_days * DAY]
-    edges += [edges[-1] + 7 * DAY * (w + 1) for w in range(args.weeks)]
-    cache: dict[tuple[str, int], pa.Table] = {}
-    # The initial model's decisions of every period in one backtest (the frozen arm's, and
-    # every arm's warm-up): the same as one backtest a period, since each reads the whole
-    # file up to its period and exploration's windows are hours long.
-    out = folder / "bt-frozen"
-    run_backtest(source, out, settings, model=initial, tiers=tiers, from_ms=edges[0],
-                 to_ms=edges[-1])  # fmt: skip
-    everything = pq.read_table(out / "decisions.parquet")
-    runs = 1
-    ts_all = everything["ts_ms"].to_numpy()
-    for p in range(len(edges) - 1):
-        cache[(initial, p)] = everything.filter(
-            pa.array((ts_all >= edges[p]) & (ts_all < edges[p + 1]))
-        )
-    arms = {name: Arm(name, initial) for name in ("frozen", "naive", "weighted")}
+    sim_from = start + args.warmup_days * DAY
+    edges = period_edges(start, days, args.period_days)
+    retrain_at = {sim_from + k * args.retrain_every_days * DAY for k in range(days + 1)}
+    arms = {name: Arm(name, initial, BankOutcomes(outcomes)) for name in ARMS[:3]}
     retrain_config = RetrainConfig(params=BoosterParams(n_estimators=args.rounds))
-    boosters: dict[str, Any] = {}
     weighted_models: list[Any] = []
+    decide = Decider(Source.read(source), folder, settings, tiers)
     for period in range(len(edges) - 1):
         for arm in arms.values():
-            key = (arm.model, period)
-            if key not in cache:
-                out = folder / f"bt-{len(cache)}"
-                run_backtest(source, out, settings, model=arm.model, tiers=tiers,
-                             from_ms=edges[period], to_ms=edges[period + 1])  # fmt: skip
-                cache[key] = pq.read_table(out / "decisions.parquet")
-                runs += 1
-            arm.tables.append(cache[key])
-            arm.models.append(arm.model)
-        log(f"period {period} decided ({runs} backtests)")
-        if period == len(edges) - 2:
-            break
+            arm.add(decide(arm.model, edges[period], edges[period + 1],
+                           arm.fraud_before(edges[period + 1])), truth)  # fmt: skip
         cutoff = edges[period + 1]
+        if period == len(edges) - 2 or cutoff not in retrain_at:
+            continue
+        log(f"day {(cutoff - start) // DAY} decided ({decide.runs} backtests)")
         for arm in (arms["naive"], arms["weighted"]):
-            decisions = arm.log()
-            labels = known_labels(decisions, truth, outcomes)
-            train = build_set(decisions, labels, cutoff, round(outcomes.label_window_days * DAY_MS),
-                              BlockedPolicy.DROP)  # fmt: skip
+            window = round(outcomes.label_window_days * DAY_MS)
+            train = build_set(arm.log(), arm.known(), cutoff, window, BlockedPolicy.DROP)
             model = fit(train, weighted=arm.name == "weighted", config=retrain_config)
             scores = booster.predict(model, train.data.X)
             arm.model = register(settings, model, arm.name, scores, train.data.X)
-            boosters[arm.model] = model
             if arm.name == "weighted":
                 weighted_models.append((cutoff, model, train))
             log(
@@ -227,14 +246,19 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 f"{len(train.data):,} rows, {train.data.frauds} frauds, "
                 f"{int(train.explored.sum())} explored"
             )
-    sim_from = edges[1]
     measured = {
-        name: measure(arm.log(), truth, sim_from, args.budget) for name, arm in arms.items()
+        name: measure(arm.log(), truth, sim_from, args.budget, wave=wave)
+        for name, arm in arms.items()
     }
     measured["reranker"] = rerank_arm(arms["weighted"], weighted_models, truth, outcomes,
-                                      sim_from, args.budget)  # fmt: skip
+                                      sim_from, args.budget, wave)  # fmt: skip
+    for name, arm in arms.items():
+        measured[name]["fraud_labels_fed"] = len(arm.fraud_before(edges[-1]))
+    measured["reranker"]["fraud_labels_fed"] = measured["weighted"]["fraud_labels_fed"]
+    # The frozen model with no label fed: what the label-fed features add to it.
+    unfed = measure(decide(initial, edges[0], edges[-1], []), truth, sim_from, args.budget)
     drift_index = (start + drift_day * DAY - sim_from) // DAY
-    for m in measured.values():
+    for m in (*measured.values(), unfed):
         m["recovery_days"] = recovery_days(m["recall_per_day"], int(drift_index))
         before = [r for r in m["recall_per_day"][:drift_index] if r is not None]
         after = [r for r in m["recall_per_day"][drift_index:] if r is not None]
@@ -244,20 +268,99 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "generator": {"seed": args.seed, "cards": args.cards, "merchants": args.merchants,
                       "days": days, "drift": config.drift.model_dump() if config.drift else None},
         "warmup_days": args.warmup_days, "weeks": args.weeks, "drift_day_index": drift_index,
+        "period_days": args.period_days, "retrain_every_days": args.retrain_every_days,
         "review_budget_per_day": args.budget, "exploration_share": args.share,
         "tiers": {"review": tiers.review, "block": tiers.block},
-        "outcomes": outcomes.model_dump(), "rounds": args.rounds, "backtests": runs,
+        "outcomes": outcomes.model_dump(), "rounds": args.rounds, "backtests": decide.runs,
         "arms": measured,
+        "frozen_without_labels": {k: unfed[k] for k in (
+            "average_precision", "recall_before_drift", "recall_after_drift", "recovery_days")},
     }  # fmt: skip
 
 
-def known_labels(
-    decisions: pa.Table, truth: set[str], outcomes: OutcomesSettings
-) -> dict[str, tuple[str, int]]:
-    """The bank's labels of an arm's decision log (every one, with its report time: the
-    training set keeps those reported by its cut-off)."""
-    facts = decision_facts(decisions)
-    return {x.txn_id: (x.label, x.reported_ms) for x in bank_labels(facts, truth, outcomes)}
+def period_edges(start: int, days: int, period_days: int) -> list[int]:
+    """The bounds of the periods decided one backtest each: ``period_days`` long, the last one
+    cut at the end.
+
+    >>> [e // DAY for e in period_edges(0, days=5, period_days=2)]
+    [0, 2, 4, 5]
+    """
+    return [*range(start, start + days * DAY, period_days * DAY), start + days * DAY]
+
+
+@dataclass(frozen=True)
+class Source:
+    """The generated transactions file, read once: each payment's terminal (for the bank's
+    labels: the backtest's decisions name the merchant, not the terminal) and where each line
+    ends, so that a backtest reads only the lines up to its period's last payment."""
+
+    path: Path
+    terminals: pa.Table
+    """``txn_id`` and ``terminal_id``, in the file's order."""
+    ts_ms: np.ndarray
+    ends: np.ndarray
+    """The byte after each line."""
+
+    @classmethod
+    def read(cls, path: Path) -> Source:
+        from pyarrow import json as pj
+
+        names = ("txn_id", "terminal_id", "event_time")
+        schema = pa.schema([(name, pa.string()) for name in names])
+        options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+        table = pj.read_json(path, parse_options=options)
+        ts = pc.cast(table["event_time"], pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+        ends = np.flatnonzero(np.fromfile(path, dtype=np.uint8) == ord("\n")) + 1
+        if len(ends) != len(table):
+            raise ValueError(f"{path}: {len(ends)} lines, {len(table)} payments")
+        return cls(path, table.select(["txn_id", "terminal_id"]), ts.to_numpy(), ends)
+
+    def prefix(self, to_ms: int, out: Path) -> Path:
+        """The file's lines up to its last payment before ``to_ms``: a backtest ending at
+        ``to_ms`` decides the same from it (the kernel meets lines in the file's order, and a
+        later line changes no earlier row's features), reading a part of the file."""
+        before = np.flatnonzero(self.ts_ms < to_ms)
+        size = int(self.ends[before[-1]]) if len(before) else 0
+        with self.path.open("rb") as whole:
+            out.write_bytes(whole.read(size))
+        return out
+
+
+@dataclass
+class Decider:
+    """Decides a period for a model and the fraud labels its backtest applies, each distinct
+    question once: arms that agree so far (every arm before the first retraining) share it."""
+
+    source: Source
+    folder: Path
+    settings: Settings
+    tiers: ThresholdTiers
+    runs: int = 0
+    cache: dict[tuple[str, int, int, int], pa.Table] = field(default_factory=dict)
+
+    def __call__(self, model: str, from_ms: int, to_ms: int, labels: list[BankLabel]) -> pa.Table:
+        from fraudguard.backtest import run_backtest
+
+        key = (model, from_ms, to_ms, hash(tuple((x.txn_id, x.reported_ms) for x in labels)))
+        if key not in self.cache:
+            prefix = self.folder / f"until-{to_ms}.jsonl"
+            if not prefix.exists():  # one at a time: the previous period's is done with
+                for old in self.folder.glob("until-*.jsonl"):
+                    old.unlink()
+                self.source.prefix(to_ms, prefix)
+            out = self.folder / f"bt-{self.runs}"
+            out.mkdir(parents=True)
+            fed = out / "bank.labels.jsonl"
+            fed.write_bytes(b"".join(orjson.dumps(x.to_dict()) + b"\n" for x in labels))
+            run_backtest(prefix, out, self.settings, model=model, tiers=self.tiers,
+                         from_ms=from_ms, to_ms=to_ms, labels=fed, challenger=None)  # fmt: skip
+            self.runs += 1
+            table = pq.read_table(out / "decisions.parquet")
+            table = table.drop_columns(["label", "label_reported_ms"])
+            terminals = self.source.terminals
+            at = pc.index_in(table["txn_id"], value_set=terminals["txn_id"])
+            self.cache[key] = table.append_column("terminal_id", terminals["terminal_id"].take(at))
+        return self.cache[key]
 
 
 def measure(
@@ -266,7 +369,12 @@ def measure(
     sim_from: int,
     budget: int,
     score: np.ndarray | None = None,
+    wave: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
+    """Recall per day at the review budget, euro missed and average precision against the
+    ground truth; for the drift's frauds (``wave``), per day: how many, how many the budget
+    caught, and how many met a fraud label of their shop (a nonzero merchant or terminal
+    fraud rate) when decided."""
     ts = decisions["ts_ms"].to_numpy()
     keep = ts >= sim_from
     s = decisions["score"].to_numpy()[keep] if score is None else score[keep]
@@ -281,8 +389,17 @@ def measure(
     reviewed[order[np.arange(len(day)) - first < budget]] = True
     missed = [float(amount[(ts[keep] // DAY == d) & (y == 1) & ~reviewed].sum()) for d in days]
     after = ts[keep] >= sim_from
+    ids = decisions["txn_id"].to_pylist()
+    in_wave = np.array([t in wave for t in ids], dtype=bool)[keep]
+    features = decisions["features"].combine_chunks()
+    rates = [n for n in FEATURE_NAMES if n.startswith(("merchant_fraud_", "terminal_fraud_"))]
+    labelled = np.any([features.field(n).to_numpy()[keep] > 0 for n in rates], axis=0)
+    of_day = [ts[keep] // DAY == d for d in days]
     return {
         "recall_per_day": recall,
+        "wave_frauds_per_day": [int((in_wave & d).sum()) for d in of_day],
+        "wave_caught_per_day": [int((in_wave & d & reviewed).sum()) for d in of_day],
+        "wave_shop_labelled_per_day": [int((in_wave & d & labelled).sum()) for d in of_day],
         "frauds_per_day": frauds.tolist(),
         "euro_missed_per_day": [round(m, 2) for m in missed],
         "average_precision": round(average_precision(y[after], s[after]), 4),
@@ -298,6 +415,7 @@ def rerank_arm(
     outcomes: OutcomesSettings,
     sim_from: int,
     budget: int,
+    wave: frozenset[str],
 ) -> dict[str, Any]:
     """The weighted arm's decisions re-scored by a re-ranker that learns every simulated day
     from the labels that arrived (bank labels at their report time, approvals legitimate once
@@ -308,7 +426,7 @@ def rerank_arm(
     ts = decisions["ts_ms"].to_numpy()
     flat = {n: decisions["features"].combine_chunks().field(n).to_numpy() for n in FEATURE_NAMES}
     X = np.column_stack([flat[n] for n in FEATURE_NAMES]).astype(np.float32)
-    labels = known_labels(decisions, truth, outcomes)
+    labels = arm.known()
     ids = decisions["txn_id"].to_pylist()
     approved = decisions["decision"].to_numpy(zero_copy_only=False) == "approve"
     window = round(outcomes.label_window_days * DAY)
@@ -334,7 +452,7 @@ def rerank_arm(
                     for i in arrived]  # fmt: skip
             if rows:
                 reranker.learn_batch(rows)
-    return measure(decisions, truth, sim_from, budget, score)
+    return measure(decisions, truth, sim_from, budget, score, wave)
 
 
 def plot(result: dict[str, Any], out: Path) -> None:
