@@ -4,9 +4,6 @@ promotion and rollback gates applied to the decisions and labels topics every ro
 
 from __future__ import annotations
 
-import logging
-import signal
-
 import click
 
 from fraudguard.config import GovernorSettings, Settings
@@ -29,20 +26,17 @@ def run(settings: Settings, every_s: float | None, rounds: int | None) -> None:
     rollback, or a change in why it holds, goes to the control topic with its reasons.
     Ctrl-C or SIGTERM stops it between rounds."""
     from fraudguard.governor.service import GovernorService, describe
+    from fraudguard.ops.background import run_until_signalled
 
     if every_s is not None:
         chosen = GovernorSettings.model_validate(
             {**settings.governor.model_dump(), "interval_s": every_s}
         )
         settings = settings.model_copy(update={"governor": chosen})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    stopping: list[bool] = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     service = GovernorService(settings)
-    try:
-        status = service.run(stop=lambda: bool(stopping), rounds=rounds)
-    except KeyboardInterrupt:
-        status = service.status
+    status = run_until_signalled(
+        lambda stop: service.run(stop=stop, rounds=rounds), lambda: service.status
+    )
     click.echo(describe(status.to_dict()))
 
 

@@ -3,8 +3,6 @@ DIR``) or of the committed decisions on Kafka, as a service (``outcomes run|stop
 
 from __future__ import annotations
 
-import logging
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -107,16 +105,13 @@ def run(settings: Settings, from_beginning: bool, until_idle: float | None) -> N
     labels topic only what the bank learns, when the stream's clock reaches it, exactly once
     (one Kafka transaction per round holds the labels, the changelog and the positions).
     Ctrl-C or SIGTERM stops after the current round."""
+    from fraudguard.ops.background import run_until_signalled
     from fraudguard.outcomes.service import OutcomesService, describe
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    stopping: list[bool] = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     service = OutcomesService(settings, from_beginning=from_beginning)
-    try:
-        status = service.run(stop=lambda: bool(stopping), until_idle_s=until_idle)
-    except KeyboardInterrupt:
-        status = service.status
+    status = run_until_signalled(
+        lambda stop: service.run(stop=stop, until_idle_s=until_idle), lambda: service.status
+    )
     click.echo(describe(status.to_dict()))
 
 

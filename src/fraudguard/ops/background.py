@@ -4,10 +4,13 @@ by its command line, so a stale pid file never stops the wrong process."""
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -21,6 +24,22 @@ from fraudguard.stack.process import (
     terminate,
     write_pid,
 )
+
+Status = TypeVar("Status")
+
+
+def run_until_signalled(
+    run: Callable[[Callable[[], bool]], Status], current: Callable[[], Status]
+) -> Status:
+    """Runs a service in the foreground until SIGTERM or Ctrl-C stops it between rounds (``run``
+    is given the question "stop now?"); its final status (``current`` after Ctrl-C)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stopping: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        return run(lambda: bool(stopping))
+    except KeyboardInterrupt:
+        return current()
 
 
 class BackgroundCommand:
