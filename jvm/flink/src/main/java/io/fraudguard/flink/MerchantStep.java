@@ -77,6 +77,10 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
     private transient MapState<String, LabelWindows> terminalLabels;
     private transient boolean merchantLabelFed;
     private transient boolean terminalLabelFed;
+    // Whether a payment changes the labels' states (their fraud rates count payments): asked
+    // once, not per payment.
+    private transient boolean merchantCountsPayments;
+    private transient boolean terminalCountsPayments;
     private transient LinkedHashMap<String, Cached> cache;
     private transient MapState<Long, List<Enriched>> pending;
     private transient InternalTimerService<VoidNamespace> timers;
@@ -106,6 +110,8 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
                 "terminal-labels", StringSerializer.INSTANCE, new KernelStateSerializer.Labels()));
         merchantLabelFed = kernel.hasLabelFeatures("merchant");
         terminalLabelFed = kernel.hasLabelFeatures("terminal");
+        merchantCountsPayments = merchantLabelFed && kernel.countsPayments("merchant");
+        terminalCountsPayments = terminalLabelFed && kernel.countsPayments("terminal");
         cache = new LinkedHashMap<>(2 * cacheSize, 0.75f, true);
         pending = getRuntimeContext().getMapState(
                 EventTimeOrder.pendingState(TypeInformation.of(Enriched.class)));
@@ -175,12 +181,12 @@ public class MerchantStep extends AbstractStreamOperator<Enriched>
         c.dirtyTerminals.put(e.terminalId, t);
         if (merchantLabelFed) {
             kernel.labelFeatures("merchant", merchantLabels(c), e.tsMs, e.features);
-            c.merchantLabelsDirty |= kernel.countsPayments("merchant");
+            c.merchantLabelsDirty |= merchantCountsPayments;
         }
         if (terminalLabelFed) {
             LabelWindows labels = terminalLabels(c, e.terminalId);
             kernel.labelFeatures("terminal", labels, e.tsMs, e.features);
-            if (kernel.countsPayments("terminal")) {
+            if (terminalCountsPayments) {
                 c.dirtyTerminalLabels.put(e.terminalId, labels);
             }
         }
