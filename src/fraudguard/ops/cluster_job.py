@@ -31,7 +31,7 @@ from fraudguard.ops.jobrunner import (
     thread_dump,
 )
 from fraudguard.stack.flink_cluster import FlinkCluster, flink_home
-from fraudguard.stack.flink_rest import JobOverview
+from fraudguard.stack.flink_rest import JobOverview, SavepointFailed
 from fraudguard.stack.process import tail
 
 _JOB_ID = re.compile(r"JobID ([0-9a-f]{32})")
@@ -212,12 +212,16 @@ class ClusterJob:
                 if restarts == 0:
                     raise
                 restarts -= 1
-                self.log_path.parent.mkdir(parents=True, exist_ok=True)
-                with open(self.log_path, "a") as log:
-                    log.write(f"=== {exc}: cancelling it and submitting it again\n")
+                self._log(f"{exc}: cancelling it and submitting it again")
                 self.cancel()
                 # A fresh start has written nothing to resume since; a restore resumes again.
                 submission = self.submit(restore_from=submission.restored_from)
+
+    def _log(self, line: str) -> None:
+        """A line in the job's log, where each submission is written."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "a") as log:
+            log.write(f"=== {line}\n")
 
     def start_up_hung(self) -> bool:
         """Whether a TaskManager's task thread is still inside a Python operator's set-up."""
@@ -227,16 +231,33 @@ class ClusterJob:
                 return True
         return False
 
-    def stop(self, timeout_s: float = 180.0) -> Path:
+    def stop(self, timeout_s: float = 180.0, attempts: int = 3) -> Path:
         """Stop the running job with a savepoint; the savepoint's folder. Its Kafka
         transactions are committed with the savepoint, and the next submission resumes
-        from it."""
+        from it.
+
+        Flink can refuse a stop-with-savepoint by a race of its own: when one reader's tasks
+        stopped before the savepoint reached the other, the union state of the event clock
+        (``newest-read``) may not be taken from part of them, and the savepoint fails. The job
+        then fails over to its last checkpoint and runs on; the stop is tried again once it has
+        completed a new checkpoint, at most ``attempts`` times."""
         job = self.current()
         if job is None:
             raise JobError(f"job {self.name} does not run on the cluster")
         target = savepoint_root(self.settings)
         target.mkdir(parents=True, exist_ok=True)
-        location = self.rest.stop_with_savepoint(job.job_id, str(target), timeout_s)
+        for attempt in range(1, attempts + 1):
+            latest = self.rest.latest_completed_checkpoint(job.job_id)
+            try:
+                location = self.rest.stop_with_savepoint(job.job_id, str(target), timeout_s)
+                break
+            except SavepointFailed as exc:
+                if attempt == attempts:
+                    raise
+                reason = str(exc).splitlines()[0][:500]
+                self._log(f"stop-with-savepoint {attempt} of {attempts} failed: {reason}")
+                after = latest[0] if latest else 0
+                self.wait_running(job.job_id, timeout_s, after_checkpoint=after)
         self.rest.wait_state(job.job_id, {"FINISHED"}, timeout_s=60)
         return local_path(location)
 

@@ -25,6 +25,11 @@ TERMINAL_STATES = frozenset({"FINISHED", "CANCELED", "FAILED", "SUSPENDED"})
 SUSPENDED, which a session cluster without high availability never resumes)."""
 
 
+class SavepointFailed(JobError):
+    """Flink tried the stop-with-savepoint and gave up; the job runs on (after a failover, when
+    its sources had stopped already) and the stop may be tried again."""
+
+
 @dataclass(frozen=True)
 class JobOverview:
     job_id: str
@@ -140,7 +145,7 @@ class FlinkRest:
                     return str(operation["location"])
                 cause = operation.get("failure-cause") or {}
                 trace = (cause.get("stack-trace") or str(cause))[:3000]
-                raise JobError(f"stopping job {job_id} with a savepoint failed: {trace}")
+                raise SavepointFailed(f"stopping job {job_id} with a savepoint failed: {trace}")
             time.sleep(0.5)
         raise JobError(f"job {job_id}: no savepoint within {timeout_s:.0f} s")
 

@@ -14,6 +14,7 @@ from fraudguard.errors import JobError
 from fraudguard.flink.environment import checkpoint_root
 from fraudguard.ops import cluster_job
 from fraudguard.ops.cluster_job import ClusterJob, Submission, latest_state, savepoint_root
+from fraudguard.stack.flink_rest import JobOverview, SavepointFailed
 
 
 def _state(folder: Path, mtime: float) -> Path:
@@ -152,3 +153,67 @@ def test_submit_refuses_while_the_job_runs_on_the_mini_cluster(
     with pytest.raises(JobError, match="runs on the local mini-cluster"):
         job.submit()
     assert flink_run.commands == []
+
+
+class StoppingRest:
+    """Stands in for the REST API during a stop: the first ``failures`` stop-with-savepoints
+    fail as Flink's race makes them fail, then one succeeds."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.stops = 0
+        self.checkpoint = 7
+
+    def latest_completed_checkpoint(self, job_id: str) -> tuple[int, str]:
+        return self.checkpoint, f"file:/x/chk-{self.checkpoint}"
+
+    def stop_with_savepoint(self, job_id: str, directory: str, timeout_s: float) -> str:
+        self.stops += 1
+        if self.stops <= self.failures:
+            raise SavepointFailed(
+                "stopping job j with a savepoint failed: PartialFinishingNotSupportedBy"
+                "StateException: ... has used UnionListState\n\tat a stack line"
+            )
+        return f"file:{directory}/savepoint-j-1"
+
+    def wait_state(self, job_id: str, states: set[str], timeout_s: float) -> str:
+        return "FINISHED"
+
+
+def _stopping(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, failures: int
+) -> tuple[ClusterJob, StoppingRest, list[int]]:
+    job = ClusterJob(Settings(home=tmp_path))
+    rest = StoppingRest(failures)
+    waited_after: list[int] = []
+
+    def wait_running(job_id: str, timeout_s: float, after_checkpoint: int = 0) -> Path:
+        waited_after.append(after_checkpoint)
+        rest.checkpoint += 1  # the job failed over and completed a checkpoint
+        return tmp_path / f"chk-{rest.checkpoint}"
+
+    monkeypatch.setattr(job, "rest", rest)
+    monkeypatch.setattr(job, "current", lambda: JobOverview("j", job.name, "RUNNING", 0))
+    monkeypatch.setattr(job, "wait_running", wait_running)
+    return job, rest, waited_after
+
+
+def test_a_refused_stop_is_tried_again_after_the_next_checkpoint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    job, rest, waited_after = _stopping(monkeypatch, tmp_path, failures=2)
+    savepoint = job.stop()
+    assert savepoint == savepoint_root(job.settings) / "savepoint-j-1"
+    assert rest.stops == 3 and waited_after == [7, 8]
+    log = job.log_path.read_text()
+    assert "stop-with-savepoint 1 of 3 failed" in log and "2 of 3" in log
+    assert "a stack line" not in log  # the reason's first line only
+
+
+def test_a_stop_refused_every_time_is_the_error_flink_gave(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    job, rest, waited_after = _stopping(monkeypatch, tmp_path, failures=5)
+    with pytest.raises(SavepointFailed, match="UnionListState"):
+        job.stop(attempts=2)
+    assert rest.stops == 2 and waited_after == [7]
