@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -140,11 +141,19 @@ class _Recorder:
         return 0
 
 
-def send(settings: Settings, records: list[tuple[bytes, str, int]]) -> None:
+SEND_RATE = 800.0
+"""Transactions a second of the upgrade test: 50 s for its 40,000."""
+
+
+def send(settings: Settings, records: list[tuple[bytes, str, int]], rate: float) -> None:
+    """Send ``records`` to ``transactions`` at ``rate`` a second."""
     producer = make_producer(settings)
-    for value, key, timestamp in records:
+    started = time.monotonic()
+    for sent, (value, key, timestamp) in enumerate(records):
         producer.produce(settings.topics.transactions.name, value, key, timestamp=timestamp)
         producer.poll(0)
+        if sent % 100 == 0:
+            time.sleep(max(0.0, started + sent / rate - time.monotonic()))
     assert producer.flush(30) == 0
 
 
@@ -179,11 +188,14 @@ def test_an_upgrade_through_a_savepoint_keeps_the_state_and_every_decision(
     progress = DecisionTally(
         settings, id_prefix=config.txn_id_prefix, isolation="read_uncommitted"
     )
-    # The whole stream waits for the job, which is upgraded mid-stream, under traffic. Sent in
-    # parts to a job whose partitions had all gone idle, a backlog of old events comes partly
+    # The stream comes at a steady rate, from before the job starts until after the upgrade, so
+    # the upgrade falls mid-stream, under traffic. Sent all at once, the old job could decide
+    # nearly all of it before the savepoint's barrier came through the records in flight; sent
+    # in parts to a job whose partitions had all gone idle, a backlog of old events comes partly
     # late, and then with other features (docs/decisions/0009: the source counts an idle
     # partition out until its records arrive).
-    send(settings, records)
+    sender = threading.Thread(target=send, args=(settings, records, SEND_RATE), daemon=True)
+    sender.start()
     submission, _ = job.start(fresh=True, timeout_s=180)
     try:
         wait_until("the job is deciding", lambda: read_up_to(progress, count // 20), 240)
@@ -195,6 +207,7 @@ def test_an_upgrade_through_a_savepoint_keeps_the_state_and_every_decision(
         assert upgraded.restored_from == savepoint
         assert job.rest.restored_checkpoint(upgraded.job_id) is not None
         assert job.rest.job(submission.job_id).state == "FINISHED"
+        sender.join(timeout=120)
         wait_until("every transaction is decided", lambda: read_up_to(tally, count), 300)
         for _ in range(6):  # a duplicate would come after the last first decision
             tally.poll(0.5)
