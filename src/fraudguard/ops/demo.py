@@ -19,7 +19,7 @@ from fraudguard.config import Settings
 from fraudguard.generator import GeneratorConfig, PaymentStream, ProduceReport, produce_to_kafka
 from fraudguard.ops.jobrunner import JobRunner
 from fraudguard.stack import LocalStack
-from fraudguard.streams.kafka import end_offsets
+from fraudguard.streams.kafka import end_offsets, offsets_at
 from fraudguard.streams.tally import DecisionTally
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class DemoSummary:
     elapsed_s: float
     explored: int
     job_started: bool
+    late: int = 0
     fraud: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -55,6 +56,7 @@ class DemoSummary:
             "block": self.by_decision.get("block", 0),
             "degraded": self.degraded,
             "explored": self.explored,
+            "late": self.late,
             "dlq": self.dlq,
             "fraud_generated": self.fraud,
             "elapsed_s": f"{self.elapsed_s:.1f}",
@@ -216,6 +218,56 @@ def outcomes_summary(status: dict[str, Any] | None, running: bool) -> str:
     )
 
 
+def history_read_already(settings: Settings, start_ms: int) -> bool:
+    """Whether ``transactions`` already holds a record stamped at ``start_ms`` or later (a
+    record's Kafka timestamp is its event time). A job that read it has its event clock past
+    ``start_ms``, and would find a history starting there late (docs/decisions/0009)."""
+    topic = settings.topics.transactions.name
+    ends = end_offsets(settings, topic)
+    since = offsets_at(settings, topic, start_ms)
+    return any(since.get(partition, end) < end for partition, end in ends.items())
+
+
+def _ready_to_start_afresh(
+    settings: Settings, runner: JobRunner, start_ms: int, on_status: Callable[[str], None]
+) -> bool:
+    """Stop the job once it has answered every payment it was given, so that it can start
+    without state; whether it was stopped. A job still holding payments after
+    ``ANSWER_TIMEOUT_S`` runs on, and this run's history is decided late."""
+    from fraudguard.streams.undecided import wait_until_answered
+
+    on_status(
+        "transactions already holds payments stamped after this run's history starts "
+        f"({_utc(start_ms)}; an earlier demo's): the job, its event clock past them, would "
+        "decide this history late, so it starts without state (cards, merchants and devices "
+        "with no history; models and tiers stay) once every payment it was given is answered"
+    )
+    if runner.pid() is None:  # its checkpoint may hold payments it read and did not answer
+        runner.start(detached=True)
+        runner.wait_running(timeout_s=180)
+    left = wait_until_answered(settings, settings.flink.job_name, ANSWER_TIMEOUT_S)
+    if left != 0:
+        what = "its consumer offsets" if left < 0 else f"{left} payments"
+        on_status(
+            f"the job has not answered {what} after {ANSWER_TIMEOUT_S:.0f} s: it runs on with "
+            "its state, and this run's payments will be decided late"
+        )
+        return False
+    runner.stop()
+    return True
+
+
+ANSWER_TIMEOUT_S = 120.0
+
+
+def _utc(ms: int) -> str:
+    """
+    >>> _utc(1_795_428_000_000)
+    '2026-11-23 10:00 UTC'
+    """
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ms / 1000))
+
+
 def run_demo(
     settings: Settings,
     limit: int | None,
@@ -234,10 +286,14 @@ def run_demo(
     LocalStack(settings).up()
     if bootstrap:
         ensure_bootstrap_model(settings, on_status)
+    config = demo_generator_config(limit, seed, int(time.time() * 1000))
     runner = JobRunner(settings)
+    fresh = history_read_already(settings, config.start_ms) and _ready_to_start_afresh(
+        settings, runner, config.start_ms, on_status
+    )
     job_started = runner.pid() is None
     if job_started:
-        runner.start(detached=True)
+        runner.start(detached=True, fresh=fresh)
         on_status(f"starting the scoring job (log: {runner.log_path})")
         runner.wait_running(timeout_s=180)  # fails fast, with the reason, if it cannot start
     if panel:
@@ -246,7 +302,6 @@ def run_demo(
     if governor:
         start_governor(settings, on_status)
 
-    config = demo_generator_config(limit, seed, int(time.time() * 1000))
     tally = DecisionTally.from_now(settings, id_prefix=config.txn_id_prefix)
     dlq_start = sum(end_offsets(settings, settings.topics.dlq.name).values())
     produced: dict[str, int] = {"count": 0, "fraud": 0}
@@ -303,6 +358,7 @@ def run_demo(
         elapsed_s=elapsed,
         explored=tally.explored,
         job_started=job_started,
+        late=tally.late,
         fraud=produced["fraud"],
         extra=extra,
     )

@@ -57,6 +57,8 @@ class DecisionTally:
         self.foreign = 0
         self.degraded = 0
         self.explored = 0
+        self.late = 0
+        """Decisions of payments older than what their card, merchant or device step had seen."""
         self.unkeyed = 0
         """Decisions whose Kafka key is not their ``txn_id``."""
         self.by_key = by_key
@@ -112,6 +114,7 @@ class DecisionTally:
             self.by_decision[record["decision"]] += 1
             self.degraded += bool(record.get("degraded"))
             self.explored += bool(record.get("explored"))
+            self.late += bool(record.get("late"))
             self.unkeyed += key != txn_id.encode()
         return len(batch)
 
