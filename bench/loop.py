@@ -290,13 +290,10 @@ def period_edges(start: int, days: int, period_days: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Source:
-    """The generated transactions file, read once: each payment's terminal (for the bank's
-    labels: the backtest's decisions name the merchant, not the terminal) and where each line
-    ends, so that a backtest reads only the lines up to its period's last payment."""
+    """The generated transactions file, read once: where each line ends, so that a backtest
+    reads only the lines up to its period's last payment."""
 
     path: Path
-    terminals: pa.Table
-    """``txn_id`` and ``terminal_id``, in the file's order."""
     ts_ms: np.ndarray
     ends: np.ndarray
     """The byte after each line."""
@@ -305,15 +302,14 @@ class Source:
     def read(cls, path: Path) -> Source:
         from pyarrow import json as pj
 
-        names = ("txn_id", "terminal_id", "event_time")
-        schema = pa.schema([(name, pa.string()) for name in names])
+        schema = pa.schema([("event_time", pa.string())])
         options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
         table = pj.read_json(path, parse_options=options)
         ts = pc.cast(table["event_time"], pa.timestamp("ms", tz="UTC")).cast(pa.int64())
         ends = np.flatnonzero(np.fromfile(path, dtype=np.uint8) == ord("\n")) + 1
         if len(ends) != len(table):
             raise ValueError(f"{path}: {len(ends)} lines, {len(table)} payments")
-        return cls(path, table.select(["txn_id", "terminal_id"]), ts.to_numpy(), ends)
+        return cls(path, ts.to_numpy(), ends)
 
     def prefix(self, to_ms: int, out: Path) -> Path:
         """The file's lines up to its last payment before ``to_ms``: a backtest ending at
@@ -356,10 +352,7 @@ class Decider:
                          from_ms=from_ms, to_ms=to_ms, labels=fed, challenger=None)  # fmt: skip
             self.runs += 1
             table = pq.read_table(out / "decisions.parquet")
-            table = table.drop_columns(["label", "label_reported_ms"])
-            terminals = self.source.terminals
-            at = pc.index_in(table["txn_id"], value_set=terminals["txn_id"])
-            self.cache[key] = table.append_column("terminal_id", terminals["terminal_id"].take(at))
+            self.cache[key] = table.drop_columns(["label", "label_reported_ms"])
         return self.cache[key]
 
 

@@ -32,6 +32,7 @@ from fraudguard.stack.health import check_java
 MAIN_CLASS = "io.fraudguard.tools.BacktestRows"
 STRING_COLUMNS = (
     "txn_id", "card_id", "event_time", "merchant_id", "currency", "mcc", "country", "channel",
+    "terminal_id",
 )  # fmt: skip
 """The transaction's text fields, in the order the JVM writes them."""
 CHAMPION = "champion"

@@ -31,8 +31,8 @@ from fraudguard.generator.sinks import LABEL_SCHEMA, open_writer, read_records
 from fraudguard.outcomes.bank import BankLabel, DecisionFacts, bank_labels
 
 ENTITY_COLUMNS = ("merchant_id", "terminal_id")
-"""Optional in a decisions file: a backtest's has no ``terminal_id``, a decision log's records
-may predate both; the labels then name them empty."""
+"""Optional in a decisions file: a decision log's records, or a backtest's decisions, may
+predate them; the labels then name them empty."""
 DECISION_COLUMNS: tuple[str, ...] = tuple(
     c for c in DecisionFacts._fields if c not in ENTITY_COLUMNS
 )

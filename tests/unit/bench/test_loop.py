@@ -111,7 +111,7 @@ def test_an_arm_s_labels_period_by_period_are_the_bank_s_labels_of_its_whole_log
     assert arm.fraud_before(0) == []
 
 
-def test_source_reads_terminals_and_cuts_the_file_after_a_period_s_last_payment(
+def test_source_cuts_the_file_after_a_period_s_last_payment(
     tmp_path: Path,
 ) -> None:
     lines = [
@@ -123,7 +123,6 @@ def test_source_reads_terminals_and_cuts_the_file_after_a_period_s_last_payment(
     path = tmp_path / "transactions.jsonl"
     path.write_text("".join(lines))
     source = loop.Source.read(path)
-    assert source.terminals["terminal_id"].to_pylist() == ["m1-t1", "m2-t4", "m1-t1", "m3-t1"]
     jan6 = int(source.ts_ms[0]) - 10 * 3_600_000 + DAY
     # t3 (late, in file order after t2) belongs to Jan 5th: the cut keeps every line before it.
     assert source.prefix(jan6, tmp_path / "a").read_text() == "".join(lines[:3])

@@ -10,7 +10,6 @@ import java.io.IOException;
  */
 final class BacktestLine {
     final String[] text = new String[BacktestRows.STRINGS.length];
-    String terminalId;
     String deviceId;
     double amount = Double.NaN;
 
@@ -32,7 +31,6 @@ final class BacktestLine {
             JsonToken value = p.nextToken();
             switch (name) {
                 case "amount" -> f.amount = p.getDoubleValue();
-                case "terminal_id" -> f.terminalId = p.getText();
                 case "device_id" -> f.deviceId = value == JsonToken.VALUE_NULL ? null : p.getText();
                 default -> {
                     int at = column(name);
@@ -49,8 +47,8 @@ final class BacktestLine {
                 throw new IOException("no " + BacktestRows.STRINGS[s] + " at line " + line(p));
             }
         }
-        if (f.terminalId == null || Double.isNaN(f.amount)) {
-            throw new IOException("no terminal_id or amount at line " + line(p));
+        if (Double.isNaN(f.amount)) {
+            throw new IOException("no amount at line " + line(p));
         }
         return f;
     }

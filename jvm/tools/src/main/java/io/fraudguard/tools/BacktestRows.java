@@ -43,7 +43,8 @@ import java.util.concurrent.BlockingQueue;
  */
 public final class BacktestRows {
     static final String[] STRINGS = {
-        "txn_id", "card_id", "event_time", "merchant_id", "currency", "mcc", "country", "channel"};
+        "txn_id", "card_id", "event_time", "merchant_id", "currency", "mcc", "country", "channel",
+        "terminal_id"};
 
     private BacktestRows() {}
 
@@ -233,7 +234,7 @@ public final class BacktestRows {
                 String[] text = f.text;
                 chunk.lines[chunk.n] = f;
                 chunk.txns[chunk.n++] = new Txn(text[0], BacktestLine.tsMs(text[2]), text[1],
-                        text[3], f.terminalId, spec.toEur(f.amount, text[4]), text[6], text[7],
+                        text[3], text[8], spec.toEur(f.amount, text[4]), text[6], text[7],
                         f.deviceId);
             }
             parseNs += System.nanoTime() - t0;
