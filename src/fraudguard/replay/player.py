@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import orjson
 
 from fraudguard.config import Settings
 from fraudguard.errors import ConfigError, StackError
 from fraudguard.generator.sinks import read_records
+from fraudguard.wire.labels import label_entities
 from fraudguard.wire.transactions import parse_event_time
 
 
@@ -81,14 +82,54 @@ def sorted_transactions(path: Path) -> tuple[Iterator[tuple[int, bytes, str]], i
     return iter(held), count, True
 
 
-def labels_by_report_time(path: Path | None) -> list[tuple[int, bytes, str]]:
-    """Labels as ``(reported ms, JSON, card id)``, earliest report first."""
+def labels_by_report_time(
+    path: Path | None, transactions: Path | None = None
+) -> list[tuple[int, bytes, str]]:
+    """Labels as ``(reported ms, JSON, card id)``, earliest report first. A label that does not
+    name its card, merchant and terminal (a file converted before labels named them) gets them
+    from its payment in ``transactions``, so that it feeds the label-fed risk features."""
     if path is None:
         return []
+    records = list(read_records(path))
+    if transactions is not None:
+        name_entities(records, transactions)
     rows = [(parse_event_time(r["reported_at"]), orjson.dumps(r), str(r.get("card_id") or ""))
-            for r in read_records(path)]  # fmt: skip
+            for r in records]  # fmt: skip
     rows.sort(key=lambda row: row[0])
     return rows
+
+
+def name_entities(labels: list[dict[str, Any]], transactions: Path) -> int:
+    """Fill in ``card_id``, ``merchant_id`` and ``terminal_id`` of the labels that lack one,
+    from their payments in the ``transactions`` file; how many were filled in.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "t.jsonl").write_text(
+    ...     '{"txn_id": "t1", "card_id": "c1", "merchant_id": "m1", "terminal_id": "m1-t1"}\\n')
+    >>> labels = [{"txn_id": "t1", "label": "fraud"}, {"txn_id": "t9", "label": "fraud"}]
+    >>> name_entities(labels, folder / "t.jsonl"), labels[0]["terminal_id"], labels[1]
+    (1, 'm1-t1', {'txn_id': 't9', 'label': 'fraud'})
+    """
+    lacking = {r["txn_id"]: r for r in labels if label_entities(r) is None and "txn_id" in r}
+    filled = 0
+    if not lacking:
+        return filled
+    with transactions.open("rb") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            doc = orjson.loads(line)
+            label = lacking.pop(doc.get("txn_id"), None)
+            if label is None:
+                continue
+            for field in ("card_id", "merchant_id", "terminal_id"):
+                if not label.get(field) and doc.get(field):
+                    label[field] = doc[field]
+            filled += label_entities(label) is not None
+            if not lacking:
+                break
+    return filled
 
 
 def replay_order(
@@ -163,7 +204,7 @@ def play(
     if settings.validation.clock != "event":
         raise ConfigError("a replay plays into a namespace (its job runs on the event clock)")
     rows, total, _ = sorted_transactions(transactions)
-    pending = labels_by_report_time(labels)
+    pending = labels_by_report_time(labels, transactions)
     producer = cast(ProducerLike, make_producer(settings, **{"linger.ms": 20}))
     txn_topic, label_topic = settings.topics.transactions.name, settings.topics.labels.name
     progress = Progress(total=total)
