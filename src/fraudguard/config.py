@@ -180,7 +180,6 @@ class FlinkSettings(_Frozen):
     """PyFlink starts Python workers with this interpreter, never whatever `python` is on PATH."""
     restart_attempts: int = 3
     restart_delay_ms: int = 2000
-    jobmanager_rest_port: int = 8081
     remote: str | None = None
     """host:port of a Flink cluster; None runs the embedded mini-cluster."""
     transaction_timeout_ms: int = 600_000
