@@ -46,7 +46,8 @@ class StateUpgradeTest {
         List<Arguments> cases = new ArrayList<>();
         try (Stream<Path> files = Files.list(folder())) {
             for (Path file : files.sorted().toList()) {
-                if (file.getFileName().toString().endsWith(".snapshot")) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".snapshot") && !name.startsWith(LabelStateUpgradeTest.PREFIX)) {
                     for (StepHarness.Backend backend : StepHarness.Backend.values()) {
                         cases.add(Arguments.of(file.getFileName().toString(), backend));
                     }

@@ -4,6 +4,7 @@ import io.fraudguard.features.BucketWindows;
 import io.fraudguard.features.BuildFeatures;
 import io.fraudguard.features.FeatureKernel;
 import io.fraudguard.features.FeatureSpec;
+import io.fraudguard.features.LabelWindows;
 import io.fraudguard.features.RawEvents;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +44,28 @@ class WriteStateSnapshots {
                     OperatorSnapshotUtil.writeStateHandle(
                             StepHarness.savepoint(harness), file.toString());
                 }
+            }
+        }
+    }
+
+    /**
+     * The card and merchant steps' label states after {@link LabelStepsTest#labelled}, per
+     * backend, named by the layout of {@link LabelWindows}: what {@link LabelStateUpgradeTest}
+     * restores.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "fraudguard.stateSnapshots", matches = ".+")
+    void writeLabelled() throws Exception {
+        Path folder = Path.of(System.getProperty("fraudguard.stateSnapshots"));
+        Files.createDirectories(folder);
+        String spec = LabelStepsTest.spec();
+        int at = FeatureSpec.parse(spec).names.indexOf("card_confirmed_fraud");
+        for (StepHarness.Backend backend : StepHarness.Backend.values()) {
+            for (String step : LabelStateUpgradeTest.STEPS) {
+                Path file = folder.resolve(LabelStateUpgradeTest.fileName(
+                        step, backend, LabelWindows.LAYOUT));
+                OperatorSnapshotUtil.writeStateHandle(
+                        LabelStepsTest.labelled(step, spec, backend, at), file.toString());
             }
         }
     }
