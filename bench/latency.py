@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import time
 import uuid
 from typing import Any
 
+import numpy as np
 import orjson
 
 from bench_results import RESULTS_DIR, log, run_metadata
@@ -67,6 +69,13 @@ def decide_buckets(runner: JobRunner) -> dict[float, float]:
     return buckets
 
 
+def flink_log(runner: JobRunner) -> str:
+    """The job's Flink log so far (the mini-cluster writes one file into its log folder)."""
+    return "".join(
+        path.read_text(errors="replace") for path in sorted(runner.flink_log_dir.glob("*.log"))
+    )
+
+
 def in_job_quantiles(before: dict[float, float], after: dict[float, float]) -> dict[str, Any]:
     """p50 and p99 of the decisions made between two reads of the histogram: the part of the
     latency spent before the decision leaves the decide step (the rest is the sink, Kafka and
@@ -80,6 +89,64 @@ def in_job_quantiles(before: dict[float, float], after: dict[float, float]) -> d
     return {
         f"p{round(q * 100)}_ms_to_decide": None if v is None else round(v, 1)
         for q, v in quantiles.items()
+    }
+
+
+_CHECKPOINT_LINE = re.compile(
+    r"(Triggering|Completed) checkpoint (\d+) .*?(?:@ (\d+)|checkpointDuration=(\d+) ms)"
+)
+
+
+def checkpoint_spans(log_text: str) -> list[tuple[float, float]]:
+    """The ``(triggered, completed)`` epoch milliseconds of each checkpoint in a Flink log.
+
+    >>> checkpoint_spans(
+    ...     "Triggering checkpoint 7 (type=...) @ 1000 for job j.\\n"
+    ...     "Completed checkpoint 7 for job j (60 bytes, checkpointDuration=246 ms, ...)\\n")
+    [(1000.0, 1246.0)]
+    """
+    triggered: dict[str, float] = {}
+    spans = []
+    for kind, number, at, duration in _CHECKPOINT_LINE.findall(log_text):
+        if kind == "Triggering" and at:
+            triggered[number] = float(at)
+        elif kind == "Completed" and duration and number in triggered:
+            start = triggered.pop(number)
+            spans.append((start, start + float(duration)))
+    return spans
+
+
+def tail_during_checkpoints(
+    sent_ms: np.ndarray, latency_ms: np.ndarray, spans: list[tuple[float, float]]
+) -> dict[str, Any]:
+    """How the tail sits against the job's checkpoints: the p99 of payments in flight while a
+    checkpoint ran (sent before it completed, deciding after it was triggered) and of the
+    others, and the share of the slowest 1% that were in flight during one.
+
+    >>> sent = np.array([0.0, 100.0, 200.0, 300.0])
+    >>> tail = tail_during_checkpoints(sent, np.array([5.0, 90.0, 5.0, 6.0]), [(150.0, 180.0)])
+    >>> tail["in_checkpoint_share"], tail["p99_ms_in_checkpoint"], tail["slowest_in_checkpoint"]
+    (0.25, 90.0, 1.0)
+    """
+    if not spans or not len(sent_ms):
+        return {}
+    starts = np.array([a for a, _ in spans])
+    ends = np.array([b for _, b in spans])
+    # The last checkpoint completed at or after each send: in flight during it if it was
+    # triggered before the decision was read.
+    at = np.searchsorted(ends, sent_ms)
+    inside = np.zeros(len(sent_ms), dtype=bool)
+    ok = at < len(ends)
+    inside[ok] = starts[at[ok]] <= sent_ms[ok] + latency_ms[ok]
+    slowest = latency_ms >= np.percentile(latency_ms, 99)
+    return {
+        "in_checkpoint_share": round(float(inside.mean()), 3),
+        "p99_ms_in_checkpoint": percentile_ms(latency_ms[inside], 99) if inside.any() else None,
+        "p99_ms_outside_checkpoint": percentile_ms(latency_ms[~inside], 99)
+        if (~inside).any()
+        else None,
+        "slowest_in_checkpoint": round(float(inside[slowest].mean()), 3),
+        "checkpoint_ms_p50": round(float(np.median(ends - starts)), 1),
     }
 
 
@@ -159,7 +226,10 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             before = decide_buckets(runner)
             lat = measure_latency(settings, runner, rate, args.seconds, f"{prefix}{k}-", k + 2)
             split = in_job_quantiles(before, decide_buckets(runner))
-            row = {**common, **latency_row(rate, lat), **split, "other_jobs_running": others}
+            spans = checkpoint_spans(flink_log(runner))
+            tail = tail_during_checkpoints(lat.uncommitted_sent_ms, lat.uncommitted_ms, spans)
+            row = {**common, **latency_row(rate, lat), **split, **tail,
+                   "other_jobs_running": others}  # fmt: skip
             rows.append(row)
             log(
                 f"{rate:,.0f}/s: p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, p99.9 "
@@ -168,6 +238,14 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 f"p99 {row['p99_ms_committed']} ms committed; "
                 f"{row['missing']} missing, {row['duplicates']} duplicated"
             )
+            if tail:
+                log(
+                    f"  {tail['in_checkpoint_share']:.0%} of the payments were in flight during "
+                    f"a checkpoint (median {tail['checkpoint_ms_p50']} ms): p99 "
+                    f"{tail['p99_ms_in_checkpoint']} ms, against "
+                    f"{tail['p99_ms_outside_checkpoint']} ms for the others; "
+                    f"{tail['slowest_in_checkpoint']:.0%} of the slowest 1%"
+                )
         complete = all(row["incomplete_reason"] is None for row in rows)
     finally:
         if runner.stop():

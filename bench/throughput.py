@@ -393,6 +393,8 @@ class LatencyResult:
     rate_tps: float | None = None
     uncommitted_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
     committed_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
+    uncommitted_sent_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
+    """When each payment of ``uncommitted_ms`` was sent, epoch milliseconds."""
     missing: int = 0
     missing_uncommitted: int = 0
     duplicates: int = 0
@@ -421,6 +423,8 @@ def measure_latency(
     rows, keys = live_rows(total, seed, prefix)
     index = {row["txn_id"]: k for k, row in enumerate(rows)}
     sent_at = np.full(total, np.nan)
+    # The wall clock of time.monotonic()'s zero, to place each send among the job's checkpoints.
+    epoch_offset_s = time.time() - time.monotonic()
 
     start = decision_partitions(settings)
     readers = [
@@ -513,6 +517,8 @@ def measure_latency(
         return (seen - sent_at[ks]) * 1000.0 if len(ks) else np.empty(0)
 
     result.uncommitted_ms = latencies(uncommitted)
+    sent_of = np.fromiter((index[t] for t in uncommitted.first_seen or {}), dtype=np.int64)
+    result.uncommitted_sent_ms = (sent_at[sent_of] + epoch_offset_s) * 1000.0
     result.committed_ms = latencies(committed)
     result.missing = result.sent - committed.decided
     result.missing_uncommitted = result.sent - uncommitted.decided
