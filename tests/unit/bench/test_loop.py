@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from fraudguard.backtest.decide import FEATURES_TYPE
+from fraudguard.decision import BUILTIN_TIERS
 from fraudguard.features import FEATURE_NAMES
 
 loop = pytest.importorskip("loop")
@@ -94,7 +95,7 @@ def test_an_arm_s_labels_period_by_period_are_the_bank_s_labels_of_its_whole_log
         facts_table([("t4", "review", 1), ("t5", "review", 1), ("t6", "review", 1)]),
     ]
     truth = {"t1", "t2", "t3", "t5", "t6"}
-    arm = loop.Arm("naive", "v1", BankOutcomes(settings))
+    arm = loop.Arm("naive", "v1", BUILTIN_TIERS, BankOutcomes(settings))
     for table in periods:
         arm.add(table, truth)
     whole = bank_labels(decision_facts(pa.concat_tables(periods)), truth, settings)
