@@ -130,3 +130,32 @@ def test_source_reads_terminals_and_cuts_the_file_after_a_period_s_last_payment(
     assert source.prefix(jan6, tmp_path / "a").read_text() == "".join(lines[:3])
     assert source.prefix(jan6 + DAY, tmp_path / "b").read_text() == "".join(lines[:3])
     assert source.prefix(jan6 - DAY, tmp_path / "c").read_text() == ""
+
+
+def test_a_retrained_model_s_tiers_stop_the_initial_shares_of_the_arm_s_last_week() -> None:
+    from fraudguard.config import OutcomesSettings
+    from fraudguard.outcomes import BankOutcomes
+    from fraudguard.training import booster
+    from fraudguard.training.booster import BoosterParams
+
+    rng = np.random.default_rng(7)
+    n, days = 20_000, 10
+    X = rng.normal(size=(n, len(FEATURE_NAMES))).astype(np.float32)
+    y = (X[:, 0] + rng.normal(scale=0.5, size=n) > 2.5).astype(np.int8)
+    params = BoosterParams(n_estimators=10, nthread=1)
+    model = booster.fit(booster.matrix(X, y, params, names=FEATURE_NAMES), params, 10.0)
+    features = pa.StructArray.from_arrays(
+        [pa.array(X[:, j].astype(np.float64)) for j in range(X.shape[1])],
+        fields=list(FEATURES_TYPE),
+    )
+    ts = np.sort(rng.integers(0, days * DAY, n))
+    arm = loop.Arm("naive", "v1", BUILTIN_TIERS, BankOutcomes(OutcomesSettings()))
+    arm.tables.append(pa.table({"ts_ms": ts, "features": features}))
+    tiers = loop.refit_tiers(arm, model, BUILTIN_TIERS, cutoff=days * DAY, day=days)
+    recent = ts >= (days - loop.RECENT_DAYS) * DAY
+    scores = booster.predict(model, X[recent])
+    assert (scores >= tiers.review).mean() == pytest.approx(loop.STOP_SHARE, abs=2e-3)
+    assert (scores >= tiers.block).mean() == pytest.approx(loop.BLOCK_SHARE, abs=1e-3)
+    assert tiers.version == "builtin-v1-naive-d10"
+    assert arm.refits == [{"day": days, "review": tiers.review, "block": tiers.block,
+                           "payments": int(recent.sum())}]  # fmt: skip
