@@ -9,8 +9,11 @@ blocks unless explored), and its fraud labels feed the label-fed features of the
 backtests, each from its report time on, as the job applies them. A verdict reported within
 its payment's own period reaches the features from the next period, a day late at most.
 Every week (``--retrain-every-days``) the labels known by then retrain the model on the arm's
-own decision log (:mod:`fraudguard.training.retrain`), and the next days are decided by it.
-The arms:
+own decision log (:mod:`fraudguard.training.retrain`) after the bootstrap's labelled history
+(:func:`~fraudguard.training.retrain.with_history`; ``--no-history``: the log alone), and the
+next days are decided by it, with tiers re-fitted to stop and block the shares of payments
+the initial tiers did, on the arm's last week (``--fixed-tiers``: the initial tiers kept, on
+a score scale they were not set for). The arms:
 
 - ``frozen``: the initial model all along (its label-fed features still see its labels);
 - ``naive``: retrained weekly, every row weight 1;
@@ -21,8 +24,11 @@ The arms:
   the weighted arm's; the re-ranked score orders the day's review budget.
 
 Per arm: recall per simulated day at a review budget (the ``--budget`` highest scores of the
-day, against the ground truth), average precision on ground truth, and the days after the
-drift's start until recall is back at 80% of its pre-drift mean (three-day mean). The initial
+day, against the ground truth), average precision on ground truth (pooled over the weeks, and
+per week), and the days after the drift's start until recall is back at 80% of its pre-drift
+mean (three-day mean). Recall at a fixed budget cannot pass ``budget / frauds`` on a day with
+more frauds than reviews (``recall_ceiling_per_day``), so the budget's precision (frauds caught
+per review) is reported beside it. The initial
 model is trained, as the demo's bootstrap model is, on a separate generated history with
 hindsight labels; the tiers are its scores' 99th and 99.8th percentiles there.
 
@@ -278,6 +284,10 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         after = [r for r in m["recall_per_day"][drift_index:] if r is not None]
         m["recall_before_drift"] = round(float(np.mean(before)), 4)
         m["recall_after_drift"] = round(float(np.mean(after)), 4)
+        # The budget's precision: a day with more frauds than reviews caps recall below 1.
+        caught = m["caught_per_day"]
+        for part, days in (("before", caught[:drift_index]), ("after", caught[drift_index:])):
+            m[f"budget_precision_{part}_drift"] = round(float(np.mean(days)) / args.budget, 4)
     return {
         "generator": {"seed": args.seed, "cards": args.cards, "merchants": args.merchants,
                       "days": days, "drift": config.drift.model_dump() if config.drift else None},
@@ -460,6 +470,8 @@ def measure(
         "wave_caught_per_day": [int((in_wave & d & reviewed).sum()) for d in of_day],
         "wave_shop_labelled_per_day": [int((in_wave & d & labelled).sum()) for d in of_day],
         "frauds_per_day": frauds.tolist(),
+        "caught_per_day": caught.tolist(),
+        "recall_ceiling_per_day": [round(min(1.0, budget / f), 4) if f else None for f in frauds],
         "euro_missed_per_day": [round(m, 2) for m in missed],
         "average_precision": round(average_precision(y[after], s[after]), 4),
         "average_precision_per_week": per_week_ap(y, s, ts[keep] - sim_from),

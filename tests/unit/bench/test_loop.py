@@ -42,6 +42,10 @@ def test_recall_per_day_counts_the_budget_s_highest_scores_of_each_day() -> None
     # Day 0 reviews t0 and t1 (t2, a fraud, scores too low); day 1 t4 and t6 (t5 missed).
     assert m["recall_per_day"] == [0.5, 0.5]
     assert m["euro_missed_per_day"] == [40.0, 2.0]
+    assert m["caught_per_day"] == [1, 1]
+    # Two frauds a day, two reviews: every fraud could have been caught.
+    assert m["recall_ceiling_per_day"] == [1.0, 1.0]
+    assert loop.measure(table, truth, 0, budget=1)["recall_ceiling_per_day"] == [0.5, 0.5]
     later = loop.measure(table, truth, sim_from=DAY, budget=2)
     assert later["frauds_per_day"] == [2] and later["decisions"] == 3
 
