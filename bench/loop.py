@@ -556,6 +556,10 @@ def plot(result: dict[str, Any], out: Path) -> None:
             recall = [np.nan if r is None else r for r in m["recall_per_day"]]
             ax.plot(range(len(recall)), recall, label=f"{name} (AP {m['average_precision']:.3f})",
                     linewidth=1.4)  # fmt: skip
+        ceiling = next(iter(result["arms"].values())).get("recall_ceiling_per_day")
+        if ceiling:  # the same for every arm: the day's frauds against the budget
+            ax.plot([np.nan if c is None else c for c in ceiling], color="grey", linewidth=1.0,
+                    linestyle="--", label="most the budget can catch")  # fmt: skip
         ax.axvline(result["drift_day_index"], color="grey", linestyle=":", label="drift starts")
         ax.set(xlabel="simulated day", ylim=(0, 1.02),
                ylabel=f"recall at {result['review_budget_per_day']} reviews a day",
