@@ -9,8 +9,11 @@ blocks unless explored), and its fraud labels feed the label-fed features of the
 backtests, each from its report time on, as the job applies them. A verdict reported within
 its payment's own period reaches the features from the next period, a day late at most.
 Every week (``--retrain-every-days``) the labels known by then retrain the model on the arm's
-own decision log (:mod:`fraudguard.training.retrain`), and the next days are decided by it.
-The arms:
+own decision log (:mod:`fraudguard.training.retrain`) after the bootstrap's labelled history
+(:func:`~fraudguard.training.retrain.with_history`; ``--no-history``: the log alone), and the
+next days are decided by it, with tiers re-fitted to stop and block the shares of payments
+the initial tiers did, on the arm's last week (``--fixed-tiers``: the initial tiers kept, on
+a score scale they were not set for). The arms:
 
 - ``frozen``: the initial model all along (its label-fed features still see its labels);
 - ``naive``: retrained weekly, every row weight 1;
@@ -21,8 +24,11 @@ The arms:
   the weighted arm's; the re-ranked score orders the day's review budget.
 
 Per arm: recall per simulated day at a review budget (the ``--budget`` highest scores of the
-day, against the ground truth), average precision on ground truth, and the days after the
-drift's start until recall is back at 80% of its pre-drift mean (three-day mean). The initial
+day, against the ground truth), average precision on ground truth (pooled over the weeks, and
+per week), and the days after the drift's start until recall is back at 80% of its pre-drift
+mean (three-day mean). Recall at a fixed budget cannot pass ``budget / frauds`` on a day with
+more frauds than reviews (``recall_ceiling_per_day``), so the budget's precision (frauds caught
+per review) is reported beside it. The initial
 model is trained, as the demo's bootstrap model is, on a separate generated history with
 hindsight labels; the tiers are its scores' 99th and 99.8th percentiles there.
 
@@ -58,6 +64,7 @@ from fraudguard.outcomes.bank import BankLabel, BankOutcomes
 from fraudguard.outcomes.files import decision_facts, read_fraud_ids
 from fraudguard.training import booster
 from fraudguard.training.booster import BoosterParams
+from fraudguard.training.data import LabelledTable
 from fraudguard.training.metrics import average_precision, caught_within_budget
 
 DAY = 86_400_000
@@ -89,9 +96,12 @@ class Arm:
 
     name: str
     model: str
+    tiers: ThresholdTiers
     bank: BankOutcomes
     tables: list[pa.Table] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
+    refits: list[dict[str, Any]] = field(default_factory=list)
+    """The tiers each retrained model got, when and with what it stopped then."""
     labels: list[BankLabel] = field(default_factory=list)
 
     def log(self) -> pa.Table:
@@ -119,9 +129,12 @@ class Arm:
         return sorted(found, key=lambda x: (x.reported_ms, x.txn_id))
 
 
-def bootstrap(settings: Settings, args: argparse.Namespace) -> tuple[str, ThresholdTiers]:
-    """The initial champion, trained on a separate history with hindsight labels, and tiers at
-    its scores' 99th and 99.8th percentiles there.
+def bootstrap(
+    settings: Settings, args: argparse.Namespace
+) -> tuple[str, ThresholdTiers, LabelledTable]:
+    """The initial champion, trained on a separate history with hindsight labels, tiers at
+    its scores' 99th and 99.8th percentiles there (they stop 1% of payments and block 0.2%),
+    and that history, which the retrained models keep learning from (``--no-history``: not).
 
     Its label-fed features are fed by that history's own fraud labels at their report times
     (:func:`~fraudguard.training.history.generated_history`): every fraud, reported days after
@@ -142,7 +155,7 @@ def bootstrap(settings: Settings, args: argparse.Namespace) -> tuple[str, Thresh
     scores = booster.predict(model, history.X)
     review, block = (float(np.quantile(scores, q)) for q in (0.99, 0.998))
     tiers = ThresholdTiers(version="loop-v1", review=round(review, 6), block=round(block, 6))
-    return register(settings, model, "bootstrap", scores, history.X), tiers
+    return register(settings, model, "bootstrap", scores, history.X), tiers, history
 
 
 def register(settings: Settings, model: Any, kind: str, scores: np.ndarray, X: np.ndarray) -> str:
@@ -176,6 +189,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retrain-every-days", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=80)
     parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--no-history", action="store_true", help="retrain on the log alone")
+    parser.add_argument("--fixed-tiers", action="store_true", help="no tier re-fit on retraining")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     if args.small:
@@ -191,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    from fraudguard.training.retrain import DAY_MS, BlockedPolicy, RetrainConfig, fit
+    from fraudguard.training.retrain import DAY_MS, BlockedPolicy, RetrainConfig, fit, with_history
     from fraudguard.training.retrain import training_set as build_set
 
     base = Settings.from_env(os.environ)
@@ -215,19 +230,19 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     wave = frozenset(r["txn_id"] for r in read_records(default_labels_path(source))
                      if r.get("scenario") == config.drift.scenario)  # fmt: skip
     log(f"{days} days generated, drift from day {drift_day}; training the initial model ...")
-    initial, tiers = bootstrap(settings, args)
+    initial, tiers, history = bootstrap(settings, args)
     log(f"tiers review {tiers.review:.4f}, block {tiers.block:.4f}")
     start = config.start_ms
     sim_from = start + args.warmup_days * DAY
     edges = period_edges(start, days, args.period_days)
     retrain_at = {sim_from + k * args.retrain_every_days * DAY for k in range(days + 1)}
-    arms = {name: Arm(name, initial, BankOutcomes(outcomes)) for name in ARMS[:3]}
+    arms = {name: Arm(name, initial, tiers, BankOutcomes(outcomes)) for name in ARMS[:3]}
     retrain_config = RetrainConfig(params=BoosterParams(n_estimators=args.rounds))
     weighted_models: list[Any] = []
-    decide = Decider(Source.read(source), folder, settings, tiers)
+    decide = Decider(Source.read(source), folder, settings)
     for period in range(len(edges) - 1):
         for arm in arms.values():
-            arm.add(decide(arm.model, edges[period], edges[period + 1],
+            arm.add(decide(arm.model, arm.tiers, edges[period], edges[period + 1],
                            arm.fraud_before(edges[period + 1])), truth)  # fmt: skip
         cutoff = edges[period + 1]
         if period == len(edges) - 2 or cutoff not in retrain_at:
@@ -236,15 +251,20 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         for arm in (arms["naive"], arms["weighted"]):
             window = round(outcomes.label_window_days * DAY_MS)
             train = build_set(arm.log(), arm.known(), cutoff, window, BlockedPolicy.DROP)
+            if not args.no_history:
+                train = with_history(train, history)
             model = fit(train, weighted=arm.name == "weighted", config=retrain_config)
             scores = booster.predict(model, train.data.X)
             arm.model = register(settings, model, arm.name, scores, train.data.X)
+            if not args.fixed_tiers:
+                arm.tiers = refit_tiers(arm, model, tiers, cutoff, (cutoff - start) // DAY)
             if arm.name == "weighted":
                 weighted_models.append((cutoff, model, train))
             log(
                 f"{arm.name}: retrained at day {(cutoff - start) // DAY} on "
                 f"{len(train.data):,} rows, {train.data.frauds} frauds, "
-                f"{int(train.explored.sum())} explored"
+                f"{int(train.explored.sum())} explored; tiers {arm.tiers.review:.4f} / "
+                f"{arm.tiers.block:.4f}"
             )
     measured = {
         name: measure(arm.log(), truth, sim_from, args.budget, wave=wave)
@@ -256,7 +276,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         measured[name]["fraud_labels_fed"] = len(arm.fraud_before(edges[-1]))
     measured["reranker"]["fraud_labels_fed"] = measured["weighted"]["fraud_labels_fed"]
     # The frozen model with no label fed: what the label-fed features add to it.
-    unfed = measure(decide(initial, edges[0], edges[-1], []), truth, sim_from, args.budget)
+    unfed = measure(decide(initial, tiers, edges[0], edges[-1], []), truth, sim_from, args.budget)
     drift_index = (start + drift_day * DAY - sim_from) // DAY
     for m in (*measured.values(), unfed):
         m["recovery_days"] = recovery_days(m["recall_per_day"], int(drift_index))
@@ -264,6 +284,10 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         after = [r for r in m["recall_per_day"][drift_index:] if r is not None]
         m["recall_before_drift"] = round(float(np.mean(before)), 4)
         m["recall_after_drift"] = round(float(np.mean(after)), 4)
+        # The budget's precision: a day with more frauds than reviews caps recall below 1.
+        caught = m["caught_per_day"]
+        for part, days in (("before", caught[:drift_index]), ("after", caught[drift_index:])):
+            m[f"budget_precision_{part}_drift"] = round(float(np.mean(days)) / args.budget, 4)
     return {
         "generator": {"seed": args.seed, "cards": args.cards, "merchants": args.merchants,
                       "days": days, "drift": config.drift.model_dump() if config.drift else None},
@@ -271,11 +295,45 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "period_days": args.period_days, "retrain_every_days": args.retrain_every_days,
         "review_budget_per_day": args.budget, "exploration_share": args.share,
         "tiers": {"review": tiers.review, "block": tiers.block},
+        "tiers_fixed": args.fixed_tiers, "history_in_retraining": not args.no_history,
+        "tier_refits": {name: arm.refits for name, arm in arms.items() if arm.refits},
         "outcomes": outcomes.model_dump(), "rounds": args.rounds, "backtests": decide.runs,
         "arms": measured,
         "frozen_without_labels": {k: unfed[k] for k in (
             "average_precision", "recall_before_drift", "recall_after_drift", "recovery_days")},
     }  # fmt: skip
+
+
+STOP_SHARE, BLOCK_SHARE = 0.01, 0.002
+"""The shares of payments the bootstrap's tiers stop and block on its history."""
+RECENT_DAYS = 7
+"""The recent traffic a retrained model's tiers are fitted on."""
+
+
+def refit_tiers(
+    arm: Arm, model: Any, initial: ThresholdTiers, cutoff: int, day: int
+) -> ThresholdTiers:
+    """Tiers for the arm's new model that stop and block the shares the initial tiers were
+    set to, on the arm's last :data:`RECENT_DAYS` of payments, as a bank re-fits its
+    thresholds when it promotes a model (:func:`~fraudguard.decision.tiers.tiers_at_shares`).
+    """
+    from fraudguard.decision.tiers import tiers_at_shares
+
+    decisions = arm.log()
+    ts = decisions["ts_ms"].to_numpy()
+    recent = decisions.filter(pa.array((ts >= cutoff - RECENT_DAYS * DAY) & (ts < cutoff)))
+    scores = booster.predict(model, feature_matrix(recent))
+    refit = tiers_at_shares(f"{initial.version}-{arm.name}-d{day}", scores, STOP_SHARE,
+                            BLOCK_SHARE)  # fmt: skip
+    arm.refits.append({"day": day, "review": refit.review, "block": refit.block,
+                       "payments": len(scores)})  # fmt: skip
+    return refit
+
+
+def feature_matrix(decisions: pa.Table) -> np.ndarray:
+    """The decisions' features as the model's input, in :data:`FEATURE_NAMES` order."""
+    flat = decisions["features"].combine_chunks()
+    return np.column_stack([flat.field(n).to_numpy() for n in FEATURE_NAMES]).astype(np.float32)
 
 
 def period_edges(start: int, days: int, period_days: int) -> list[int]:
@@ -330,14 +388,16 @@ class Decider:
     source: Source
     folder: Path
     settings: Settings
-    tiers: ThresholdTiers
     runs: int = 0
-    cache: dict[tuple[str, int, int, int], pa.Table] = field(default_factory=dict)
+    cache: dict[tuple[str, str, int, int, int], pa.Table] = field(default_factory=dict)
 
-    def __call__(self, model: str, from_ms: int, to_ms: int, labels: list[BankLabel]) -> pa.Table:
+    def __call__(
+        self, model: str, tiers: ThresholdTiers, from_ms: int, to_ms: int, labels: list[BankLabel]
+    ) -> pa.Table:
         from fraudguard.backtest import run_backtest
 
-        key = (model, from_ms, to_ms, hash(tuple((x.txn_id, x.reported_ms) for x in labels)))
+        fed = hash(tuple((x.txn_id, x.reported_ms) for x in labels))
+        key = (model, tiers.version, from_ms, to_ms, fed)
         if key not in self.cache:
             prefix = self.folder / f"until-{to_ms}.jsonl"
             if not prefix.exists():  # one at a time: the previous period's is done with
@@ -346,10 +406,10 @@ class Decider:
                 self.source.prefix(to_ms, prefix)
             out = self.folder / f"bt-{self.runs}"
             out.mkdir(parents=True)
-            fed = out / "bank.labels.jsonl"
-            fed.write_bytes(b"".join(orjson.dumps(x.to_dict()) + b"\n" for x in labels))
-            run_backtest(prefix, out, self.settings, model=model, tiers=self.tiers,
-                         from_ms=from_ms, to_ms=to_ms, labels=fed, challenger=None)  # fmt: skip
+            path = out / "bank.labels.jsonl"
+            path.write_bytes(b"".join(orjson.dumps(x.to_dict()) + b"\n" for x in labels))
+            run_backtest(prefix, out, self.settings, model=model, tiers=tiers,
+                         from_ms=from_ms, to_ms=to_ms, labels=path, challenger=None)  # fmt: skip
             self.runs += 1
             table = pq.read_table(out / "decisions.parquet")
             self.cache[key] = table.drop_columns(["label", "label_reported_ms"])
@@ -388,17 +448,46 @@ def measure(
     rates = [n for n in FEATURE_NAMES if n.startswith(("merchant_fraud_", "terminal_fraud_"))]
     labelled = np.any([features.field(n).to_numpy()[keep] > 0 for n in rates], axis=0)
     of_day = [ts[keep] // DAY == d for d in days]
+    kinds = {}
+    if "decision" in decisions.column_names:  # what the tiers did: the review queue's input
+        decision = decisions["decision"].to_numpy(zero_copy_only=False)[keep]
+        explored = decisions["explored"].to_numpy(zero_copy_only=False)[keep].astype(bool)
+        kinds = {
+            "stopped_per_day": [int((d & (decision != "approve")).sum()) for d in of_day],
+            "explored_per_day": [int((d & explored).sum()) for d in of_day],
+        }
     return {
+        **kinds,
         "recall_per_day": recall,
         "wave_frauds_per_day": [int((in_wave & d).sum()) for d in of_day],
         "wave_caught_per_day": [int((in_wave & d & reviewed).sum()) for d in of_day],
         "wave_shop_labelled_per_day": [int((in_wave & d & labelled).sum()) for d in of_day],
         "frauds_per_day": frauds.tolist(),
+        "caught_per_day": caught.tolist(),
+        "recall_ceiling_per_day": [round(min(1.0, budget / f), 4) if f else None for f in frauds],
         "euro_missed_per_day": [round(m, 2) for m in missed],
         "average_precision": round(average_precision(y[after], s[after]), 4),
+        "average_precision_per_week": per_week_ap(y, s, ts[keep] - sim_from),
         "decisions": int(keep.sum()),
         "frauds": int(y.sum()),
     }
+
+
+def per_week_ap(y: np.ndarray, score: np.ndarray, since_ms: np.ndarray) -> list[float | None]:
+    """Average precision within each week from the start (None for a week without fraud): the
+    ranking of each week on its own, apart from how the scores of the models that decided
+    them compare across a retraining (which the pooled average precision also measures).
+
+    >>> per_week_ap(np.array([1, 0, 0, 1]), np.array([0.9, 0.1, 0.9, 0.2]),
+    ...             np.array([0, 1, 8, 9]) * DAY)
+    [1.0, 0.5]
+    """
+    week = since_ms // (7 * DAY)
+    found = []
+    for w in range(int(week.max()) + 1 if len(week) else 0):
+        rows = week == w
+        found.append(round(average_precision(y[rows], score[rows]), 4) if y[rows].any() else None)
+    return found
 
 
 def rerank_arm(
@@ -460,6 +549,10 @@ def plot(result: dict[str, Any], out: Path) -> None:
             recall = [np.nan if r is None else r for r in m["recall_per_day"]]
             ax.plot(range(len(recall)), recall, label=f"{name} (AP {m['average_precision']:.3f})",
                     linewidth=1.4)  # fmt: skip
+        ceiling = next(iter(result["arms"].values())).get("recall_ceiling_per_day")
+        if ceiling:  # the same for every arm: the day's frauds against the budget
+            ax.plot([np.nan if c is None else c for c in ceiling], color="grey", linewidth=1.0,
+                    linestyle="--", label="most the budget can catch")  # fmt: skip
         ax.axvline(result["drift_day_index"], color="grey", linestyle=":", label="drift starts")
         ax.set(xlabel="simulated day", ylim=(0, 1.02),
                ylabel=f"recall at {result['review_budget_per_day']} reviews a day",

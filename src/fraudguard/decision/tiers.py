@@ -334,5 +334,31 @@ def _may_overlap(a: Override, b: Override) -> bool:
     return True
 
 
+def tiers_at_shares(
+    version: str, scores: np.ndarray, stop_share: float, block_share: float
+) -> ThresholdTiers:
+    """Default-tier thresholds that stop ``stop_share`` of ``scores`` (review or block) and
+    block ``block_share`` of them: the tiers re-fitted for a new model on recent traffic when
+    it is promoted. A retrained model's scores live on a scale of their own (another class
+    balance, other row weights), so the old thresholds would stop another share of payments
+    and fill the review queue and the exploration sample with something else; stop shares are
+    what the review team is staffed for, and they carry over from one model to the next.
+
+    >>> scores = np.linspace(0.0, 0.5, 1001)
+    >>> tiers = tiers_at_shares("t2", scores, stop_share=0.1, block_share=0.02)
+    >>> tiers.review, tiers.block
+    (0.45, 0.49)
+    >>> tiers_at_shares("t3", np.zeros(100), 0.1, 0.02).block > 0.0   # ties: still a band
+    True
+    """
+    if not 0 < block_share < stop_share < 1:
+        raise ConfigError(f"need 0 < block share < stop share < 1, not {block_share}, {stop_share}")
+    if len(scores) == 0:
+        raise ConfigError("no score to fit tiers on")
+    review = float(np.quantile(scores, 1 - stop_share))
+    block = max(float(np.quantile(scores, 1 - block_share)), float(np.nextafter(review, 1.0)))
+    return ThresholdTiers(version=version, review=min(review, 1.0), block=min(block, 1.0))
+
+
 BUILTIN_TIERS = ThresholdTiers(version="builtin-v1", review=0.5, block=0.8)
 """Used until fraud ops publish tiers from ``thresholds/``."""

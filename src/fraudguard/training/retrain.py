@@ -164,6 +164,42 @@ def training_set(
     )
 
 
+def with_history(train: TrainingSet, history: LabelledTable) -> TrainingSet:
+    """``train`` after ``history``: labelled rows from before the decision log (the data the
+    champion was trained on), kept so that a retrained model does not start from the few
+    labels the log holds so far. Every label of the history is known and no decision hid
+    any of them, so each of its rows weighs 1 in either model; they come first, so early
+    stopping (the latest rows) still watches the log.
+
+    >>> from fraudguard.features import FEATURE_SET_VERSION
+    >>> def table(n: int, fraud: int) -> LabelledTable:
+    ...     y = np.array([1] * fraud + [0] * (n - fraud), dtype=np.int8)
+    ...     ids = np.array([f"t{i}" for i in range(n)])
+    ...     return LabelledTable(np.zeros((n, 2), np.float32), y, np.arange(n), ids, ids,
+    ...                          ("a", "b"), FEATURE_SET_VERSION)
+    >>> log = TrainingSet(table(3, 1), np.array([1.0, 10.0, 1.0]), np.array([0, 1, 0], bool), {})
+    >>> both = with_history(log, table(4, 2))
+    >>> len(both.data), both.data.frauds, both.weight.tolist(), both.counts["history"]
+    (7, 3, [1.0, 1.0, 1.0, 1.0, 1.0, 10.0, 1.0], 4)
+    """
+    data = train.data
+    if history.feature_names != data.feature_names:
+        raise TrainingError("the history's features are not the decision log's")
+    joined = LabelledTable(
+        np.concatenate([history.X, data.X]), np.concatenate([history.y, data.y]),
+        np.concatenate([history.ts_ms, data.ts_ms]),
+        np.concatenate([history.card_id, data.card_id]),
+        np.concatenate([history.txn_id, data.txn_id]), data.feature_names,
+        data.feature_set_version,
+    )  # fmt: skip
+    return TrainingSet(
+        joined,
+        np.concatenate([np.ones(len(history)), train.weight]),
+        np.concatenate([np.zeros(len(history), dtype=bool), train.explored]),
+        {**train.counts, "history": len(history), "history_frauds": history.frauds},
+    )
+
+
 @dataclass(frozen=True)
 class RetrainConfig:
     """How the naive and the weighted model are fitted."""

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from fraudguard.backtest.decide import FEATURES_TYPE
+from fraudguard.decision import BUILTIN_TIERS
 from fraudguard.features import FEATURE_NAMES
 
 loop = pytest.importorskip("loop")
@@ -41,6 +42,10 @@ def test_recall_per_day_counts_the_budget_s_highest_scores_of_each_day() -> None
     # Day 0 reviews t0 and t1 (t2, a fraud, scores too low); day 1 t4 and t6 (t5 missed).
     assert m["recall_per_day"] == [0.5, 0.5]
     assert m["euro_missed_per_day"] == [40.0, 2.0]
+    assert m["caught_per_day"] == [1, 1]
+    # Two frauds a day, two reviews: every fraud could have been caught.
+    assert m["recall_ceiling_per_day"] == [1.0, 1.0]
+    assert loop.measure(table, truth, 0, budget=1)["recall_ceiling_per_day"] == [0.5, 0.5]
     later = loop.measure(table, truth, sim_from=DAY, budget=2)
     assert later["frauds_per_day"] == [2] and later["decisions"] == 3
 
@@ -94,7 +99,7 @@ def test_an_arm_s_labels_period_by_period_are_the_bank_s_labels_of_its_whole_log
         facts_table([("t4", "review", 1), ("t5", "review", 1), ("t6", "review", 1)]),
     ]
     truth = {"t1", "t2", "t3", "t5", "t6"}
-    arm = loop.Arm("naive", "v1", BankOutcomes(settings))
+    arm = loop.Arm("naive", "v1", BUILTIN_TIERS, BankOutcomes(settings))
     for table in periods:
         arm.add(table, truth)
     whole = bank_labels(decision_facts(pa.concat_tables(periods)), truth, settings)
@@ -128,3 +133,32 @@ def test_source_cuts_the_file_after_a_period_s_last_payment(
     assert source.prefix(jan6, tmp_path / "a").read_text() == "".join(lines[:3])
     assert source.prefix(jan6 + DAY, tmp_path / "b").read_text() == "".join(lines[:3])
     assert source.prefix(jan6 - DAY, tmp_path / "c").read_text() == ""
+
+
+def test_a_retrained_model_s_tiers_stop_the_initial_shares_of_the_arm_s_last_week() -> None:
+    from fraudguard.config import OutcomesSettings
+    from fraudguard.outcomes import BankOutcomes
+    from fraudguard.training import booster
+    from fraudguard.training.booster import BoosterParams
+
+    rng = np.random.default_rng(7)
+    n, days = 20_000, 10
+    X = rng.normal(size=(n, len(FEATURE_NAMES))).astype(np.float32)
+    y = (X[:, 0] + rng.normal(scale=0.5, size=n) > 2.5).astype(np.int8)
+    params = BoosterParams(n_estimators=10, nthread=1)
+    model = booster.fit(booster.matrix(X, y, params, names=FEATURE_NAMES), params, 10.0)
+    features = pa.StructArray.from_arrays(
+        [pa.array(X[:, j].astype(np.float64)) for j in range(X.shape[1])],
+        fields=list(FEATURES_TYPE),
+    )
+    ts = np.sort(rng.integers(0, days * DAY, n))
+    arm = loop.Arm("naive", "v1", BUILTIN_TIERS, BankOutcomes(OutcomesSettings()))
+    arm.tables.append(pa.table({"ts_ms": ts, "features": features}))
+    tiers = loop.refit_tiers(arm, model, BUILTIN_TIERS, cutoff=days * DAY, day=days)
+    recent = ts >= (days - loop.RECENT_DAYS) * DAY
+    scores = booster.predict(model, X[recent])
+    assert (scores >= tiers.review).mean() == pytest.approx(loop.STOP_SHARE, abs=2e-3)
+    assert (scores >= tiers.block).mean() == pytest.approx(loop.BLOCK_SHARE, abs=1e-3)
+    assert tiers.version == "builtin-v1-naive-d10"
+    assert arm.refits == [{"day": days, "review": tiers.review, "block": tiers.block,
+                           "payments": int(recent.sum())}]  # fmt: skip

@@ -189,3 +189,30 @@ def test_columns_decide_exactly_as_one_row_at_a_time() -> None:
     for i in range(n):
         expected = tiers.decide_segment(float(scores[i]), str(mcc[i]), str(channel[i]), amount[i])
         assert (DECISION_CODES[decisions[i]], names[tier[i]]) == expected, i
+
+
+def test_tiers_fitted_at_shares_stop_and_block_those_shares_whatever_the_scale() -> None:
+    import numpy as np
+
+    from fraudguard.decision.tiers import tiers_at_shares
+
+    rng = np.random.default_rng(4)
+    scores = rng.beta(0.5, 20.0, 50_000)
+    for scale in (1.0, 0.05):  # a retrained model with a scale of its own
+        tiers = tiers_at_shares("refit", scores * scale, stop_share=0.01, block_share=0.002)
+        stopped = scores * scale >= tiers.review
+        blocked = scores * scale >= tiers.block
+        assert stopped.mean() == pytest.approx(0.01, abs=1e-4)
+        assert blocked.mean() == pytest.approx(0.002, abs=1e-4)
+        # The same payments are stopped and blocked at either scale: only the ranking counts.
+        assert stopped.sum() == 500 and blocked.sum() == 100
+
+
+@pytest.mark.parametrize(("stop", "block"), [(0.01, 0.01), (0.01, 0.0), (1.0, 0.2)])
+def test_tiers_at_shares_refuses_shares_that_are_no_band(stop: float, block: float) -> None:
+    import numpy as np
+
+    from fraudguard.decision.tiers import tiers_at_shares
+
+    with pytest.raises(ConfigError, match="share"):
+        tiers_at_shares("refit", np.linspace(0, 1, 100), stop, block)

@@ -132,3 +132,37 @@ def test_retrain_compares_both_models_and_names_a_winner(with_truth: bool) -> No
     assert result.winner == expected
     margin = report["weighted_minus_naive"]["unbiased_sample"]["average_precision"]
     assert margin == pytest.approx(ap["weighted"] - ap["naive"], abs=1e-6)
+
+
+def test_history_trains_first_with_weight_one_and_early_stopping_watches_the_log() -> None:
+    from fraudguard.training.retrain import with_history
+
+    table, frauds = log(n=4_000)
+    train = training_set(table, bank(table, frauds), 20 * DAY_MS, 5 * DAY_MS)
+    older, older_frauds = log(n=2_000, seed=5)
+    history = training_set(older, {t: ("fraud", 0) for t in older_frauds}, 20 * DAY_MS, 0).data
+    both = with_history(train, history)
+    n = len(history)
+    assert len(both.data) == n + len(train.data)
+    assert both.data.frauds == history.frauds + train.data.frauds
+    assert (both.weight[:n] == 1.0).all() and not both.explored[:n].any()
+    assert np.array_equal(both.weight[n:], train.weight)
+    assert np.array_equal(both.data.X[n:], train.data.X)
+    assert both.counts["history"] == n and both.counts["kept"] == train.counts["kept"]
+    # The latest rows (early stopping's) are the log's: the history is older than any of them.
+    cut = int(len(both.data) * (1 - RetrainConfig().stop_share))
+    assert cut >= n
+    assert fit(both, weighted=True, config=RetrainConfig(params=EXACT)).num_boosted_rounds() > 0
+
+
+def test_a_history_of_other_features_is_refused() -> None:
+    import dataclasses
+
+    from fraudguard.errors import TrainingError
+    from fraudguard.training.retrain import with_history
+
+    table, frauds = log(n=1_000)
+    train = training_set(table, bank(table, frauds), 20 * DAY_MS, 5 * DAY_MS)
+    other = dataclasses.replace(train.data, feature_names=tuple(reversed(FEATURE_NAMES)))
+    with pytest.raises(TrainingError, match="features"):
+        with_history(train, other)
