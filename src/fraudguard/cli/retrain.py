@@ -68,6 +68,14 @@ DAY_MS = 86_400_000
     default=10.0,
     show_default=True,
 )
+@click.option(
+    "--history",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Labelled history to keep learning from, before the decision log's rows (what the "
+    "champion was trained on: a feature table with its labels file beside it, or a backtest's "
+    "output); without it a first retraining knows only the log's few labels.",
+)
 @click.option("--n-estimators", type=click.IntRange(1), default=150, show_default=True)
 @click.option("--nthread", type=click.IntRange(1), default=2, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -83,6 +91,7 @@ def retrain(
     truth: Path | None,
     budget: int,
     scale_pos_weight: float,
+    history: Path | None,
     n_estimators: int,
     nthread: int,
     seed: int,
@@ -102,6 +111,7 @@ def retrain(
     from fraudguard.outcomes.files import read_fraud_ids
     from fraudguard.training.booster import BoosterParams
     from fraudguard.training.retrain import (
+        TIERS_FILE,
         BlockedPolicy,
         RetrainConfig,
         register_retrained,
@@ -126,9 +136,15 @@ def retrain(
         scale_pos_weight=scale_pos_weight,
         params=BoosterParams(n_estimators=n_estimators, nthread=nthread, seed=seed),
     )
+    kept = None
+    if history is not None:
+        from fraudguard.training.sources import load_input
+
+        kept = load_input(history, settings).data
+        click.echo(f"history: {len(kept):,} labelled rows, {kept.frauds:,} frauds ({history})")
     result = run_retrain(
         decisions, known, cutoff, cutoff - round(test_days * DAY_MS), round(window_days * DAY_MS),
-        BlockedPolicy(blocked), config, read_fraud_ids(truth) if truth else None, budget,
+        BlockedPolicy(blocked), config, read_fraud_ids(truth) if truth else None, budget, kept,
     )  # fmt: skip
     report = result.report
     click.echo(
@@ -144,6 +160,7 @@ def retrain(
     sources = {
         "decisions": str(decisions_path.resolve()), "labels": str(labels.resolve()),
         "labels_known_at_ms": cutoff, "truth": str(truth.resolve()) if truth else None,
+        "history": str(history.resolve()) if history else None,
     }  # fmt: skip
     registry = ModelRegistry.from_settings(settings)
     entry = register_retrained(
@@ -153,6 +170,15 @@ def retrain(
         f"{result.winner} won: challenger {entry.version} registered "
         f"({entry.path / REPORT_MD}); promote with: fraudguard model promote {entry.version}"
     )
+    fitted = report.get("fitted_tiers")
+    if fitted is not None:
+        click.echo(
+            f"its tiers at the shares the tiers in force stopped ({fitted['stop_share']:.3%}) "
+            f"and blocked ({fitted['block_share']:.3%}): review {fitted['review']:.6g}, block "
+            f"{fitted['block']:.6g} in {entry.path / TIERS_FILE}; a retrained model's scores "
+            "have a scale of their own, so publish them when it is promoted: "
+            f"fraudguard thresholds publish {entry.path / TIERS_FILE}"
+        )
 
 
 COMMANDS: list[click.Command] = [retrain]

@@ -266,6 +266,7 @@ def retrain(
     config: RetrainConfig | None = None,
     truth: set[str] | None = None,
     budget: int = 100,
+    history: LabelledTable | None = None,
 ) -> RetrainResult:
     """Train the naive and the weighted model on the decisions before ``test_from_ms`` with
     the bank labels known at ``cutoff_ms``, measure both on the decisions from
@@ -276,13 +277,20 @@ def retrain(
     without a label counts as legitimate, which undercounts the frauds not reported yet).
     ``truth`` also measures both models on every test decision; it never trains, and it
     only chooses through the sample.
-    A tie, or a sample without fraud, keeps the naive model: no evidence for the weights."""
+    A tie, or a sample without fraud, keeps the naive model: no evidence for the weights.
+
+    ``history`` (the labelled rows the champion learnt from) goes before the log's rows
+    (:func:`with_history`). The report holds the winner's tiers re-fitted on the test period
+    to stop and block the shares of payments the tiers in force stopped and blocked there
+    (:func:`fitted_tiers`): its scores have a scale of their own."""
     from fraudguard.monitoring import drift
 
     config = config or RetrainConfig()
     ts = decisions["ts_ms"].to_numpy(zero_copy_only=False).astype(np.int64)
     before = decisions.filter(pa.array(ts < test_from_ms))
     train = training_set(before, labels, cutoff_ms, window_ms, policy)
+    if history is not None:
+        train = with_history(train, history)
     models = {
         "naive": fit(train, weighted=False, config=config),
         "weighted": fit(train, weighted=True, config=config),
@@ -342,12 +350,66 @@ def retrain(
         "unbiased_sample_labels": sample_labels, "measures": measured,
         "weighted_minus_naive": margin, "winner": winner,
         "rounds": {name: m.num_boosted_rounds() for name, m in models.items()},
+        "fitted_tiers": fitted_tiers(test, scores[winner]),
     }  # fmt: skip
     gain = models[winner].get_score(importance_type="total_gain")
     importance = {k: float(v) for k, v in gain.items() if isinstance(v, int | float)}
     ranked = dict(sorted(importance.items(), key=lambda kv: -kv[1]))
     reference = drift.reference(scores[winner], X, train.data.feature_names, ranked)
     return RetrainResult(models, winner, report, reference)
+
+
+def stopped_shares(decisions: pa.Table) -> tuple[float, float]:
+    """The shares of ``decisions`` the tiers in force stopped (reviewed or blocked, explored
+    releases included: the tiers stopped them) and blocked (an explored release of a would-be
+    block counts as stopped only: the record keeps no more).
+
+    >>> stopped_shares(pa.table({"decision": ["approve", "review", "block", "approve"],
+    ...                          "explored": [False, False, False, True]}))
+    (0.75, 0.25)
+    """
+    decision = decisions["decision"].to_numpy(zero_copy_only=False)
+    explored = decisions["explored"].to_numpy(zero_copy_only=False).astype(bool)
+    stopped = (decision != "approve") | explored
+    return float(stopped.mean()), float((decision == "block").mean())
+
+
+def fitted_tiers(test: pa.Table, scores: np.ndarray) -> dict[str, Any] | None:
+    """The winner's tiers at the shares the tiers in force stopped and blocked in the test
+    period (:func:`~fraudguard.decision.tiers.tiers_at_shares`), or None when the period's
+    shares give no band (nothing blocked, or nothing but blocks)."""
+    from fraudguard.decision.tiers import tiers_at_shares
+
+    stop_share, block_share = stopped_shares(test)
+    if not 0 < block_share < stop_share < 1:
+        return None
+    tiers = tiers_at_shares("fitted", scores, stop_share, block_share)
+    return {
+        "review": tiers.review, "block": tiers.block,
+        "stop_share": round(stop_share, 6), "block_share": round(block_share, 6),
+    }  # fmt: skip
+
+
+def tiers_yaml(version: str, fitted: dict[str, Any]) -> str:
+    """A thresholds file (``thresholds/*.yaml``) of re-fitted tiers.
+
+    >>> from fraudguard.decision.tiers_file import tiers_from_yaml
+    >>> text = tiers_yaml("xgb-1-tiers", {"review": 0.31, "block": 0.87, "stop_share": 0.01,
+    ...                                   "block_share": 0.002})
+    >>> tiers = tiers_from_yaml(text); tiers.version, tiers.review, tiers.block
+    ('xgb-1-tiers', 0.31, 0.87)
+    """
+    return (
+        f'version: "{version}"\n'
+        f'description: "re-fitted for the retrained model to stop {fitted["stop_share"]:.4%} '
+        f'and block {fitted["block_share"]:.4%} of payments, as the tiers in force did"\n'
+        f"review: {fitted['review']!r}\n"
+        f"block: {fitted['block']!r}\n"
+    )
+
+
+TIERS_FILE = "tiers.yaml"
+"""The re-fitted tiers in a retrained model's folder."""
 
 
 def _diff(a: float | None, b: float | None) -> float | None:
@@ -381,5 +443,8 @@ def register_retrained(
 
     def write_files(folder: Path, header: dict[str, Any]) -> None:
         write_report({**header, "sources": sources, **result.report}, folder)
+        fitted = result.report.get("fitted_tiers")
+        if fitted is not None:
+            (folder / TIERS_FILE).write_text(tiers_yaml(f"{header['version']}-tiers", fitted))
 
     return register_booster(registry, winner, describe, write_files, result.reference, project_root)

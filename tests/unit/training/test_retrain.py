@@ -166,3 +166,35 @@ def test_a_history_of_other_features_is_refused() -> None:
     other = dataclasses.replace(train.data, feature_names=tuple(reversed(FEATURE_NAMES)))
     with pytest.raises(TrainingError, match="features"):
         with_history(train, other)
+
+
+def test_the_winner_gets_tiers_that_stop_the_shares_the_tiers_in_force_stopped() -> None:
+    from fraudguard.decision.tiers_file import tiers_from_yaml
+    from fraudguard.training.retrain import stopped_shares, tiers_yaml
+
+    table, frauds = log(n=8_000, days=30)
+    older, older_frauds = log(n=3_000, seed=5)
+    history = training_set(older, {t: ("fraud", 0) for t in older_frauds}, 20 * DAY_MS, 0).data
+    result = retrain(
+        table, bank(table, frauds), cutoff_ms=30 * DAY_MS, test_from_ms=22 * DAY_MS,
+        window_ms=5 * DAY_MS, config=RetrainConfig(params=EXACT), budget=20, history=history,
+    )  # fmt: skip
+    assert result.report["training_set"]["history"] == len(history)
+    fitted = result.report["fitted_tiers"]
+    ts = table["ts_ms"].to_numpy()
+    test = table.filter(pa.array((ts >= 22 * DAY_MS) & (ts <= 30 * DAY_MS))).sort_by(
+        [("ts_ms", "ascending"), ("txn_id", "ascending")]
+    )
+    stop, block = stopped_shares(test)
+    assert (fitted["stop_share"], fitted["block_share"]) == (round(stop, 6), round(block, 6))
+    # On the winner's scores of the test period, the tiers stop and block those shares (up to
+    # ties of the scores at the threshold).
+    from fraudguard.training.data import from_feature_table
+    from fraudguard.training.sources import backtest_features
+
+    scores = booster.predict(result.models[result.winner],
+                             from_feature_table(backtest_features(test), ()).X)  # fmt: skip
+    tiers = tiers_from_yaml(tiers_yaml("xgb-x-tiers", fitted))
+    assert (scores >= tiers.review).mean() == pytest.approx(stop, abs=0.02)
+    assert (scores >= tiers.block).mean() == pytest.approx(block, abs=0.02)
+    assert 0 < tiers.review < tiers.block <= 1
