@@ -17,16 +17,18 @@ is answered by a dead letter whose original has no readable id either, counted a
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
-from confluent_kafka import KafkaError
 
 from fraudguard.config import Settings
-from fraudguard.errors import StackError
-from fraudguard.streams.kafka import assigned_consumer, committed_offsets, end_offsets
+from fraudguard.streams.kafka import (
+    TopicTail,
+    assigned_consumer,
+    committed_offsets,
+    end_offsets,
+)
 
 
 def undecided_ids(payments: Iterable[str], decided: set[str], dead: set[str]) -> list[str]:
@@ -120,11 +122,11 @@ class UndecidedPayments:
     their beginnings into an :class:`AnswerBook`, and each :meth:`poll` on from where it
     stopped."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, timeout_s: float = 600.0) -> None:
         topics = settings.topics
         self.book = AnswerBook()
-        self._readers: list[tuple[Any, Any]] = [
-            (assigned_consumer(settings, name), handle)
+        self._tails: list[tuple[TopicTail, Callable[[bytes | None], None]]] = [
+            (TopicTail(assigned_consumer(settings, name), timeout_s), handle)
             for name, handle in (
                 (topics.transactions.name, self.book.payment),
                 (topics.decisions.name, self.book.decision),
@@ -132,27 +134,20 @@ class UndecidedPayments:
             )
         ]
 
-    def poll(self, timeout_s: float = 0.2) -> None:
-        """Read what each topic has now (every reader until it finds nothing more)."""
-        for consumer, handle in self._readers:
-            while batch := consumer.consume(num_messages=50_000, timeout=timeout_s):
-                for msg in batch:
-                    err = msg.error()
-                    if err is not None:
-                        if err.code() == KafkaError._PARTITION_EOF:
-                            continue
-                        raise StackError(f"reading {msg.topic()}: {err}")
-                    handle(msg.value())
-                if all(msg.error() is not None for msg in batch):
-                    break
+    def poll(self) -> None:
+        """Read each topic to its end (the first time from its beginning: at most
+        ``timeout_s`` each)."""
+        for tail, handle in self._tails:
+            for _, _, value in tail.drain():
+                handle(value)
 
     def count(self) -> int:
         """Payments read so far with no committed answer."""
         return self.book.count()
 
     def close(self) -> None:
-        for consumer, _ in self._readers:
-            consumer.close()
+        for tail, _ in self._tails:
+            tail.close()
 
 
 def wait_until_answered(settings: Settings, group: str, timeout_s: float) -> int:
