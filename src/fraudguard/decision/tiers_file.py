@@ -34,6 +34,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from fraudguard.decision.tiers import (
     SEGMENT_KEYS,
     AmountBand,
@@ -49,6 +51,16 @@ TOP_KEYS = ("version", "description", "review", "block", "overrides")
 OVERRIDE_KEYS = ("name", *SEGMENT_KEYS, "review", "block")
 MAX_FILE_BYTES = 1_000_000
 """A tiers file is a few hundred bytes; anything near this is a mistake, not a tiers file."""
+
+
+def tiers_yaml(tiers: ThresholdTiers) -> str:
+    """The thresholds file of ``tiers``: what :func:`tiers_from_yaml` reads back.
+
+    >>> text = tiers_yaml(ThresholdTiers("v3", 0.31, 0.87, description="re-fitted"))
+    >>> tiers_from_yaml(text) == ThresholdTiers("v3", 0.31, 0.87, description="re-fitted")
+    True
+    """
+    return yaml.safe_dump(tiers.to_dict(), sort_keys=False, allow_unicode=True)
 
 
 def load_tiers(path: Path | str) -> ThresholdTiers:

@@ -81,11 +81,6 @@ def in_force(settings: Settings) -> InForce:
     return InForce(tiers, history)
 
 
-def tiers_yaml(tiers: ThresholdTiers) -> str:
-    """The thresholds file of ``tiers`` (what the draft editor starts from)."""
-    return yaml.safe_dump(tiers.to_dict(), sort_keys=False, allow_unicode=True)
-
-
 def parse_draft(text: str) -> ThresholdTiers:
     """The tiers of a draft's YAML; a ``ConfigError`` names the bad field."""
     return tiers_from_yaml(text, source="draft")

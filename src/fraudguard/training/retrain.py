@@ -53,6 +53,8 @@ import numpy as np
 import pyarrow as pa
 import xgboost as xgb
 
+from fraudguard.decision.tiers import ThresholdTiers
+from fraudguard.decision.tiers_file import tiers_yaml
 from fraudguard.errors import TrainingError
 from fraudguard.models import ModelEntry, ModelRegistry
 from fraudguard.training import booster
@@ -390,22 +392,19 @@ def fitted_tiers(test: pa.Table, scores: np.ndarray) -> dict[str, Any] | None:
     }  # fmt: skip
 
 
-def tiers_yaml(version: str, fitted: dict[str, Any]) -> str:
-    """A thresholds file (``thresholds/*.yaml``) of re-fitted tiers.
+def refitted_tiers(version: str, fitted: dict[str, Any]) -> ThresholdTiers:
+    """The tiers of a report's ``fitted_tiers``, as a thresholds file holds them.
 
-    >>> from fraudguard.decision.tiers_file import tiers_from_yaml
-    >>> text = tiers_yaml("xgb-1-tiers", {"review": 0.31, "block": 0.87, "stop_share": 0.01,
-    ...                                   "block_share": 0.002})
-    >>> tiers = tiers_from_yaml(text); tiers.version, tiers.review, tiers.block
+    >>> tiers = refitted_tiers("xgb-1-tiers", {"review": 0.31, "block": 0.87,
+    ...                                        "stop_share": 0.01, "block_share": 0.002})
+    >>> tiers.version, tiers.review, tiers.block
     ('xgb-1-tiers', 0.31, 0.87)
     """
-    return (
-        f'version: "{version}"\n'
-        f'description: "re-fitted for the retrained model to stop {fitted["stop_share"]:.4%} '
-        f'and block {fitted["block_share"]:.4%} of payments, as the tiers in force did"\n'
-        f"review: {fitted['review']!r}\n"
-        f"block: {fitted['block']!r}\n"
-    )
+    return ThresholdTiers(
+        version, fitted["review"], fitted["block"],
+        description=f"re-fitted for the retrained model to stop {fitted['stop_share']:.4%} and "
+        f"block {fitted['block_share']:.4%} of payments, as the tiers in force did",
+    )  # fmt: skip
 
 
 TIERS_FILE = "tiers.yaml"
@@ -445,6 +444,7 @@ def register_retrained(
         write_report({**header, "sources": sources, **result.report}, folder)
         fitted = result.report.get("fitted_tiers")
         if fitted is not None:
-            (folder / TIERS_FILE).write_text(tiers_yaml(f"{header['version']}-tiers", fitted))
+            tiers = refitted_tiers(f"{header['version']}-tiers", fitted)
+            (folder / TIERS_FILE).write_text(tiers_yaml(tiers))
 
     return register_booster(registry, winner, describe, write_files, result.reference, project_root)

@@ -169,8 +169,8 @@ def test_a_history_of_other_features_is_refused() -> None:
 
 
 def test_the_winner_gets_tiers_that_stop_the_shares_the_tiers_in_force_stopped() -> None:
-    from fraudguard.decision.tiers_file import tiers_from_yaml
-    from fraudguard.training.retrain import stopped_shares, tiers_yaml
+    from fraudguard.decision.tiers_file import tiers_from_yaml, tiers_yaml
+    from fraudguard.training.retrain import refitted_tiers, stopped_shares
 
     table, frauds = log(n=8_000, days=30)
     older, older_frauds = log(n=3_000, seed=5)
@@ -194,7 +194,7 @@ def test_the_winner_gets_tiers_that_stop_the_shares_the_tiers_in_force_stopped()
 
     scores = booster.predict(result.models[result.winner],
                              from_feature_table(backtest_features(test), ()).X)  # fmt: skip
-    tiers = tiers_from_yaml(tiers_yaml("xgb-x-tiers", fitted))
+    tiers = tiers_from_yaml(tiers_yaml(refitted_tiers("xgb-x-tiers", fitted)))
     assert (scores >= tiers.review).mean() == pytest.approx(stop, abs=0.02)
     assert (scores >= tiers.block).mean() == pytest.approx(block, abs=0.02)
     assert 0 < tiers.review < tiers.block <= 1

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
+from fraudguard.decision.tiers_file import tiers_yaml
 from fraudguard.panel import thresholds as service
 from fraudguard.panel.deps import Analyst, Lead, State, Viewer, actor_of
 from fraudguard.panel.schemas import (
@@ -39,7 +40,7 @@ def in_force(state: State, session: Viewer) -> ThresholdsOut:
     return ThresholdsOut(
         version=found.tiers.version,
         tiers=found.tiers.to_dict(),
-        yaml=service.tiers_yaml(found.tiers),
+        yaml=tiers_yaml(found.tiers),
         history=history,
     )
 
