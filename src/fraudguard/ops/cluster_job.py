@@ -26,6 +26,7 @@ from fraudguard.ops.jobrunner import (
     JOB_SCRIPT,
     STUCK_AFTER_S,
     JobRunner,
+    note_in_log,
     prune_old_runs,
     python_operators_opening,
     thread_dump,
@@ -218,10 +219,7 @@ class ClusterJob:
                 submission = self.submit(restore_from=submission.restored_from)
 
     def _log(self, line: str) -> None:
-        """A line in the job's log, where each submission is written."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "a") as log:
-            log.write(f"=== {line}\n")
+        note_in_log(self.log_path, self.name, line)
 
     def start_up_hung(self) -> bool:
         """Whether a TaskManager's task thread is still inside a Python operator's set-up."""

@@ -274,10 +274,7 @@ class JobRunner:
         return None if dump is None else bool(python_operators_opening(dump))
 
     def _note(self, message: str) -> None:
-        logger.warning("%s: %s", self.settings.flink.job_name, message)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "a") as out:
-            out.write(f"=== {time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
+        note_in_log(self.log_path, self.settings.flink.job_name, message)
 
     def _why_it_exited(self) -> str:
         try:
@@ -315,6 +312,15 @@ class JobRunner:
             raise JobError("the job is not running")
         _signal_group(pid, signal.SIGKILL)
         _wait_gone(pid, 10)
+
+
+def note_in_log(log_path: Path, job_name: str, message: str) -> None:
+    """A line of what the runner did in the job's log (where each start and submission is
+    written), and a warning in the runner's own log."""
+    logger.warning("%s: %s", job_name, message)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a") as out:
+        out.write(f"=== {time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
 
 
 def prune_old_runs(settings: Settings, keep: Path | None) -> None:
