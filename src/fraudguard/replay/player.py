@@ -111,7 +111,11 @@ def name_entities(labels: list[dict[str, Any]], transactions: Path) -> int:
     >>> name_entities(labels, folder / "t.jsonl"), labels[0]["terminal_id"], labels[1]
     (1, 'm1-t1', {'txn_id': 't9', 'label': 'fraud'})
     """
-    lacking = {r["txn_id"]: r for r in labels if label_entities(r) is None and "txn_id" in r}
+    # A payment may have several labels (a verdict, then a correction): each is named.
+    lacking: dict[str, list[dict[str, Any]]] = {}
+    for label in labels:
+        if label_entities(label) is None and "txn_id" in label:
+            lacking.setdefault(label["txn_id"], []).append(label)
     filled = 0
     if not lacking:
         return filled
@@ -120,13 +124,11 @@ def name_entities(labels: list[dict[str, Any]], transactions: Path) -> int:
             if not line.strip():
                 continue
             doc = orjson.loads(line)
-            label = lacking.pop(doc.get("txn_id"), None)
-            if label is None:
-                continue
-            for field in ("card_id", "merchant_id", "terminal_id"):
-                if not label.get(field) and doc.get(field):
-                    label[field] = doc[field]
-            filled += label_entities(label) is not None
+            for label in lacking.pop(doc.get("txn_id"), []):
+                for field in ("card_id", "merchant_id", "terminal_id"):
+                    if not label.get(field) and doc.get(field):
+                        label[field] = doc[field]
+                filled += label_entities(label) is not None
             if not lacking:
                 break
     return filled

@@ -35,3 +35,16 @@ def test_labels_without_entities_get_them_from_their_payments(tmp_path: Path) ->
     # label goes as it came (the job counts it as naming no entities).
     assert entities == [("c1", "m1", "m1-t9"), None, ("c0", "m1", "m1-t1")]
     assert [key for _, _, key in sent] == ["c1", "", "c0"]
+
+
+def test_every_label_of_a_payment_gets_its_entities(tmp_path: Path) -> None:
+    transactions = _jsonl(tmp_path / "t.jsonl", [
+        {"txn_id": "t1", "card_id": "c1", "merchant_id": "m1", "terminal_id": "m1-t1",
+         "event_time": "2026-01-01T00:00:00Z"},
+    ])  # fmt: skip
+    labels = _jsonl(tmp_path / "l.jsonl", [
+        {"txn_id": "t1", "label": "fraud", "reported_at": "2026-01-02T00:00:00Z"},
+        {"txn_id": "t1", "label": "legit", "reported_at": "2026-01-03T00:00:00Z"},
+    ])  # fmt: skip
+    sent = [orjson.loads(value) for _, value, _ in labels_by_report_time(labels, transactions)]
+    assert [label_entities(doc) for doc in sent] == [("c1", "m1", "m1-t1")] * 2
