@@ -46,8 +46,7 @@ def stop(settings: Settings) -> None:
     """Stop the background model governor (the one `make demo` starts)."""
     from fraudguard.ops.governor_runner import GovernorRunner
 
-    stopped = GovernorRunner(settings).stop()
-    click.echo("model governor stopped" if stopped else "the model governor was not running")
+    click.echo(GovernorRunner(settings).stop_line())
 
 
 @governor.command("status")
@@ -57,11 +56,7 @@ def status(settings: Settings) -> None:
     from fraudguard.governor.service import describe
     from fraudguard.ops.governor_runner import GovernorRunner
 
-    runner = GovernorRunner(settings)
-    pid, last = runner.pid(), runner.status()
-    click.echo(f"model governor: {'running, pid ' + str(pid) if pid else 'not running'}")
-    if last is not None:
-        click.echo(f"  {describe(last)}")
+    click.echo("\n".join(GovernorRunner(settings).status_lines(describe)))
 
 
 COMMANDS: list[click.Command] = [governor]

@@ -121,8 +121,7 @@ def stop(settings: Settings) -> None:
     """Stop the background outcomes service (the one `make demo` starts)."""
     from fraudguard.ops.outcomes_runner import OutcomesRunner
 
-    stopped = OutcomesRunner(settings).stop()
-    click.echo("outcomes service stopped" if stopped else "the outcomes service was not running")
+    click.echo(OutcomesRunner(settings).stop_line())
 
 
 @outcomes.command("status")
@@ -133,10 +132,9 @@ def status(settings: Settings) -> None:
     from fraudguard.outcomes.service import describe
 
     runner = OutcomesRunner(settings)
-    pid, last = runner.pid(), runner.status()
-    click.echo(f"outcomes service: {'running, pid ' + str(pid) if pid else 'not running'}")
+    click.echo("\n".join(runner.status_lines(describe)))
+    last = runner.status()
     if last is not None:
-        click.echo(f"  {describe(last)}")
         click.echo(f"  counts: {last.get('counts', {})}")
 
 

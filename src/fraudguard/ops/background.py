@@ -84,7 +84,7 @@ class RoundsCommand(BackgroundCommand):
         super().__init__(settings, name, command)
         self.status_file = status_file
         self.what = what
-        """The service's name in messages ("the outcomes service")."""
+        """The service's name in messages ("outcomes service")."""
         self.first_round_needed = first_round_needed
         """Whether a start that saw no round within its timeout failed; if not, the service
         runs on (its first round may take long) and only an exit at start is a failure."""
@@ -102,12 +102,23 @@ class RoundsCommand(BackgroundCommand):
             if status is not None and status.get("pid") == pid and status.get("rounds", 0) > 0:
                 return pid
             if cmdline(pid) is None:
-                raise StackError(f"{self.what} exited at start:\n{tail(self.log_path)}")
+                raise StackError(f"the {self.what} exited at start:\n{tail(self.log_path)}")
             time.sleep(0.2)
         if not self.first_round_needed:
             return pid
-        raise StackError(f"{self.what} finished no round in {timeout_s:.0f} s "
+        raise StackError(f"the {self.what} finished no round in {timeout_s:.0f} s "
                          f"(log: {self.log_path})")  # fmt: skip
+
+    def stop_line(self) -> str:
+        """Stop the service; what to tell the operator."""
+        stopped = self.stop()
+        return f"{self.what} stopped" if stopped else f"the {self.what} was not running"
+
+    def status_lines(self, describe: Callable[[dict[str, Any]], str]) -> list[str]:
+        """Whether the service runs, and ``describe`` of the status its last round wrote."""
+        pid, last = self.pid(), self.status()
+        lines = [f"{self.what}: {'running, pid ' + str(pid) if pid else 'not running'}"]
+        return lines + ([f"  {describe(last)}"] if last is not None else [])
 
     def status(self) -> dict[str, Any] | None:
         """The status the service wrote last, or None."""

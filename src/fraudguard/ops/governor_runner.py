@@ -19,4 +19,4 @@ COMMAND = ("-m", "fraudguard", "governor", "run")
 class GovernorRunner(RoundsCommand):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "governor", COMMAND, status_path(settings),
-                         "the model governor", first_round_needed=False)  # fmt: skip
+                         "model governor", first_round_needed=False)  # fmt: skip

@@ -19,4 +19,4 @@ COMMAND = ("-m", "fraudguard", "outcomes", "run")
 class OutcomesRunner(RoundsCommand):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "outcomes", COMMAND, status_path(settings),
-                         "the outcomes service")  # fmt: skip
+                         "outcomes service")  # fmt: skip

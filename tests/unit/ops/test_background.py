@@ -21,7 +21,7 @@ WRITER = ("-c", "import os, sys, time, pathlib; pathlib.Path(sys.argv[1]).write_
 
 def service(tmp_path: Path, command: tuple[str, ...], **kwargs: bool) -> RoundsCommand:
     return RoundsCommand(Settings(home=tmp_path), "svc", command, tmp_path / "status.json",
-                         "the test service", **kwargs)  # fmt: skip
+                         "test service", **kwargs)  # fmt: skip
 
 
 def test_a_start_returns_after_the_first_round_and_stop_ends_it(tmp_path: Path) -> None:
