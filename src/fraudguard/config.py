@@ -110,8 +110,9 @@ class PostgresSettings(_Frozen):
 
     host: str = "127.0.0.1"
     """Loopback only, like Kafka and Redis: the cluster trusts loopback without a password."""
-    port: int = Field(default=55432, ge=1, le=65535)
-    """Not 5432, where Debian's package starts a cluster of its own."""
+    port: int = Field(default=15432, ge=1, le=65535)
+    """Not 5432, where Debian's package starts a cluster of its own, and below the kernel's
+    range for outgoing connections (32768-60999), where a client's connection can hold it."""
     database: str = "fraudguard"
     user: str = "fraudguard"
 
@@ -124,7 +125,7 @@ class PostgresSettings(_Frozen):
         """The SQLAlchemy URL of ``database``, which ``stack postgres up`` creates.
 
         >>> PostgresSettings().url
-        'postgresql+psycopg://fraudguard@127.0.0.1:55432/fraudguard'
+        'postgresql+psycopg://fraudguard@127.0.0.1:15432/fraudguard'
         """
         return self.url_of(self.database)
 

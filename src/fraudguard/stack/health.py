@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from fraudguard.config import ENV_PREFIX, Settings
 from fraudguard.errors import StackError
-from fraudguard.stack.ports import PROC, port_owners
+from fraudguard.stack.ports import PROC, ephemeral_ports, port_owners
 from fraudguard.stack.process import home_needle
 
 MIN_JAVA = 17
@@ -207,8 +207,15 @@ def check_port(
             f"the FraudGuard stack in {home}; stop it or {remedy}"
         )
     if not owners and not ours and proc == PROC and _bind_refused(host, port):
+        outgoing = ephemeral_ports(proc)
+        why = (
+            f" (no process listens on it: {port} lies in the kernel's range for outgoing "
+            f"connections, {outgoing.start}-{outgoing.stop - 1}, and a connection holds it; "
+            f"choose a port below {outgoing.start})"
+            if port in outgoing else ""
+        )
         raise StackError(
-            f"port {port} ({service}) on {host} is already in use by another process; "
+            f"port {port} ({service}) on {host} is already in use by another process{why}; "
             f"stop it or {remedy}"
         )
 

@@ -22,6 +22,8 @@ from typing import NamedTuple
 from fraudguard.stack.process import PROC, cmdline
 
 _LISTEN = "0A"
+LINUX_EPHEMERAL_PORTS = range(32768, 61000)
+"""Linux's default ``net.ipv4.ip_local_port_range``: the ports outgoing connections take."""
 
 
 class Listener(NamedTuple):
@@ -128,6 +130,24 @@ def port_owners(port: int, host: str, proc: Path = PROC) -> list[PortOwner]:
         command = cmdline(pid, proc) if pid is not None else None
         result.append(PortOwner(port, item.address, pid, command))
     return result
+
+
+def ephemeral_ports(proc: Path = PROC) -> range:
+    """The ports the kernel gives outgoing connections (``ip_local_port_range``).
+
+    A service whose fixed port lies in it can find the port taken by any client's connection
+    (a Kafka consumer, a browser), which listens on nothing and so has no listener to name.
+
+    >>> outgoing = ephemeral_ports(Path("/nonexistent"))  # Linux's default
+    >>> 55432 in outgoing, 15432 in outgoing
+    (True, False)
+    """
+    try:
+        low, high = (int(part) for part in
+                     (proc / "sys/net/ipv4/ip_local_port_range").read_text().split()[:2])
+    except (OSError, ValueError):
+        return LINUX_EPHEMERAL_PORTS
+    return range(low, high + 1)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

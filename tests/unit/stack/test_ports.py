@@ -1,15 +1,26 @@
-"""Port owners found through a fake /proc tree, so no real socket is needed."""
+"""Port owners found through a fake /proc tree, so no real socket is needed (but for the
+connection that holds a port without listening on it)."""
 
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
+from fraudguard.config import Settings
 from fraudguard.errors import StackError
 from fraudguard.stack.health import check_port
-from fraudguard.stack.ports import conflicts, parse_proc_net_tcp, port_owners
+from fraudguard.stack.ports import (
+    LINUX_EPHEMERAL_PORTS,
+    conflicts,
+    ephemeral_ports,
+    parse_proc_net_tcp,
+    port_owners,
+)
 
 HEADER = (
     "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"
@@ -109,3 +120,37 @@ def test_a_sibling_home_is_not_ours(tmp_path: Path) -> None:
     fake_process(proc, 321, ["java", "kafka.Kafka", "/srv/fg-other/kafka/server.properties"], [5])
     with pytest.raises(StackError, match="pid 321"):
         check_port(9092, "127.0.0.1", "Kafka", set(), Path("/srv/fg"), proc)
+
+
+def test_the_outgoing_connections_range_is_read_from_the_kernel(tmp_path: Path) -> None:
+    (tmp_path / "sys/net/ipv4").mkdir(parents=True)
+    (tmp_path / "sys/net/ipv4/ip_local_port_range").write_text("20000\t20999\n")
+    assert ephemeral_ports(tmp_path) == range(20000, 21000)
+    assert ephemeral_ports(tmp_path / "missing") == LINUX_EPHEMERAL_PORTS
+
+
+def fixed_ports(settings: BaseModel, path: str = "") -> Iterator[tuple[str, int]]:
+    for name, value in settings:
+        if isinstance(value, BaseModel):
+            yield from fixed_ports(value, f"{path}{name}.")
+        elif name.endswith("port") and isinstance(value, int) and value:
+            yield f"{path}{name}", value
+
+
+def test_no_default_port_lies_where_outgoing_connections_take_theirs() -> None:
+    ports = dict(fixed_ports(Settings()))
+    assert {"kafka.bootstrap_port", "redis.port", "postgres.port", "panel.port"} <= set(ports)
+    inside = {name: port for name, port in ports.items() if port in LINUX_EPHEMERAL_PORTS}
+    assert inside == {}
+
+
+def test_a_port_held_by_a_connection_is_explained() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        with socket.create_connection(server.getsockname()) as client:
+            held = client.getsockname()[1]
+            accepted, _ = server.accept()
+            with accepted, pytest.raises(StackError) as caught:
+                check_port(held, "127.0.0.1", "PostgreSQL", set(), Path("/srv/fg"))
+    message = str(caught.value)
+    assert f"port {held} (PostgreSQL) on 127.0.0.1 is already in use" in message
+    assert held in ephemeral_ports() and "range for outgoing connections" in message

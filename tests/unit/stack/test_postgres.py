@@ -21,17 +21,17 @@ from fraudguard.stack.postgres import (
 BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-def server_of(tmp_path: Path, port: int = 55432) -> PostgresServer:
+def server_of(tmp_path: Path, port: int = 15432) -> PostgresServer:
     settings = Settings(home=tmp_path, postgres=PostgresSettings(port=port))
     return PostgresServer.from_settings(settings)
 
 
 def test_settings_give_the_panel_url_and_follow_the_environment() -> None:
-    assert Settings().postgres.url == "postgresql+psycopg://fraudguard@127.0.0.1:55432/fraudguard"
-    env = {"FRAUDGUARD_POSTGRES__PORT": "15432", "FRAUDGUARD_POSTGRES__DATABASE": "ops"}
+    assert Settings().postgres.url == "postgresql+psycopg://fraudguard@127.0.0.1:15432/fraudguard"
+    env = {"FRAUDGUARD_POSTGRES__PORT": "15499", "FRAUDGUARD_POSTGRES__DATABASE": "ops"}
     settings = Settings.from_env(env).postgres
-    assert settings.url == "postgresql+psycopg://fraudguard@127.0.0.1:15432/ops"
-    assert settings.url_of("t1") == "postgresql+psycopg://fraudguard@127.0.0.1:15432/t1"
+    assert settings.url == "postgresql+psycopg://fraudguard@127.0.0.1:15499/ops"
+    assert settings.url_of("t1") == "postgresql+psycopg://fraudguard@127.0.0.1:15499/t1"
 
 
 def test_the_cluster_lives_under_the_home(tmp_path: Path) -> None:
@@ -44,10 +44,10 @@ def test_the_cluster_lives_under_the_home(tmp_path: Path) -> None:
 
 
 def test_server_listens_on_loopback_tcp_only_and_names_its_folder(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, postgres=PostgresSettings(port=15432))
+    settings = Settings(home=tmp_path, postgres=PostgresSettings(port=15499))
     assert postgres_command(BIN, settings, StackPaths.from_settings(settings)) == [
         f"{BIN}/postgres", "-D", f"{tmp_path}/postgres",
-        "-c", "listen_addresses=127.0.0.1", "-c", "port=15432", "-c", "unix_socket_directories=",
+        "-c", "listen_addresses=127.0.0.1", "-c", "port=15499", "-c", "unix_socket_directories=",
     ]  # fmt: skip
 
 
@@ -74,7 +74,7 @@ def test_running_server_on_another_port_is_refused(
     line = " ".join(postgres_command(BIN, running.settings, running.paths))
     monkeypatch.setattr(postgres_module, "cmdline", lambda pid: line)
     with pytest.raises(
-        StackError, match="listens on 127.0.0.1:55432, but the settings ask for 127.0.0.1:15433"
+        StackError, match="listens on 127.0.0.1:15432, but the settings ask for 127.0.0.1:15433"
     ):
         server_of(tmp_path, port=15433).check_config(1234)
     running.check_config(1234)
@@ -102,7 +102,7 @@ def test_a_cluster_keeps_the_major_version_that_made_it(tmp_path: Path) -> None:
 
 def test_nothing_running_is_reported_and_stopping_it_is_harmless(tmp_path: Path) -> None:
     server = server_of(tmp_path)
-    assert not server.status().running and server.status().port == 55432
+    assert not server.status().running and server.status().port == 15432
     assert server.stop(timeout_s=1) is None
 
 
