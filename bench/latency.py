@@ -45,6 +45,7 @@ from throughput import (
     bench_settings,
     delete_topics_and_group,
     measure_latency,
+    payment_producer,
     percentile_ms,
     run_stopping_cleanly,
 )
@@ -221,10 +222,15 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         # The JIT compiles the per-record code after some 20,000 calls (FlinkSettings.jvm_options):
         # a warm-up at a brisk rate gets there before anything is counted.
         log(f"warm-up: {args.warmup_seconds:g} s at {args.warmup_rate:,.0f}/s, not counted")
-        measure_latency(settings, runner, args.warmup_rate, args.warmup_seconds, f"{prefix}w-", 1)
+        producer = payment_producer(settings)
+        measure_latency(
+            settings, runner, producer, args.warmup_rate, args.warmup_seconds, f"{prefix}w-", 1
+        )
         for k, rate in enumerate(args.rates):
             before = decide_buckets(runner)
-            lat = measure_latency(settings, runner, rate, args.seconds, f"{prefix}{k}-", k + 2)
+            lat = measure_latency(
+                settings, runner, producer, rate, args.seconds, f"{prefix}{k}-", k + 2
+            )
             split = in_job_quantiles(before, decide_buckets(runner))
             spans = checkpoint_spans(flink_log(runner))
             tail = tail_during_checkpoints(lat.uncommitted_sent_ms, lat.uncommitted_ms, spans)
