@@ -64,7 +64,7 @@ from fraudguard.outcomes.bank import BankLabel, BankOutcomes
 from fraudguard.outcomes.files import decision_facts, read_fraud_ids
 from fraudguard.training import booster
 from fraudguard.training.booster import BoosterParams
-from fraudguard.training.data import LabelledTable
+from fraudguard.training.data import LabelledTable, from_feature_table
 from fraudguard.training.metrics import average_precision, caught_within_budget
 
 DAY = 86_400_000
@@ -318,22 +318,17 @@ def refit_tiers(
     thresholds when it promotes a model (:func:`~fraudguard.decision.tiers.tiers_at_shares`).
     """
     from fraudguard.decision.tiers import tiers_at_shares
+    from fraudguard.training.sources import backtest_features
 
     decisions = arm.log()
     ts = decisions["ts_ms"].to_numpy()
     recent = decisions.filter(pa.array((ts >= cutoff - RECENT_DAYS * DAY) & (ts < cutoff)))
-    scores = booster.predict(model, feature_matrix(recent))
+    scores = booster.predict(model, from_feature_table(backtest_features(recent), ()).X)
     refit = tiers_at_shares(f"{initial.version}-{arm.name}-d{day}", scores, STOP_SHARE,
                             BLOCK_SHARE)  # fmt: skip
     arm.refits.append({"day": day, "review": refit.review, "block": refit.block,
                        "payments": len(scores)})  # fmt: skip
     return refit
-
-
-def feature_matrix(decisions: pa.Table) -> np.ndarray:
-    """The decisions' features as the model's input, in :data:`FEATURE_NAMES` order."""
-    flat = decisions["features"].combine_chunks()
-    return np.column_stack([flat.field(n).to_numpy() for n in FEATURE_NAMES]).astype(np.float32)
 
 
 def period_edges(start: int, days: int, period_days: int) -> list[int]:

@@ -11,7 +11,7 @@ import pytest
 
 from fraudguard.backtest.decide import FEATURES_TYPE
 from fraudguard.decision import BUILTIN_TIERS
-from fraudguard.features import FEATURE_NAMES
+from fraudguard.features import FEATURE_NAMES, FEATURE_SET_VERSION
 
 loop = pytest.importorskip("loop")
 DAY = 86_400_000
@@ -153,7 +153,9 @@ def test_a_retrained_model_s_tiers_stop_the_initial_shares_of_the_arm_s_last_wee
     )
     ts = np.sort(rng.integers(0, days * DAY, n))
     arm = loop.Arm("naive", "v1", BUILTIN_TIERS, BankOutcomes(OutcomesSettings()))
-    arm.tables.append(pa.table({"ts_ms": ts, "features": features}))
+    ids = [f"t{i}" for i in range(n)]
+    arm.tables.append(pa.table({"txn_id": ids, "ts_ms": ts, "card_id": ids, "features": features,
+                                "feature_version": [FEATURE_SET_VERSION] * n}))  # fmt: skip
     tiers = loop.refit_tiers(arm, model, BUILTIN_TIERS, cutoff=days * DAY, day=days)
     recent = ts >= (days - loop.RECENT_DAYS) * DAY
     scores = booster.predict(model, X[recent])
