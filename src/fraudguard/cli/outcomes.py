@@ -131,11 +131,10 @@ def status(settings: Settings) -> None:
     from fraudguard.ops.outcomes_runner import OutcomesRunner
     from fraudguard.outcomes.service import describe
 
-    runner = OutcomesRunner(settings)
-    click.echo("\n".join(runner.status_lines(describe)))
-    last = runner.status()
-    if last is not None:
-        click.echo(f"  counts: {last.get('counts', {})}")
+    def with_counts(last: dict[str, Any]) -> str:
+        return f"{describe(last)}\n  counts: {last.get('counts', {})}"
+
+    click.echo("\n".join(OutcomesRunner(settings).status_lines(with_counts)))
 
 
 COMMANDS: list[click.Command] = [outcomes]
